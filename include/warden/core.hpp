@@ -1,0 +1,188 @@
+// warden core: the event semantics of SPEC §1–§6 as pure functions, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace warden {
+
+// A team row as the stores load it (SPEC §1).
+struct Team {
+    int64_t id = 0;
+    int64_t project_id = 0;
+    std::string name;
+    std::string api_token;
+    std::optional<std::string> secret_api_token;
+    std::optional<std::string> secret_api_token_backup;
+    bool anonymize_ips = false;
+    std::optional<bool> heatmaps_opt_in;
+
+    // True when `token` is this team's secret or backup secret (null secrets never match).
+    bool is_secret(std::string_view token) const;
+
+    // Calls f(const std::string&) for each non-empty token: public, secret, backup.
+    template <typename F>
+    void for_each_token(F&& f) const {
+        if (!api_token.empty()) f(api_token);
+        if (secret_api_token && !secret_api_token->empty()) f(*secret_api_token);
+        if (secret_api_token_backup && !secret_api_token_backup->empty()) f(*secret_api_token_backup);
+    }
+};
+
+// A borrowed header; a null value is represented by std::nullopt.
+struct HeaderView {
+    std::string_view name;
+    std::optional<std::string_view> value;
+};
+
+// Owned headers packed in one buffer, so copying a message's headers costs two allocations.
+class HeaderList {
+public:
+    void add(std::string_view name, std::optional<std::string_view> value);
+    size_t size() const { return slots_.size(); }
+    bool empty() const { return slots_.empty(); }
+    HeaderView operator[](size_t i) const;
+    std::vector<HeaderView> views() const;
+    void clear();
+
+private:
+    struct Slot {
+        uint32_t name_offset, name_size, value_offset, value_size;
+        bool has_value;
+    };
+    std::string bytes_;
+    std::vector<Slot> slots_;
+};
+
+// A consumed message, borrowed from its source (Kafka message, file line).
+struct MessageView {
+    std::string_view topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    std::optional<std::string_view> key;
+    std::span<const HeaderView> headers;
+    std::optional<std::string_view> value;
+
+    // The first header named `name` with a non-empty value (SPEC §2: null or empty means absent).
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+enum class Destination { analytics, error_tracking, heatmaps, dead_letter };
+inline constexpr size_t destination_count = 4;
+
+enum class DropCause { no_token, invalid_token, heatmap_opt_in_disabled };
+inline constexpr size_t drop_cause_count = 3;
+
+enum class DeadLetterReason { failed_parse_message, empty_uuid, invalid_uuid, message_too_large };
+inline constexpr size_t dead_letter_reason_count = 4;
+
+enum class Verification { none, verified, stripped };
+
+std::string_view to_string(DropCause);
+std::string_view to_string(DeadLetterReason);
+
+// Output topic names; defaults follow SPEC §5/§6.
+struct TopicNames {
+    std::string analytics = "events_analytics";
+    std::string error_tracking = "events_error_tracking";
+    std::string heatmaps = "events_heatmaps";
+    std::string dead_letter = "events_dlq";
+
+    const std::string& name_of(Destination d) const;
+};
+
+struct CoreLimits {
+    // Largest value accepted in or produced out; Kafka's default message.max.bytes.
+    size_t max_message_bytes = 1'000'000;
+    // Deeper JSON is dead-lettered: it bounds the stack used by parsing and rendering.
+    unsigned max_json_depth = 64;
+};
+
+// One message to produce.
+struct OutputRecord {
+    Destination destination = Destination::analytics;
+    std::optional<std::string> key;
+    HeaderList headers;
+    std::optional<std::string> value;
+};
+
+// What became of one input message: its outputs are records[first_record, +record_count).
+struct MessageOutcome {
+    uint32_t first_record = 0;
+    uint32_t record_count = 0;
+    std::optional<DropCause> drop;
+    std::optional<DeadLetterReason> dead_letter;
+    Verification verification = Verification::none;
+    bool secret_redacted = false;
+};
+
+// The outcomes of a batch, in input order, and the records they produce.
+struct BatchResult {
+    std::vector<OutputRecord> records;
+    std::vector<MessageOutcome> outcomes;
+    void clear() {
+        records.clear();
+        outcomes.clear();
+    }
+};
+
+// Running totals of outcomes, the figures of the summary and of the metrics.
+struct OutcomeCounters {
+    uint64_t consumed = 0;
+    uint64_t produced[destination_count] = {};
+    uint64_t dropped[drop_cause_count] = {};
+    uint64_t dead_letters[dead_letter_reason_count] = {};
+    uint64_t verified = 0;
+    uint64_t stripped = 0;
+    uint64_t redacted = 0;
+
+    void add(const BatchResult& batch);
+    // {"consumed":N,"produced":{topic:n},"dropped":{cause:n},"dlq":{reason:n},"verified":n,"stripped":n}
+    std::string summary_json(const TopicNames& topics) const;
+};
+
+// How the token of a message was classified before any store lookup (SPEC §3.1–3.2).
+// `unreadable`: no token header and a value that does not parse, so it is dead-lettered.
+enum class TokenStatus { missing, invalid, candidate, unreadable };
+struct TokenLookup {
+    TokenStatus status = TokenStatus::missing;
+    std::string token;  // set for `candidate`
+};
+
+// Per-message team resolution handed to the processor.
+struct Resolution {
+    std::optional<DropCause> drop;  // no_token / invalid_token
+    const Team* team = nullptr;     // set when drop is empty, except for unreadable messages
+    std::string_view token;         // the credential the event was sent with
+};
+
+// Turns a message and its resolved team into outputs, a drop or a dead letter.
+// Holds reusable scratch memory, so keep one per thread and reuse it.
+class EventProcessor {
+public:
+    EventProcessor(TopicNames topics = {}, CoreLimits limits = {});
+    ~EventProcessor();
+    EventProcessor(const EventProcessor&) = delete;
+    EventProcessor& operator=(const EventProcessor&) = delete;
+
+    // Finds and checks the message's token: the `token` header, else the value's `token` field.
+    TokenLookup find_token(const MessageView& message);
+
+    // Appends the message's outcome (and records) to `out`. `now_ms` stamps dead letters.
+    void process(const MessageView& message, const Resolution& resolution, int64_t now_ms,
+                 BatchResult& out);
+
+    const TopicNames& topics() const;
+
+private:
+    struct Scratch;
+    std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace warden

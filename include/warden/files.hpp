@@ -1,0 +1,49 @@
+// files: the offline `process` mode's input lines (kcat -J envelopes or bare values) and
+// per-topic JSONL outputs.
+#pragma once
+
+#include <warden/core.hpp>
+#include <warden/pipeline.hpp>
+
+#include <filesystem>
+#include <istream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+
+namespace warden {
+
+inline constexpr std::string_view default_input_topic = "events_plugin_ingestion";
+
+// An input message that owns its bytes; view() borrows from it.
+struct OwnedMessage {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    std::optional<std::string> key;
+    HeaderList headers;
+    std::optional<std::string> value;
+
+    MessageView view(std::vector<HeaderView>& header_storage) const;
+};
+
+// A line that is a JSON object with a "payload" member is a kcat -J envelope; anything else
+// (including a malformed envelope) is taken whole as a bare message value, so it still reaches
+// an outcome. `line_number` is the offset of bare values.
+OwnedMessage parse_input_line(std::string_view line, int64_t line_number);
+
+// One output line: {"topic","partition","key","headers":[name,value,...],"payload"}.
+std::string envelope_json(const std::string& topic, const OutputRecord& record);
+
+struct ProcessFilesOptions {
+    std::filesystem::path output_dir;
+    size_t batch_size = 1000;
+};
+
+// Runs every line of `input` through `processor`, writing DIR/<topic>.jsonl. Throws
+// std::runtime_error on an I/O failure; waits are not needed since the file store never fails.
+OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options);
+
+}  // namespace warden

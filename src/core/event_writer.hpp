@@ -1,0 +1,33 @@
+// Renders the enriched output events (SPEC §2 merge, §4 verification, §5 heatmap split).
+#pragma once
+
+#include <warden/core.hpp>
+
+#include "event_decoder.hpp"
+
+#include <rapidjson/stringbuffer.h>
+
+namespace warden {
+
+// Names a downstream reader could take for `$verified`, including C readers that stop at NUL.
+bool is_verified_key(std::string_view name);
+
+// True when a client-supplied `$verified` sits anywhere SPEC §4 forbids it for an unverified
+// event: properties (every duplicate), properties.$set/$set_once/$unset, top-level $set/$set_once,
+// or a top-level `$verified`.
+bool has_client_verified(const DecodedEvent& event);
+
+struct RenderOptions {
+    bool verified = false;           // sent with a secret token: set $verified, keep person props
+    bool drop_heatmap_data = false;  // the heatmap part goes out as its own event
+};
+
+// The analytics / error-tracking form of the event.
+void render_event(const DecodedEvent& event, const Team& team, RenderOptions options,
+                  rapidjson::StringBuffer& out);
+
+// The `$$heatmap` event split off an event carrying `$heatmap_data`.
+void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
+                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out);
+
+}  // namespace warden

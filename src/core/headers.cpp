@@ -1,0 +1,52 @@
+// HeaderList, MessageView and Team helpers.
+#include <warden/core.hpp>
+
+namespace warden {
+
+bool Team::is_secret(std::string_view token) const {
+    return (secret_api_token && *secret_api_token == token) ||
+           (secret_api_token_backup && *secret_api_token_backup == token);
+}
+
+void HeaderList::add(std::string_view name, std::optional<std::string_view> value) {
+    Slot slot{};
+    slot.name_offset = static_cast<uint32_t>(bytes_.size());
+    slot.name_size = static_cast<uint32_t>(name.size());
+    bytes_.append(name);
+    slot.value_offset = static_cast<uint32_t>(bytes_.size());
+    slot.has_value = value.has_value();
+    if (value) {
+        slot.value_size = static_cast<uint32_t>(value->size());
+        bytes_.append(*value);
+    }
+    slots_.push_back(slot);
+}
+
+HeaderView HeaderList::operator[](size_t i) const {
+    const Slot& s = slots_[i];
+    std::string_view all(bytes_);
+    HeaderView h{all.substr(s.name_offset, s.name_size), std::nullopt};
+    if (s.has_value) h.value = all.substr(s.value_offset, s.value_size);
+    return h;
+}
+
+std::vector<HeaderView> HeaderList::views() const {
+    std::vector<HeaderView> out;
+    out.reserve(slots_.size());
+    for (size_t i = 0; i < slots_.size(); ++i) out.push_back((*this)[i]);
+    return out;
+}
+
+void HeaderList::clear() {
+    bytes_.clear();
+    slots_.clear();
+}
+
+std::optional<std::string_view> MessageView::header(std::string_view name) const {
+    for (const HeaderView& h : headers) {
+        if (h.name == name && h.value && !h.value->empty()) return h.value;
+    }
+    return std::nullopt;
+}
+
+}  // namespace warden

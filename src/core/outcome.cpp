@@ -1,0 +1,91 @@
+// Names of outcomes and the running counters behind the summary.
+#include <warden/core.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace warden {
+
+std::string_view to_string(DropCause cause) {
+    switch (cause) {
+        case DropCause::no_token: return "no_token";
+        case DropCause::invalid_token: return "invalid_token";
+        case DropCause::heatmap_opt_in_disabled: return "heatmap_opt_in_disabled";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(DeadLetterReason reason) {
+    switch (reason) {
+        case DeadLetterReason::failed_parse_message: return "failed_parse_message";
+        case DeadLetterReason::empty_uuid: return "empty_uuid";
+        case DeadLetterReason::invalid_uuid: return "invalid_uuid";
+        case DeadLetterReason::message_too_large: return "message_too_large";
+    }
+    return "unknown";
+}
+
+const std::string& TopicNames::name_of(Destination d) const {
+    switch (d) {
+        case Destination::analytics: return analytics;
+        case Destination::error_tracking: return error_tracking;
+        case Destination::heatmaps: return heatmaps;
+        case Destination::dead_letter: return dead_letter;
+    }
+    return analytics;
+}
+
+void OutcomeCounters::add(const BatchResult& batch) {
+    consumed += batch.outcomes.size();
+    for (const OutputRecord& r : batch.records) ++produced[static_cast<size_t>(r.destination)];
+    for (const MessageOutcome& o : batch.outcomes) {
+        if (o.drop) ++dropped[static_cast<size_t>(*o.drop)];
+        if (o.dead_letter) ++dead_letters[static_cast<size_t>(*o.dead_letter)];
+        verified += o.verification == Verification::verified;
+        stripped += o.verification == Verification::stripped;
+        redacted += o.secret_redacted;
+    }
+}
+
+std::string OutcomeCounters::summary_json(const TopicNames& topics) const {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    auto key = [&](std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); };
+    w.StartObject();
+    key("consumed");
+    w.Uint64(consumed);
+    key("produced");
+    w.StartObject();
+    for (size_t i = 0; i < destination_count; ++i) {
+        if (produced[i] == 0) continue;
+        key(topics.name_of(static_cast<Destination>(i)));
+        w.Uint64(produced[i]);
+    }
+    w.EndObject();
+    key("dropped");
+    w.StartObject();
+    for (size_t i = 0; i < drop_cause_count; ++i) {
+        if (dropped[i] == 0) continue;
+        key(to_string(static_cast<DropCause>(i)));
+        w.Uint64(dropped[i]);
+    }
+    w.EndObject();
+    key("dlq");
+    w.StartObject();
+    for (size_t i = 0; i < dead_letter_reason_count; ++i) {
+        if (dead_letters[i] == 0) continue;
+        key(to_string(static_cast<DeadLetterReason>(i)));
+        w.Uint64(dead_letters[i]);
+    }
+    w.EndObject();
+    key("verified");
+    w.Uint64(verified);
+    key("stripped");
+    w.Uint64(stripped);
+    key("redacted");
+    w.Uint64(redacted);
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace warden

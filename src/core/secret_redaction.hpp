@@ -1,0 +1,27 @@
+// Keeps a team's secret tokens out of every output value, key and header (SPEC §5).
+#pragma once
+
+#include <warden/core.hpp>
+
+#include "json_parse.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace warden::secrets {
+
+inline constexpr std::string_view marker = "[redacted]";
+
+// True when `text` contains the team's secret or backup secret verbatim.
+bool appears_in_text(std::string_view text, const Team& team);
+
+// True when rendered JSON contains a secret in the form the writer prints strings.
+bool appears_in_json(std::string_view json, const Team& team);
+
+// Replaces every occurrence of the team's secrets with `marker`; returns true if any.
+bool redact_text(std::string& text, const Team& team);
+
+// Redacts the secrets in every string and member name of `value` (depth-bounded by parsing).
+void redact_tree(json::Value& value, const Team& team, json::Allocator& allocator);
+
+}  // namespace warden::secrets

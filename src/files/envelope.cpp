@@ -1,0 +1,103 @@
+// kcat -J envelopes: reading input lines and writing output lines.
+#include <warden/files.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace warden {
+namespace {
+
+std::optional<std::string> optional_string(const rapidjson::Value& object, const char* name, bool& ok) {
+    auto it = object.FindMember(name);
+    if (it == object.MemberEnd() || it->value.IsNull()) return std::nullopt;
+    if (!it->value.IsString()) {
+        ok = false;
+        return std::nullopt;
+    }
+    return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+bool read_envelope(const rapidjson::Value& doc, OwnedMessage& m) {
+    bool ok = true;
+    m.topic = optional_string(doc, "topic", ok).value_or(std::string(default_input_topic));
+    if (auto it = doc.FindMember("partition"); it != doc.MemberEnd()) {
+        if (!it->value.IsInt()) return false;
+        m.partition = it->value.GetInt();
+    }
+    if (auto it = doc.FindMember("offset"); it != doc.MemberEnd()) {
+        if (!it->value.IsInt64()) return false;
+        m.offset = it->value.GetInt64();
+    }
+    m.key = optional_string(doc, "key", ok);
+    m.value = optional_string(doc, "payload", ok);
+    if (auto it = doc.FindMember("headers"); it != doc.MemberEnd() && !it->value.IsNull()) {
+        const rapidjson::Value& h = it->value;
+        if (!h.IsArray() || h.Size() % 2 != 0) return false;
+        for (rapidjson::SizeType i = 0; i < h.Size(); i += 2) {
+            if (!h[i].IsString() || !(h[i + 1].IsString() || h[i + 1].IsNull())) return false;
+            std::string_view name(h[i].GetString(), h[i].GetStringLength());
+            if (h[i + 1].IsNull()) {
+                m.headers.add(name, std::nullopt);
+            } else {
+                m.headers.add(name, std::string_view(h[i + 1].GetString(), h[i + 1].GetStringLength()));
+            }
+        }
+    }
+    return ok;
+}
+
+}  // namespace
+
+MessageView OwnedMessage::view(std::vector<HeaderView>& header_storage) const {
+    header_storage = headers.views();
+    MessageView v;
+    v.topic = topic;
+    v.partition = partition;
+    v.offset = offset;
+    if (key) v.key = *key;
+    if (value) v.value = *value;
+    v.headers = header_storage;
+    return v;
+}
+
+OwnedMessage parse_input_line(std::string_view line, int64_t line_number) {
+    rapidjson::Document doc;
+    constexpr unsigned flags = rapidjson::kParseIterativeFlag;
+    doc.Parse<flags>(line.data(), line.size());
+    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("payload")) {
+        OwnedMessage m;
+        if (read_envelope(doc, m)) return m;
+    }
+    OwnedMessage bare;
+    bare.topic = std::string(default_input_topic);
+    bare.offset = line_number;
+    bare.value = std::string(line);
+    return bare;
+}
+
+std::string envelope_json(const std::string& topic, const OutputRecord& record) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    auto string = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+    auto optional = [&](const std::optional<std::string>& s) { s ? string(*s) : (void)w.Null(); };
+    w.StartObject();
+    w.Key("topic");
+    string(topic);
+    w.Key("key");
+    optional(record.key);
+    w.Key("headers");
+    w.StartArray();
+    for (size_t i = 0; i < record.headers.size(); ++i) {
+        HeaderView h = record.headers[i];
+        string(h.name);
+        h.value ? string(*h.value) : (void)w.Null();
+    }
+    w.EndArray();
+    w.Key("payload");
+    optional(record.value);
+    w.EndObject();
+    return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace warden

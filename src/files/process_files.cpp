@@ -1,0 +1,85 @@
+// The offline pipeline: lines in, one JSONL file per output topic out.
+#include <warden/files.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace warden {
+namespace {
+
+// Output files opened on first use, one per topic.
+class TopicFiles {
+public:
+    explicit TopicFiles(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+    void write(const std::string& topic, const std::string& line) {
+        auto it = files_.find(topic);
+        if (it == files_.end()) {
+            auto path = dir_ / (topic + ".jsonl");
+            auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+            if (!*file) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+            it = files_.emplace(topic, std::move(file)).first;
+        }
+        *it->second << line << '\n';
+        if (!*it->second) throw std::runtime_error("write to " + (dir_ / (topic + ".jsonl")).string() + " failed");
+    }
+
+    void close() {
+        for (auto& [topic, file] : files_) {
+            file->close();
+            if (!*file) throw std::runtime_error("closing " + (dir_ / (topic + ".jsonl")).string() + " failed");
+        }
+    }
+
+private:
+    std::filesystem::path dir_;
+    std::map<std::string, std::unique_ptr<std::ofstream>> files_;
+};
+
+}  // namespace
+
+OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.output_dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + options.output_dir.string() + ": " + ec.message());
+    TopicFiles files(options.output_dir);
+
+    OutcomeCounters counters;
+    std::vector<OwnedMessage> messages;
+    std::vector<std::vector<HeaderView>> header_storage;
+    std::vector<MessageView> views;
+    BatchResult result;
+    std::string line;
+    int64_t line_number = 0;
+
+    auto flush = [&] {
+        views.clear();
+        header_storage.resize(messages.size());
+        for (size_t i = 0; i < messages.size(); ++i) views.push_back(messages[i].view(header_storage[i]));
+        result.clear();
+        if (processor.process(views, result) != BatchProcessor::Status::done) {
+            throw std::runtime_error("the team store is unavailable");
+        }
+        for (const OutputRecord& r : result.records) {
+            files.write(processor.topics().name_of(r.destination), envelope_json(processor.topics().name_of(r.destination), r));
+        }
+        counters.add(result);
+        messages.clear();
+    };
+
+    while (std::getline(input, line)) {
+        ++line_number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not messages
+        messages.push_back(parse_input_line(line, line_number - 1));
+        if (messages.size() >= options.batch_size) flush();
+    }
+    if (input.bad()) throw std::runtime_error("reading the input failed");
+    if (!messages.empty()) flush();
+    files.close();
+    return counters;
+}
+
+}  // namespace warden

@@ -1,0 +1,100 @@
+// FileTeamStore: teams from a JSON array (SPEC §1), for `process`, tests and the demo.
+#include <warden/teams.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace warden {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& what) {
+    throw std::runtime_error("teams file " + origin + ": " + what);
+}
+
+Team parse_team(const rapidjson::Value& v, size_t index, const std::string& origin) {
+    const std::string where = "team #" + std::to_string(index);
+    if (!v.IsObject()) fail(origin, where + " is not an object");
+    auto member = [&](const char* name) -> const rapidjson::Value* {
+        auto it = v.FindMember(name);
+        return it == v.MemberEnd() ? nullptr : &it->value;
+    };
+    auto required_int = [&](const char* name) {
+        const rapidjson::Value* m = member(name);
+        if (!m || !m->IsInt64()) fail(origin, where + ": \"" + name + "\" must be an integer");
+        return m->GetInt64();
+    };
+    auto optional_string = [&](const char* name) -> std::optional<std::string> {
+        const rapidjson::Value* m = member(name);
+        if (!m || m->IsNull()) return std::nullopt;
+        if (!m->IsString()) fail(origin, where + ": \"" + name + "\" must be a string or null");
+        return std::string(m->GetString(), m->GetStringLength());
+    };
+    Team t;
+    t.id = required_int("id");
+    t.project_id = member("project_id") ? required_int("project_id") : t.id;
+    t.name = optional_string("name").value_or("");
+    std::optional<std::string> api_token = optional_string("api_token");
+    if (!api_token || api_token->empty()) fail(origin, where + ": \"api_token\" is required");
+    t.api_token = *api_token;
+    t.secret_api_token = optional_string("secret_api_token");
+    t.secret_api_token_backup = optional_string("secret_api_token_backup");
+    if (const rapidjson::Value* m = member("anonymize_ips"); m && !m->IsNull()) {
+        if (!m->IsBool()) fail(origin, where + ": \"anonymize_ips\" must be a boolean");
+        t.anonymize_ips = m->GetBool();
+    }
+    if (const rapidjson::Value* m = member("heatmaps_opt_in"); m && !m->IsNull()) {
+        if (!m->IsBool()) fail(origin, where + ": \"heatmaps_opt_in\" must be a boolean or null");
+        t.heatmaps_opt_in = m->GetBool();
+    }
+    return t;
+}
+
+}  // namespace
+
+std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, "cannot be opened (check the path given with --teams)");
+    std::stringstream text;
+    text << in.rdbuf();
+    return from_json(text.str(), path);
+}
+
+std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, const std::string& origin) {
+    rapidjson::Document doc;
+    doc.Parse(json.data(), json.size());
+    if (doc.HasParseError()) {
+        fail(origin, std::string("is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                         " at byte " + std::to_string(doc.GetErrorOffset()));
+    }
+    if (!doc.IsArray()) fail(origin, "must hold a JSON array of team objects");
+    auto store = std::unique_ptr<FileTeamStore>(new FileTeamStore());
+    for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+        store->teams_.push_back(parse_team(doc[i], i, origin));
+    }
+    for (size_t i = 0; i < store->teams_.size(); ++i) {
+        const Team& t = store->teams_[i];
+        t.for_each_token([&](const std::string& token) { store->by_token_.emplace(token, i); });
+    }
+    return store;
+}
+
+TeamStore::FetchResult FileTeamStore::fetch_by_tokens(std::span<const std::string> tokens) {
+    ++fetches_;
+    FetchResult result;
+    std::vector<bool> taken(teams_.size(), false);
+    for (const std::string& token : tokens) {
+        auto [first, last] = by_token_.equal_range(token);
+        for (auto it = first; it != last; ++it) {
+            if (taken[it->second]) continue;
+            taken[it->second] = true;
+            result.teams.push_back(teams_[it->second]);
+        }
+    }
+    return result;
+}
+
+}  // namespace warden

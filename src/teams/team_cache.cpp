@@ -1,0 +1,139 @@
+#include <warden/teams.hpp>
+
+#include <unordered_set>
+
+namespace warden {
+
+using std::chrono::steady_clock;
+
+TeamCache::TeamCache(TeamStore& store, TeamCacheOptions options, Clock clock)
+    : store_(store), options_(options), clock_(clock ? std::move(clock) : [] { return steady_clock::now(); }),
+      rng_(options.seed) {}
+
+steady_clock::time_point TeamCache::expiry(steady_clock::time_point now) {
+    // Jitter spreads reloads so a fleet started together does not hit the store in step.
+    std::uniform_real_distribution<double> spread(1.0 - options_.ttl_jitter, 1.0 + options_.ttl_jitter);
+    auto ttl = std::chrono::duration_cast<steady_clock::duration>(options_.ttl * spread(rng_));
+    return now + ttl;
+}
+
+void TeamCache::erase_token(const std::string& token) {
+    auto it = by_token_.find(token);
+    if (it == by_token_.end()) return;
+    if (!it->second.team) --negative_count_;
+    by_token_.erase(it);
+}
+
+void TeamCache::evict_team(int64_t team_id) {
+    auto it = by_id_.find(team_id);
+    if (it == by_id_.end()) return;
+    std::shared_ptr<const Team> team = it->second.team;
+    by_id_.erase(it);
+    team->for_each_token([&](const std::string& token) {
+        auto entry = by_token_.find(token);
+        if (entry != by_token_.end() && entry->second.team == team) by_token_.erase(entry);
+    });
+    ++stats_.evictions;
+}
+
+void TeamCache::clear() {
+    stats_.evictions += by_id_.size() + negative_count_;
+    by_token_.clear();
+    by_id_.clear();
+    team_order_.clear();
+    negative_order_.clear();
+    negative_count_ = 0;
+}
+
+void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time_point now) {
+    evict_team(team->id);  // a reloaded row replaces every key of its previous version
+    const auto expires = expiry(now);
+    team->for_each_token([&](const std::string& token) {
+        erase_token(token);
+        by_token_[token] = Entry{team, expires};
+    });
+    by_id_[team->id] = Entry{team, expires};
+    team_order_.emplace_back(team->id, expires);
+    while (by_id_.size() > options_.max_teams && !team_order_.empty()) {
+        auto [id, when] = team_order_.front();
+        team_order_.pop_front();
+        auto current = by_id_.find(id);
+        if (current != by_id_.end() && current->second.expires == when) evict_team(id);
+    }
+}
+
+void TeamCache::insert_negative(const std::string& token, steady_clock::time_point now) {
+    const auto expires = expiry(now);
+    erase_token(token);
+    by_token_[token] = Entry{nullptr, expires};
+    ++negative_count_;
+    negative_order_.emplace_back(token, expires);
+    while (negative_count_ > options_.max_negative && !negative_order_.empty()) {
+        auto& [old, when] = negative_order_.front();
+        auto it = by_token_.find(old);
+        if (it != by_token_.end() && !it->second.team && it->second.expires == when) {
+            by_token_.erase(it);
+            --negative_count_;
+            ++stats_.evictions;
+        }
+        negative_order_.pop_front();
+    }
+}
+
+bool TeamCache::resolve_batch(std::span<const std::string> tokens,
+                              std::vector<std::shared_ptr<const Team>>& teams) {
+    const auto now = clock_();
+    teams.assign(tokens.size(), nullptr);
+    std::vector<std::string> misses;
+    std::unordered_set<std::string_view> seen_misses;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        auto it = by_token_.find(tokens[i]);
+        if (it != by_token_.end() && it->second.expires > now) {
+            teams[i] = it->second.team;
+            ++(it->second.team ? stats_.hits : stats_.negative_hits);
+            continue;
+        }
+        ++stats_.misses;
+        if (seen_misses.insert(tokens[i]).second) misses.push_back(tokens[i]);
+    }
+    if (!misses.empty()) {
+        ++stats_.store_fetches;
+        TeamStore::FetchResult fetched = store_.fetch_by_tokens(misses);
+        if (fetched.error) {
+            last_error_ = fetched.error;
+            return false;
+        }
+        last_error_.reset();
+        // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
+        std::unordered_map<std::string_view, int64_t> owner;
+        std::unordered_set<std::string_view> ambiguous;
+        for (const Team& t : fetched.teams) {
+            t.for_each_token([&](const std::string& token) {
+                auto [it, fresh] = owner.emplace(token, t.id);
+                if (!fresh && it->second != t.id) ambiguous.insert(token);
+            });
+        }
+        for (const Team& t : fetched.teams) insert_team(std::make_shared<const Team>(t), now);
+        for (std::string_view token : ambiguous) {
+            insert_negative(std::string(token), now);
+        }
+        for (const std::string& token : misses) {
+            if (!by_token_.contains(token) || by_token_.at(token).expires <= now) insert_negative(token, now);
+        }
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            if (teams[i]) continue;
+            auto it = by_token_.find(tokens[i]);
+            if (it != by_token_.end()) teams[i] = it->second.team;
+        }
+    }
+    return true;
+}
+
+TeamCache::Stats TeamCache::stats() const {
+    Stats s = stats_;
+    s.teams = by_id_.size();
+    s.negative_entries = negative_count_;
+    return s;
+}
+
+}  // namespace warden
