@@ -1,1 +1,41 @@
+// The process mode's line formats.
 #include "support.hpp"
+
+using namespace warden;
+
+TEST_CASE("input lines: kcat envelopes, bare values, malformed envelopes") {
+    auto m = parse_input_line(R"({"topic":"t","partition":3,"offset":9,"key":null,"headers":["a","1","b",null],"payload":"{}"})", 0);
+    CHECK(m.topic == "t");
+    CHECK(m.partition == 3);
+    CHECK(m.offset == 9);
+    CHECK_FALSE(m.key);
+    REQUIRE(m.headers.size() == 2);
+    CHECK(m.headers[1].name == "b");
+    CHECK_FALSE(m.headers[1].value);
+    CHECK(*m.value == "{}");
+
+    auto bare = parse_input_line(R"({"uuid":"x","data":"{}"})", 41);
+    CHECK(bare.topic == default_input_topic);
+    CHECK(bare.offset == 41);
+    CHECK(*bare.value == R"({"uuid":"x","data":"{}"})");
+
+    auto odd = parse_input_line(R"({"payload":"{}","headers":["only-name"]})", 5);  // not a usable envelope
+    CHECK(*odd.value == R"({"payload":"{}","headers":["only-name"]})");
+    auto garbage = parse_input_line("\xFF\xFE not json", 6);
+    CHECK(*garbage.value == "\xFF\xFE not json");
+}
+
+TEST_CASE("output envelopes round-trip through the input parser") {
+    OutputRecord r;
+    r.key = "2:u";
+    r.value = R"({"a":1})";
+    r.headers.add("team_id", "2");
+    r.headers.add("n", std::nullopt);
+    std::string line = envelope_json("events_analytics", r);
+    auto back = parse_input_line(line, 0);
+    CHECK(back.topic == "events_analytics");
+    CHECK(*back.key == "2:u");
+    CHECK(*back.value == R"({"a":1})");
+    REQUIRE(back.headers.size() == 2);
+    CHECK_FALSE(back.headers[1].value);
+}

@@ -1,1 +1,157 @@
+// SPEC §3.4–3.5: warm-through, negative entries, TTL with jitter, bounds, one fetch per batch.
 #include "support.hpp"
+
+using namespace warden;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A store that counts fetches and can be switched off.
+struct FakeStore : TeamStore {
+    std::vector<Team> teams;
+    std::vector<std::vector<std::string>> fetches;
+    bool down = false;
+    FetchResult fetch_by_tokens(std::span<const std::string> tokens) override {
+        fetches.emplace_back(tokens.begin(), tokens.end());
+        if (down) return {{}, "connection refused"};
+        FetchResult r;
+        for (const Team& t : teams) {
+            bool match = false;
+            t.for_each_token([&](const std::string& tok) {
+                for (const auto& want : tokens) match = match || tok == want;
+            });
+            if (match) r.teams.push_back(t);
+        }
+        return r;
+    }
+};
+
+Team team(int64_t id, std::string pub, std::optional<std::string> secret = {}, std::optional<std::string> backup = {}) {
+    Team t;
+    t.id = id;
+    t.project_id = id;
+    t.api_token = std::move(pub);
+    t.secret_api_token = std::move(secret);
+    t.secret_api_token_backup = std::move(backup);
+    return t;
+}
+
+struct ManualClock {
+    std::chrono::steady_clock::time_point now{};
+    TeamCache::Clock fn() {
+        return [this] { return now; };
+    }
+};
+
+}  // namespace
+
+TEST_CASE("cache: one fetch per batch of misses, then warm across every token") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a", "phs_a", "phs_a_old"), team(2, "phc_b")};
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> batch = {"phc_a", "phc_a", "phc_b", "phc_nope"};
+    REQUIRE(cache.resolve_batch(batch, out));
+    REQUIRE(store.fetches.size() == 1);
+    CHECK(store.fetches[0].size() == 3);  // duplicates collapsed
+    CHECK(out[0]->id == 1);
+    CHECK(out[2]->id == 2);
+    CHECK(out[3] == nullptr);
+    // The secret and backup were loaded with the row: no second fetch.
+    std::vector<std::string> secrets = {"phs_a", "phs_a_old", "phc_nope"};
+    REQUIRE(cache.resolve_batch(secrets, out));
+    CHECK(store.fetches.size() == 1);
+    CHECK(out[0]->id == 1);
+    CHECK(out[1]->id == 1);
+    CHECK(out[2] == nullptr);  // negative entry
+    CHECK(cache.stats().negative_hits == 1);
+}
+
+TEST_CASE("cache: entries expire after the TTL with bounded jitter") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a")};
+    ManualClock clock;
+    TeamCache cache(store, {.ttl = 100s, .ttl_jitter = 0.1}, clock.fn());
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> batch = {"phc_a"};
+    REQUIRE(cache.resolve_batch(batch, out));
+    clock.now += 89s;
+    REQUIRE(cache.resolve_batch(batch, out));
+    CHECK(store.fetches.size() == 1);
+    clock.now += 22s;  // past 110 s, the longest jittered TTL
+    REQUIRE(cache.resolve_batch(batch, out));
+    CHECK(store.fetches.size() == 2);
+}
+
+TEST_CASE("cache: a store failure resolves nothing and is reported, never turned into unknown") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a")};
+    store.down = true;
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> batch = {"phc_a"};
+    CHECK_FALSE(cache.resolve_batch(batch, out));
+    CHECK(cache.last_error() == "connection refused");
+    store.down = false;
+    REQUIRE(cache.resolve_batch(batch, out));  // not negatively cached while down
+    CHECK(out[0]->id == 1);
+    CHECK_FALSE(cache.last_error());
+}
+
+TEST_CASE("cache: evicting a team forgets all its tokens, old ones included") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a", "phs_old")};
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> batch = {"phs_old"};
+    REQUIRE(cache.resolve_batch(batch, out));
+    store.teams = {team(1, "phc_a", "phs_new")};  // rotated in the store
+    REQUIRE(cache.resolve_batch(batch, out));
+    CHECK(out[0] != nullptr);  // still cached: only the TTL or an eviction ends it
+    cache.evict_team(1);
+    REQUIRE(cache.resolve_batch(batch, out));
+    CHECK(out[0] == nullptr);
+}
+
+TEST_CASE("cache: bounded; a flood of unknown tokens cannot evict teams") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a")};
+    TeamCache cache(store, {.max_teams = 10, .max_negative = 100});
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> a = {"phc_a"};
+    REQUIRE(cache.resolve_batch(a, out));
+    std::vector<std::string> flood;
+    for (int i = 0; i < 1000; ++i) flood.push_back("phc_random_" + std::to_string(i));
+    REQUIRE(cache.resolve_batch(flood, out));
+    CHECK(cache.stats().negative_entries <= 100);
+    size_t fetches = store.fetches.size();
+    REQUIRE(cache.resolve_batch(a, out));
+    CHECK(store.fetches.size() == fetches);  // the team stayed cached
+    CHECK(out[0]->id == 1);
+}
+
+TEST_CASE("cache: a token owned by two teams is refused") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a", "phs_shared"), team(2, "phs_shared")};
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> out;
+    std::vector<std::string> batch = {"phs_shared", "phc_a"};
+    REQUIRE(cache.resolve_batch(batch, out));
+    CHECK(out[0] == nullptr);
+    CHECK(out[1]->id == 1);
+}
+
+TEST_CASE("file store: loads the fixture shape and rejects bad files with a clear message") {
+    auto store = FileTeamStore::from_json(test::teams_json, "inline");
+    CHECK(store->team_count() == 3);
+    std::vector<std::string> tokens = {"phs_backup_acme"};
+    auto r = store->fetch_by_tokens(tokens);
+    REQUIRE(r.teams.size() == 1);
+    CHECK(r.teams[0].id == 2);
+    CHECK(r.teams[0].heatmaps_opt_in == true);
+    CHECK_THROWS_WITH_AS(FileTeamStore::from_json("{", "t.json"), doctest::Contains("t.json"), std::runtime_error);
+    CHECK_THROWS_AS(FileTeamStore::from_json("{}", "t"), std::runtime_error);
+    CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":"x","api_token":"a"}])", "t"), std::runtime_error);
+    CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":1}])", "t"), std::runtime_error);
+    CHECK_THROWS_AS(FileTeamStore::load("/nonexistent/teams.json"), std::runtime_error);
+}
