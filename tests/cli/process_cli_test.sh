@@ -1,1 +1,64 @@
-exit 0
+#!/usr/bin/env bash
+# End-to-end check of `warden process`: outcomes of the sample, leaks, exit codes.
+set -euo pipefail
+warden=$1
+root=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+py=/usr/bin/python3
+
+summary=$("$warden" process --teams "$root/samples/teams.json" --input "$root/samples/events.jsonl" --output-dir "$work/out" | tail -n 1)
+echo "summary: $summary"
+"$py" - "$summary" "$work/out" <<'PY'
+import json, sys, os
+s = json.loads(sys.argv[1]); out = sys.argv[2]
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what); sys.exit(1)
+check(s["consumed"] == 12, "12 consumed")
+check(s["dropped"] == {"invalid_token": 2}, "unknown token and personal key dropped")
+check(s["dlq"] == {"failed_parse_message": 1}, "truncated value dead-lettered")
+check(s["verified"] == 3, "secret, backup and secret $exception verified")
+check(s["stripped"] == 2, "two forged $verified stripped")
+total = 0
+for name in os.listdir(out):
+    topic = name[:-len(".jsonl")]
+    with open(os.path.join(out, name), "rb") as f:
+        lines = f.read().splitlines()
+    check(len(lines) == s["produced"].get(topic, 0), f"{topic} line count matches the summary")
+    total += len(lines)
+    if topic == "events_dlq":
+        continue
+    for raw in lines:
+        raw.decode("utf-8")  # raises on invalid UTF-8
+        env = json.loads(raw)
+        check(b"phs_" not in raw, f"no secret token in {topic}")
+        ev = json.loads(env["payload"])
+        props = ev["properties"]
+        verified = dict(zip(env["headers"][::2], env["headers"][1::2]))["verified"]
+        if verified == "false":
+            check("$verified" not in props and "$verified" not in props.get("$set", {}), "forged $verified stripped")
+        else:
+            check(props["$verified"] is True, "verified events carry $verified: true")
+check(total == sum(s["produced"].values()), "every produced record written")
+print("process summary and outputs OK")
+PY
+
+# Exit codes: 2 for wrong usage, 1 for I/O failure, 0 for hostile but readable input.
+set +e
+"$warden" process --input x >/dev/null 2>&1; code=$?
+[ "$code" -eq 2 ] || { echo "FAIL: missing flags exit $code, want 2"; exit 1; }
+"$warden" bogus >/dev/null 2>&1; code=$?
+[ "$code" -eq 2 ] || { echo "FAIL: unknown subcommand exit $code, want 2"; exit 1; }
+"$warden" process --teams "$root/samples/teams.json" --input "$work/missing.jsonl" --output-dir "$work/o2" 2>"$work/err"; code=$?
+[ "$code" -eq 1 ] || { echo "FAIL: missing input exit $code, want 1"; exit 1; }
+grep -q "missing.jsonl" "$work/err" || { echo "FAIL: error does not name the file"; exit 1; }
+"$warden" process --teams "$work/none.json" --input "$root/samples/events.jsonl" --output-dir "$work/o3" 2>/dev/null; code=$?
+[ "$code" -eq 1 ] || { echo "FAIL: missing teams exit $code, want 1"; exit 1; }
+printf '\xff\xfe\n{"payload":5}\n[[[[[[\n\n{}\n' > "$work/hostile.jsonl"
+head -c 100000 /dev/zero | tr '\0' '[' >> "$work/hostile.jsonl"; echo >> "$work/hostile.jsonl"
+"$warden" process --teams "$root/samples/teams.json" --input "$work/hostile.jsonl" --output-dir "$work/o4" > "$work/hostile.out"; code=$?
+[ "$code" -eq 0 ] || { echo "FAIL: hostile input exit $code, want 0"; exit 1; }
+set -e
+tail -n 1 "$work/hostile.out" | "$py" -c 'import json,sys; s=json.load(sys.stdin); assert s["consumed"]==5 and sum(s["dlq"].values())+sum(s["dropped"].values())==5, s'
+echo "exit codes and hostile input OK"

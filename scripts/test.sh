@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and CLI tests, the unit tests again under ASan/UBSan, and the
+# fuzzer for FUZZ_SECONDS (default 60). Ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+step() {
+    local name=$1
+    shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        echo "*** $name FAILED"
+        failed=$((failed + 1))
+    fi
+}
+
+step "unit and cli tests" meson test -C build --print-errorlogs
+step "unit tests under ASan/UBSan" scripts/sanitize.sh
+step "fuzzer (${FUZZ_SECONDS:-60} s)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+
+cases=$(build/tests/unit_tests --no-intro 2>&1 | sed -n 's/^\[doctest\] test cases: *\([0-9]*\) |.*/\1/p')
+echo "unit test cases: ${cases:-?}"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
