@@ -45,6 +45,7 @@ struct HeaderView {
 class HeaderList {
 public:
     void add(std::string_view name, std::optional<std::string_view> value);
+    void reserve(size_t count, size_t bytes);
     size_t size() const { return slots_.size(); }
     bool empty() const { return slots_.empty(); }
     HeaderView operator[](size_t i) const;

@@ -39,8 +39,10 @@ struct EventProcessor::Scratch {
     CoreLimits limits;
     std::array<char, arena_bytes> arena_buffer;
     json::Allocator arena{arena_buffer.data(), arena_buffer.size()};
-    json::Document outer{&arena};
-    json::Document data{&arena};
+    // Parse stacks come from the arena too: RapidJSON releases a document's stack after each
+    // parse, so it is allocated afresh after every arena.Clear().
+    json::Document outer{&arena, 1024, &arena};
+    json::Document data{&arena, 1024, &arena};
     std::string input;  // a mutable, NUL-terminated copy of the value for in-place parsing
     rapidjson::StringBuffer main_json;
     rapidjson::StringBuffer heatmap_json;
@@ -128,7 +130,9 @@ public:
         r.destination = destination;
         r.value.emplace(json);
         utf8::repair(*r.value);
-        std::string key = std::to_string(team.id);
+        std::string key;
+        key.reserve(21 + event.distinct_id.size());  // int64 digits, sign and : in one allocation
+        key += std::to_string(team.id);
         key += ':';
         key += event.distinct_id;
         utf8::repair(key);
@@ -147,21 +151,33 @@ public:
 
 private:
     void add_headers(HeaderList& headers, const Team& team, bool verified, const std::string* heatmap_uuid) {
-        std::string value_copy;
+        size_t bytes = 64;  // room for the headers added after the loop
+        for (const HeaderView& h : message_.headers) bytes += h.name.size() + (h.value ? h.value->size() : 0);
+        headers.reserve(message_.headers.size() + 4, bytes);
+        std::string name_copy, value_copy;
         for (const HeaderView& h : message_.headers) {
             if (equals_ignoring_case(h.name, "token") || equals_ignoring_case(h.name, "team_id") ||
                 equals_ignoring_case(h.name, "verified")) {
                 continue;
             }
             if (heatmap_uuid && (h.name == "event" || h.name == "uuid")) continue;
-            std::string name = utf8::repaired(h.name);
+            // Copies only for the rare header that needs repair or redaction.
+            std::string_view name = h.name;
+            if (!utf8::is_valid(name)) {
+                name_copy = utf8::repaired(name);
+                name = name_copy;
+            }
             if (!h.value) {
                 headers.add(name, std::nullopt);
                 continue;
             }
-            value_copy = utf8::repaired(*h.value);
-            outcome_.secret_redacted |= secrets::redact_text(value_copy, team);
-            headers.add(name, value_copy);
+            std::string_view value = *h.value;
+            if (!utf8::is_valid(value) || secrets::appears_in_text(value, team)) {
+                value_copy = utf8::repaired(value);
+                outcome_.secret_redacted |= secrets::redact_text(value_copy, team);
+                value = value_copy;
+            }
+            headers.add(name, value);
         }
         if (heatmap_uuid) {
             headers.add("event", "$$heatmap");

@@ -22,6 +22,11 @@ void HeaderList::add(std::string_view name, std::optional<std::string_view> valu
     slots_.push_back(slot);
 }
 
+void HeaderList::reserve(size_t count, size_t bytes) {
+    slots_.reserve(count);
+    bytes_.reserve(bytes);
+}
+
 HeaderView HeaderList::operator[](size_t i) const {
     const Slot& s = slots_[i];
     std::string_view all(bytes_);

@@ -43,7 +43,7 @@ bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth) 
     auto generate = [&](Document& handler) {
         rapidjson::InsituStringStream stream(text);
         DepthLimiter<Document> limiter{handler, max_depth};
-        rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>> reader;
+        rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Allocator> reader(&doc.GetAllocator());
         ok = !reader.Parse<flags>(stream, limiter).IsError();
         consumed = stream.Tell();
         return ok;

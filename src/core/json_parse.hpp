@@ -8,7 +8,8 @@
 namespace warden::json {
 
 using Allocator = rapidjson::MemoryPoolAllocator<>;
-using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator>;
+// The parse stack comes from the arena too, so parsing a message does not touch the heap.
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Allocator, Allocator>;
 using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Allocator>;
 
 // Parses `text[0, size)` in place (text[size] must be NUL; strings are decoded into the

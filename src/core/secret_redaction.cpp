@@ -87,7 +87,9 @@ void redact_tree(json::Value& value, const Team& team, json::Allocator& allocato
     } else if (value.IsArray()) {
         for (auto& e : value.GetArray()) redact_tree(e, team, allocator);
     } else if (value.IsObject()) {
-        for (auto m = value.MemberBegin(); m != value.MemberEnd(); ++m) {
+        // Indexed: comparing RapidJSON's mutable member iterators is ambiguous in C++20 (clang warns).
+        for (rapidjson::SizeType i = 0; i < value.MemberCount(); ++i) {
+            auto m = value.MemberBegin() + i;
             redact_string(m->name, team, allocator);
             redact_tree(m->value, team, allocator);
         }

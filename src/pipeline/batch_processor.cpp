@@ -18,7 +18,7 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
     tokens_.clear();
     for (const MessageView& message : batch) {
         lookups_.push_back(processor_.find_token(message));
-        if (lookups_.back().status == TokenStatus::candidate) tokens_.push_back(lookups_.back().token);
+        if (lookups_.back().status == TokenStatus::candidate) tokens_.push_back(std::move(lookups_.back().token));
     }
     if (!cache_.resolve_batch(tokens_, teams_)) return Status::store_unavailable;
 
@@ -32,8 +32,8 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
             case TokenStatus::invalid: resolution.drop = DropCause::invalid_token; break;
             case TokenStatus::unreadable: break;  // the processor dead-letters it
             case TokenStatus::candidate:
+                resolution.token = tokens_[next_team];  // moved there from the lookup
                 resolution.team = teams_[next_team++].get();
-                resolution.token = lookup.token;
                 if (!resolution.team) resolution.drop = DropCause::invalid_token;
                 break;
         }

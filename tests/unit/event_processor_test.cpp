@@ -249,3 +249,19 @@ TEST_CASE("routing: $exception, $$heatmap and everything else") {
     CHECK(r.records[1].destination == Destination::heatmaps);
     CHECK(r.records[2].destination == Destination::analytics);
 }
+
+TEST_CASE("scratch memory reuse: the same nested message renders the same every time") {
+    Harness h;
+    const std::string data = R"({"event":"e","distinct_id":"u","properties":{"a":{"b":{"c":[1,{"d":"x"}]}},"e":[{"f":{}}],"g":"h"}})";
+    std::vector<Input> inputs(50, test::event_with("phc_public_acme", data));
+    inputs[10] = test::event_with("phs_secret_acme", R"({"event":"big","distinct_id":"u","properties":{"blob":")" + std::string(200000, 'y') + "\"}}");
+    const auto& r = h.run(inputs);
+    REQUIRE(r.records.size() == 50);
+    for (size_t i = 1; i < 50; ++i) {
+        if (i == 10) continue;
+        CHECK(*r.records[i].value == *r.records[0].value);
+    }
+    auto d = test::parse(r.records[0].value);
+    CHECK(std::string(d["properties"]["a"]["b"]["c"][1]["d"].GetString()) == "x");
+    CHECK(std::string(d["properties"]["g"].GetString()) == "h");
+}

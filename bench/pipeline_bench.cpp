@@ -1,0 +1,336 @@
+// pipeline_bench: runs a generated capture corpus through BatchProcessor on one thread and
+// prints throughput and outcome figures (plain lines, then one JSON line).
+//
+//   pipeline_bench [--events N] [--seed S] [--passes P] [--batch B] [--teams T]
+#include <warden/core.hpp>
+#include <warden/files.hpp>
+#include <warden/pipeline.hpp>
+#include <warden/teams.hpp>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <time.h>
+
+using namespace warden;
+
+namespace {
+
+struct Options {
+    size_t events = 200'000;
+    uint64_t seed = 42;
+    int passes = 3;
+    size_t batch = 1000;
+    int teams = 50;
+};
+
+[[noreturn]] void usage(const char* why) {
+    std::fprintf(stderr, "pipeline_bench: %s\nusage: pipeline_bench [--events N] [--seed S] [--passes P] "
+                         "[--batch B] [--teams T]\n", why);
+    std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (i + 1 >= argc) usage("missing value");
+        char* end = nullptr;
+        unsigned long long v = std::strtoull(argv[++i], &end, 10);
+        if (*end != '\0') usage("not a number");
+        if (arg == "--events") o.events = v;
+        else if (arg == "--seed") o.seed = v;
+        else if (arg == "--passes") o.passes = static_cast<int>(v);
+        else if (arg == "--batch") o.batch = v;
+        else if (arg == "--teams") o.teams = static_cast<int>(v);
+        else usage("unknown flag");
+    }
+    if (o.events == 0 || o.passes < 1 || o.batch == 0 || o.teams < 1) usage("values must be positive");
+    return o;
+}
+
+// Tokens padded to the length of real ones (phc_ + 43).
+std::string make_token(const char* prefix, int team) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%039d", prefix, team);
+    return buf;
+}
+
+std::string teams_json(int count) {
+    std::string out = "[";
+    for (int t = 1; t <= count; ++t) {
+        if (t > 1) out += ',';
+        char buf[512];
+        // Every 10th team opts out of heatmaps, every 7th anonymizes IPs.
+        std::snprintf(buf, sizeof buf,
+                      R"({"id":%d,"project_id":%d,"name":"Bench team %d","api_token":"%s",)"
+                      R"("secret_api_token":"%s","secret_api_token_backup":"%s",)"
+                      R"("anonymize_ips":%s,"heatmaps_opt_in":%s})",
+                      t, 1000 + t, t, make_token("phc_", t).c_str(), make_token("phs_", t).c_str(),
+                      make_token("phb_", t).c_str(), t % 7 == 0 ? "true" : "false",
+                      t % 10 == 0 ? "false" : (t % 3 == 0 ? "null" : "true"));
+        out += buf;
+    }
+    return out + "]";
+}
+
+// The JSON string literal of `text` (quotes included).
+void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+struct Message {
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class Generator {
+public:
+    Generator(uint64_t seed, int teams) : rng_(seed), teams_(teams) {}
+
+    Message next(uint64_t n) {
+        const int team = 1 + static_cast<int>(pick(teams_));
+        const uint64_t kind = pick(100);  // 70 public, 20 secret, 5 backup, 3 forged, 2 malformed
+        std::string token = make_token(kind >= 70 && kind < 90 ? "phs_" : kind >= 90 && kind < 95 ? "phb_" : "phc_",
+                                       team);
+        const bool forged = kind >= 95 && kind < 98;
+        const bool malformed = kind >= 98;
+
+        const uint64_t shape = pick(100);
+        std::string event = shape < 45   ? "$pageview"
+                            : shape < 55 ? "$autocapture"
+                            : shape < 60 ? "$pageleave"
+                            : shape < 68 ? "$identify"
+                            : shape < 71 ? "$exception"
+                            : shape < 73 ? "$$heatmap"
+                            : custom_events[pick(std::size(custom_events))];
+        const bool heatmap_data = event == "$$heatmap" || (shape < 45 && pick(10) == 0);
+
+        char uuid[40];
+        std::snprintf(uuid, sizeof uuid, "01900a3c-%04x-7%03x-8%03x-%012" PRIx64, static_cast<unsigned>(n >> 16 & 0xffff),
+                      static_cast<unsigned>(n & 0xfff), static_cast<unsigned>(pick(0x1000)), static_cast<uint64_t>(rng_() & 0xffffffffffffULL));
+        const std::string distinct_id = "user-" + std::to_string(pick(20'000)) + "-" + std::to_string(team);
+        const std::string ip = "198.51." + std::to_string(pick(256)) + "." + std::to_string(pick(256));
+        const std::string path = paths[pick(std::size(paths))];
+        const int64_t ts_ms = 1'795'168'800'000 + static_cast<int64_t>(n * 7);
+        const std::string ts = iso(ts_ms), sent = iso(ts_ms + 400), now = iso(ts_ms + 900);
+
+        std::string data = "{\"token\": ";
+        append_json_string(data, token);
+        data += ", \"event\": ";
+        append_json_string(data, event);
+        data += ", \"distinct_id\": ";
+        append_json_string(data, distinct_id);
+        data += ", \"properties\": {\"$current_url\": \"https://shop.example";
+        data += path;
+        data += "\", \"$lib\": \"web\", \"$browser\": \"Chrome\", "
+                "\"$session_id\": \"01936d8f-";
+        data += uuid + 9;
+        data += '"';
+        if (event == "$exception") {
+            data += ", \"$exception_list\": [{\"type\": \"TypeError\", \"value\": \"x is undefined\", "
+                    "\"stacktrace\": {\"frames\": [{\"filename\": \"app.js\", \"lineno\": 1204}]}}]";
+        } else if (event == "$autocapture") {
+            data += ", \"$event_type\": \"click\", \"$elements_chain\": \"button.btn-primary:text=\\\"Buy\\\"\"";
+        } else if (event != "$identify") {
+            data += ", \"$viewport_width\": 1280, \"$viewport_height\": 800";
+        }
+        if (heatmap_data) {
+            data += ", \"$heatmap_data\": {\"https://shop.example";
+            data += path;
+            data += "\": [{\"x\": " + std::to_string(pick(1280)) + ", \"y\": " + std::to_string(pick(800)) +
+                    ", \"target_fixed\": false, \"type\": \"click\"}]}";
+        }
+        if (event == "$identify") data += ", \"$set\": {\"email\": \"someone@example.com\", \"name\": \"Some One\"}";
+        if (forged) data += pick(2) ? ", \"$verified\": true" : ", \"$set\": {\"$verified\": true}";
+        data += "}, \"timestamp\": \"";
+        data += ts;
+        data += "\"}";
+
+        std::string value = "{\"uuid\": ";
+        append_json_string(value, malformed && pick(2) ? std::string("not-a-uuid") : std::string(uuid));
+        value += ", \"distinct_id\": ";
+        append_json_string(value, distinct_id);
+        value += ", \"ip\": \"" + ip + "\", \"data\": ";
+        append_json_string(value, data);
+        value += ", \"now\": \"" + now + "\", \"sent_at\": \"" + sent + "\", \"token\": ";
+        append_json_string(value, token);
+        value += ", \"event\": ";
+        append_json_string(value, event);
+        value += ", \"timestamp\": \"" + ts + "\"}";
+        if (malformed && value.find("not-a-uuid") == std::string::npos) value.resize(value.size() / 2);
+
+        Message m;
+        m.key = token + ":" + distinct_id;
+        m.value = std::move(value);
+        m.headers = {{"token", token},
+                     {"distinct_id", distinct_id},
+                     {"event", event},
+                     {"uuid", uuid},
+                     {"timestamp", std::to_string(ts_ms)},
+                     {"now", now}};
+        return m;
+    }
+
+private:
+    static constexpr const char* custom_events[] = {"order_completed", "signed_up", "button_clicked",
+                                                    "checkout_started", "feature_flag_called"};
+    static constexpr const char* paths[] = {"/", "/pricing", "/products/shoes-7741", "/cart", "/checkout/payment",
+                                            "/blog/how-we-ship-fast"};
+
+    uint64_t pick(uint64_t n) { return rng_() % n; }  // plain modulo keeps corpora identical across libraries
+
+    static std::string iso(int64_t ms) {
+        const int64_t s = ms / 1000;
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "2026-11-20T%02d:%02d:%02d.%03dZ", static_cast<int>(s / 3600 % 24),
+                      static_cast<int>(s / 60 % 60), static_cast<int>(s % 60), static_cast<int>(ms % 1000));
+        return buf;
+    }
+
+    std::mt19937_64 rng_;
+    uint64_t teams_;
+};
+
+// CPU time of this thread: unlike wall time, not inflated when other processes share the cores.
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct PassResult {
+    double seconds = 0;
+    double cpu_seconds = 0;
+    OutcomeCounters counters;
+    uint64_t output_records = 0;
+    uint64_t output_bytes = 0;  // values + keys + headers
+};
+
+PassResult run_pass(BatchProcessor& processor, std::span<const MessageView> corpus, size_t batch_size) {
+    PassResult r;
+    BatchResult out;
+    const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = thread_cpu_seconds();
+    for (size_t at = 0; at < corpus.size(); at += batch_size) {
+        out.clear();
+        auto batch = corpus.subspan(at, std::min(batch_size, corpus.size() - at));
+        if (processor.process(batch, out) != BatchProcessor::Status::done) {
+            std::fprintf(stderr, "pipeline_bench: the file store reported unavailable\n");
+            std::exit(1);
+        }
+        r.counters.add(out);
+        r.output_records += out.records.size();
+        for (const OutputRecord& rec : out.records) {
+            r.output_bytes += rec.value ? rec.value->size() : 0;
+            r.output_bytes += rec.key ? rec.key->size() : 0;
+            for (size_t h = 0; h < rec.headers.size(); ++h) {
+                HeaderView v = rec.headers[h];
+                r.output_bytes += v.name.size() + (v.value ? v.value->size() : 0);
+            }
+        }
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.cpu_seconds = thread_cpu_seconds() - cpu_start;
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options opt = parse_args(argc, argv);
+
+    Generator gen(opt.seed, opt.teams);
+    std::vector<Message> messages;
+    messages.reserve(opt.events);
+    uint64_t input_bytes = 0;
+    for (size_t i = 0; i < opt.events; ++i) {
+        messages.push_back(gen.next(i));
+        input_bytes += messages.back().value.size();
+    }
+    // Views are built once the strings no longer move.
+    std::vector<HeaderView> header_views;
+    header_views.reserve(opt.events * 6);
+    std::vector<MessageView> corpus(opt.events);
+    for (size_t i = 0; i < opt.events; ++i) {
+        const Message& m = messages[i];
+        const size_t first = header_views.size();
+        for (const auto& [name, value] : m.headers) header_views.push_back({name, std::string_view(value)});
+        MessageView& v = corpus[i];
+        v.topic = default_input_topic;
+        v.partition = static_cast<int32_t>(i % 8);
+        v.offset = static_cast<int64_t>(i);
+        v.key = m.key;
+        v.headers = std::span<const HeaderView>(header_views.data() + first, m.headers.size());
+        v.value = m.value;
+    }
+
+    auto store = FileTeamStore::from_json(teams_json(opt.teams), "bench");
+    TeamCache cache(*store);
+    BatchProcessor processor(cache, {}, {}, [] { return int64_t{1'795'168'800'000}; });
+
+    const PassResult warm = run_pass(processor, corpus, opt.batch);
+    double total_seconds = 0, best_seconds = 1e300, total_cpu_seconds = 0;
+    PassResult last;
+    for (int p = 0; p < opt.passes; ++p) {
+        last = run_pass(processor, corpus, opt.batch);
+        total_seconds += last.seconds;
+        total_cpu_seconds += last.cpu_seconds;
+        best_seconds = std::min(best_seconds, last.seconds);
+    }
+
+    const double n = static_cast<double>(opt.events);
+    const double mean = total_seconds / opt.passes;
+    const double events_per_s = n / mean;
+    const double best_events_per_s = n / best_seconds;
+    const double cpu_events_per_s = n * opt.passes / total_cpu_seconds;
+    const double ns_per_event = mean * 1e9 / n;
+    const double input_mb_per_s = static_cast<double>(input_bytes) / mean / 1e6;
+    const double avg_input = static_cast<double>(input_bytes) / n;
+    const double avg_output_record =
+        last.output_records ? static_cast<double>(last.output_bytes) / static_cast<double>(last.output_records) : 0;
+    const double output_per_event = static_cast<double>(last.output_bytes) / n;
+    const std::string summary = last.counters.summary_json(processor.topics());
+
+    std::printf("events            %zu (seed %" PRIu64 ", %d teams, batch %zu)\n", opt.events, opt.seed, opt.teams,
+                opt.batch);
+    std::printf("input             %.1f MB, %.0f bytes/event\n", static_cast<double>(input_bytes) / 1e6, avg_input);
+    std::printf("warm-up           %.3f s\n", warm.seconds);
+    std::printf("passes            %d, mean %.3f s, best %.3f s\n", opt.passes, mean, best_seconds);
+    std::printf("throughput        %.0f events/s (best %.0f), %.0f events per CPU second\n", events_per_s,
+                best_events_per_s, cpu_events_per_s);
+    std::printf("latency           %.0f ns/event\n", ns_per_event);
+    std::printf("input rate        %.1f MB/s\n", input_mb_per_s);
+    std::printf("output            %" PRIu64 " records, %.0f bytes/record, %.0f bytes/input event\n",
+                last.output_records, avg_output_record, output_per_event);
+    std::printf("outcomes          %s\n", summary.c_str());
+    std::printf("{\"events\":%zu,\"seed\":%" PRIu64 ",\"passes\":%d,\"events_per_s\":%.0f,\"best_events_per_s\":%.0f,\"cpu_events_per_s\":%.0f,"
+                "\"ns_per_event\":%.1f,\"input_mb_per_s\":%.1f,\"input_bytes_per_event\":%.1f,"
+                "\"output_records\":%" PRIu64 ",\"output_bytes_per_record\":%.1f,\"output_bytes_per_event\":%.1f,"
+                "\"outcomes\":%s}\n",
+                opt.events, opt.seed, opt.passes, events_per_s, best_events_per_s, cpu_events_per_s, ns_per_event, input_mb_per_s,
+                avg_input, last.output_records, avg_output_record, output_per_event, summary.c_str());
+    return 0;
+}
