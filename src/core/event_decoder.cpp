@@ -36,14 +36,40 @@ void replace_nul(std::string& text) {
 
 bool object_or_absent(const json::Value* v) { return v == nullptr || v->IsObject(); }
 
-}  // namespace
+// The top-level fields the decoder needs, gathered in one pass per object.
+struct KnownFields {
+    enum Index { uuid, event, distinct_id, properties, set, set_once, ip, timestamp, now, sent_at, count };
+    const json::Value* value[count] = {};
+    bool present[count] = {};
 
-const json::Value* DecodedEvent::field(std::string_view name) const {
-    if (name != "data" && name != "token") {
-        if (const json::Value* v = json::find_last(*outer, name)) return non_null(v);
+    static int index_of(std::string_view name) {
+        static constexpr std::string_view names[count] = {"uuid", "event", "distinct_id", "properties", "$set",
+                                                          "$set_once", "ip", "timestamp", "now", "sent_at"};
+        for (int i = 0; i < count; ++i) {
+            if (names[i] == name) return i;
+        }
+        return -1;
     }
-    return non_null(json::find_last(*data, name));
-}
+
+    // Later duplicates win; a present null still shadows (it means "absent" for the event).
+    void collect(const json::Value& object) {
+        for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
+            int i = index_of(json::view(m->name));
+            if (i < 0) continue;
+            value[i] = &m->value;
+            present[i] = true;
+        }
+    }
+
+    // Outer capture fields win over the client's event.
+    static KnownFields merge(const KnownFields& data, const KnownFields& outer) {
+        KnownFields merged;
+        for (int i = 0; i < count; ++i) merged.value[i] = non_null(outer.present[i] ? outer.value[i] : data.value[i]);
+        return merged;
+    }
+};
+
+}  // namespace
 
 std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Document& outer_doc,
                                           json::Document& data_doc, unsigned max_depth,
@@ -67,9 +93,15 @@ std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Docum
     if (!data || !data->IsObject()) return DecodeFailure{R::failed_parse_message, "data is not a JSON object"};
     event.data = data;
 
-    const json::Value* properties = event.field("properties");
-    event.set = event.field("$set");
-    event.set_once = event.field("$set_once");
+    KnownFields from_data, from_outer;
+    from_data.collect(*data);
+    from_outer.collect(outer_doc);
+    const KnownFields fields = KnownFields::merge(from_data, from_outer);
+    using F = KnownFields;
+
+    const json::Value* properties = fields.value[F::properties];
+    event.set = fields.value[F::set];
+    event.set_once = fields.value[F::set_once];
     if (!object_or_absent(properties) || !object_or_absent(event.set) || !object_or_absent(event.set_once)) {
         return DecodeFailure{R::failed_parse_message, "properties, $set and $set_once must be objects"};
     }
@@ -82,17 +114,17 @@ std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Docum
     }
     event.properties = properties;
 
-    const json::Value* event_name = event.field("event");
+    const json::Value* event_name = fields.value[F::event];
     if (!event_name || !stringify(*event_name, event.event)) {
         return DecodeFailure{R::failed_parse_message, "event must be a string"};
     }
-    const json::Value* distinct_id = event.field("distinct_id");
+    const json::Value* distinct_id = fields.value[F::distinct_id];
     if (!distinct_id || !stringify(*distinct_id, event.distinct_id)) {
         return DecodeFailure{R::failed_parse_message, "distinct_id must be a string"};
     }
     replace_nul(event.distinct_id);
 
-    const json::Value* id = event.field("uuid");
+    const json::Value* id = fields.value[F::uuid];
     if (!id || (id->IsString() && id->GetStringLength() == 0)) {
         return DecodeFailure{R::empty_uuid, "uuid is missing or empty"};
     }
@@ -101,10 +133,10 @@ std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Docum
     }
     event.uuid = json::view(*id);
 
-    event.ip = event.field("ip");
-    event.timestamp = event.field("timestamp");
-    event.now = event.field("now");
-    event.sent_at = event.field("sent_at");
+    event.ip = fields.value[F::ip];
+    event.timestamp = fields.value[F::timestamp];
+    event.now = fields.value[F::now];
+    event.sent_at = fields.value[F::sent_at];
     return std::nullopt;
 }
 

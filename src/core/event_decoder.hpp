@@ -26,9 +26,6 @@ struct DecodedEvent {
     const json::Value* timestamp = nullptr;
     const json::Value* now = nullptr;
     const json::Value* sent_at = nullptr;
-
-    // The effective top-level value named `name`, or nullptr (null counts as absent).
-    const json::Value* field(std::string_view name) const;
 };
 
 struct DecodeFailure {

@@ -46,6 +46,8 @@ struct EventProcessor::Scratch {
     std::string input;  // a mutable, NUL-terminated copy of the value for in-place parsing
     rapidjson::StringBuffer main_json;
     rapidjson::StringBuffer heatmap_json;
+    JsonWriter main_writer{main_json};
+    JsonWriter heatmap_writer{heatmap_json};
 
     // Copies the value and parses it; the documents stay valid until the next call.
     char* load(std::string_view value) {
@@ -232,11 +234,9 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
 
     const std::string heatmap_uuid = split ? uuid::derive("$$heatmap:" + std::string(event.uuid)) : std::string();
     auto render = [&] {
-        s.main_json.Clear();
-        render_event(event, team, {verified, split}, s.main_json);
+        render_event(event, team, {verified, split}, s.main_json, s.main_writer);
         if (split && heatmaps_allowed) {
-            s.heatmap_json.Clear();
-            render_heatmap_event(event, team, verified, heatmap_uuid, s.heatmap_json);
+            render_heatmap_event(event, team, verified, heatmap_uuid, s.heatmap_json, s.heatmap_writer);
         }
     };
     render();

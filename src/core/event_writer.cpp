@@ -7,7 +7,7 @@
 namespace warden {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = JsonWriter;
 
 // Top-level names the renderer writes itself, or never writes.
 constexpr std::array<std::string_view, 12> reserved_top_level = {
@@ -239,8 +239,9 @@ bool has_client_verified(const DecodedEvent& event) {
 }
 
 void render_event(const DecodedEvent& event, const Team& team, RenderOptions options,
-                  rapidjson::StringBuffer& out) {
-    Writer w(out);
+                  rapidjson::StringBuffer& out, Writer& w) {
+    out.Clear();
+    w.Reset(out);
     w.StartObject();
     write_identity(w, event, team, event.uuid, event.event);
     write_properties(w, event, team, options);
@@ -249,8 +250,9 @@ void render_event(const DecodedEvent& event, const Team& team, RenderOptions opt
 }
 
 void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out) {
-    Writer w(out);
+                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out, Writer& w) {
+    out.Clear();
+    w.Reset(out);
     w.StartObject();
     write_identity(w, event, team, heatmap_uuid, "$$heatmap");
     key(w, "properties");

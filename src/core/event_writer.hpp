@@ -6,6 +6,7 @@
 #include "event_decoder.hpp"
 
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace warden {
 
@@ -17,17 +18,21 @@ bool is_verified_key(std::string_view name);
 // or a top-level `$verified`.
 bool has_client_verified(const DecodedEvent& event);
 
+// Writers are kept and Reset() between events so their stacks are allocated once.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
 struct RenderOptions {
     bool verified = false;           // sent with a secret token: set $verified, keep person props
     bool drop_heatmap_data = false;  // the heatmap part goes out as its own event
 };
 
 // The analytics / error-tracking form of the event.
+// `out` is cleared and `writer` reset onto it.
 void render_event(const DecodedEvent& event, const Team& team, RenderOptions options,
-                  rapidjson::StringBuffer& out);
+                  rapidjson::StringBuffer& out, JsonWriter& writer);
 
 // The `$$heatmap` event split off an event carrying `$heatmap_data`.
 void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out);
+                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out, JsonWriter& writer);
 
 }  // namespace warden

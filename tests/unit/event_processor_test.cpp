@@ -61,7 +61,7 @@ TEST_CASE("merge: data may be an object; outer properties replace inner ones; te
     CHECK_FALSE(d["properties"].HasMember("inner"));
     CHECK(*r.key == "2:7");
     int team_ids = 0;
-    for (auto m = d.MemberBegin(); m != d.MemberEnd(); ++m) team_ids += std::string(m->name.GetString()) == "team_id";
+    for (const auto& m : d.GetObject()) team_ids += std::string(m.name.GetString()) == "team_id";
     CHECK(team_ids == 1);  // a forged duplicate would let a last-wins reader pick it
 }
 

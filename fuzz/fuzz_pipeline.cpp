@@ -1,0 +1,234 @@
+// libFuzzer target: decode → verify → route through BatchProcessor, checking the security invariants.
+//
+// Input: byte 0 picks the token header and team, the rest is the message value.
+//   bits 0-1: 0 public token, 1 secret, 2 backup secret, 3 no token header (token from the value)
+//   bits 2-3: team (Acme: both secrets; NoHeatmaps: secret only, heatmaps off; Beta: no secrets)
+//   bit 4:    add the header skip_heatmap_processing=true
+#include <warden/pipeline.hpp>
+#include <warden/teams.hpp>
+
+#include "utf8.hpp"
+
+#include <rapidjson/document.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr const char* teams_json = R"([
+ {"id":2,"project_id":20,"name":"Acme","api_token":"phc_public_acme","secret_api_token":"phs_secret_acme",
+  "secret_api_token_backup":"phs_backup_acme","anonymize_ips":false,"heatmaps_opt_in":true},
+ {"id":3,"project_id":30,"name":"Beta","api_token":"phc_public_beta","secret_api_token":null,
+  "secret_api_token_backup":null,"anonymize_ips":true,"heatmaps_opt_in":null},
+ {"id":4,"project_id":40,"name":"NoHeatmaps","api_token":"phc_public_noheat","secret_api_token":"phs_secret_noheat",
+  "anonymize_ips":false,"heatmaps_opt_in":false}
+])";
+
+struct TeamTokens {
+    const char* id;
+    const char* tokens[3];  // public, secret, backup; unknown tokens stand in for missing secrets
+    std::vector<std::string> secrets;  // as in teams_json
+};
+const TeamTokens team_tokens[] = {
+    {"2", {"phc_public_acme", "phs_secret_acme", "phs_backup_acme"}, {"phs_secret_acme", "phs_backup_acme"}},
+    {"4", {"phc_public_noheat", "phs_secret_noheat", "phs_unknown_noheat"}, {"phs_secret_noheat"}},
+    {"3", {"phc_public_beta", "phs_unknown_beta1", "phs_unknown_beta2"}, {}},
+};
+
+// Built once: the cache and the processor are meant to be reused across messages.
+struct Pipeline {
+    std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(teams_json, "fuzz");
+    warden::TeamCache cache{*store};
+    warden::BatchProcessor processor{cache, {}, {}, [] { return int64_t{1700000000000}; }};
+    warden::BatchResult result;
+};
+
+[[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "invariant violated: %s\n", what);
+    __builtin_trap();
+}
+
+void check(bool ok, const char* what) {
+    if (!ok) fail(what);
+}
+
+// Same rule as the core: a reader stopping at NUL sees "$verified\0…" as "$verified".
+bool is_verified_name(std::string_view name) {
+    constexpr std::string_view v = "$verified";
+    return name.starts_with(v) && (name.size() == v.size() || name[v.size()] == '\0');
+}
+
+std::string_view view(const rapidjson::Value& s) { return {s.GetString(), s.GetStringLength()}; }
+
+bool has_verified_member(const rapidjson::Value* object) {
+    if (!object || !object->IsObject()) return false;
+    for (auto m = object->MemberBegin(); m != object->MemberEnd(); ++m) {
+        if (is_verified_name(view(m->name))) return true;
+    }
+    return false;
+}
+
+// Every member named `name`: duplicates are kept by the parser and readers differ on which wins.
+template <typename F>
+void for_each_member(const rapidjson::Value& object, std::string_view name, F&& f) {
+    for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
+        if (view(m->name) == name) f(m->value);
+    }
+}
+
+bool tree_has_secret(const rapidjson::Value& v, const std::vector<std::string>& secrets) {
+    auto text_has = [&](std::string_view t) {
+        for (const auto& s : secrets) {
+            if (t.find(s) != std::string_view::npos) return true;
+        }
+        return false;
+    };
+    if (v.IsString()) return text_has(view(v));
+    if (v.IsArray()) {
+        for (const auto& e : v.GetArray()) {
+            if (tree_has_secret(e, secrets)) return true;
+        }
+    } else if (v.IsObject()) {
+        for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+            if (text_has(view(m->name)) || tree_has_secret(m->value, secrets)) return true;
+        }
+    }
+    return false;
+}
+
+bool contains_any(std::string_view text, const std::vector<std::string>& secrets) {
+    for (const auto& s : secrets) {
+        if (text.find(s) != std::string_view::npos) return true;
+    }
+    return false;
+}
+
+std::optional<std::string_view> header(const warden::OutputRecord& r, std::string_view name) {
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        if (r.headers[i].name == name) return r.headers[i].value;
+    }
+    return std::nullopt;
+}
+
+void check_record(const warden::OutputRecord& r) {
+    check(r.value.has_value(), "output has no value");
+    const std::string& value = *r.value;
+    check(warden::utf8::is_valid(value), "value is not valid UTF-8");
+    check(!r.key || warden::utf8::is_valid(*r.key), "key is not valid UTF-8");
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        auto h = r.headers[i];
+        check(warden::utf8::is_valid(h.name), "header name is not valid UTF-8");
+        check(!h.value || warden::utf8::is_valid(*h.value), "header value is not valid UTF-8");
+    }
+
+    rapidjson::Document d;
+    d.Parse(value.data(), value.size());  // fails on trailing bytes too
+    check(!d.HasParseError() && d.IsObject(), "value is not a JSON object");
+
+    // The secrets of the record's team, found through its team_id header.
+    auto team_id = header(r, "team_id");
+    check(team_id.has_value(), "output has no team_id header");
+    const std::vector<std::string>* found = nullptr;
+    for (const auto& t : team_tokens) {
+        if (*team_id == t.id) found = &t.secrets;
+    }
+    check(found != nullptr, "team_id header names no known team");
+    const std::vector<std::string>& secrets = *found;
+    check(!contains_any(value, secrets), "secret in value text");
+    check(!tree_has_secret(d, secrets), "secret in a decoded value string");
+    check(!r.key || !contains_any(*r.key, secrets), "secret in key");
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        auto h = r.headers[i];
+        check(!contains_any(h.name, secrets), "secret in header name");
+        check(!h.value || !contains_any(*h.value, secrets), "secret in header value");
+    }
+
+    auto verified = header(r, "verified");
+    check(verified == "true" || verified == "false", "verified header missing");
+    if (*verified != "false") return;
+    for_each_member(d, "$set", [](const rapidjson::Value& v) { check(!has_verified_member(&v), "$verified in $set"); });
+    for_each_member(d, "$set_once", [](const rapidjson::Value& v) {
+        check(!has_verified_member(&v), "$verified in $set_once");
+    });
+    for_each_member(d, "properties", [](const rapidjson::Value& props) {
+        check(props.IsObject(), "properties is not an object");
+        check(!has_verified_member(&props), "$verified in properties");
+        for_each_member(props, "$set", [](const rapidjson::Value& v) {
+            check(!has_verified_member(&v), "$verified in properties.$set");
+        });
+        for_each_member(props, "$set_once", [](const rapidjson::Value& v) {
+            check(!has_verified_member(&v), "$verified in properties.$set_once");
+        });
+        for_each_member(props, "$unset", [](const rapidjson::Value& v) {
+            check(!has_verified_member(&v), "$verified key in properties.$unset");
+            if (v.IsArray()) {
+                for (const auto& e : v.GetArray()) {
+                    check(!(e.IsString() && is_verified_name(view(e))), "$verified element in properties.$unset");
+                }
+            }
+        });
+    });
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    static Pipeline* pipeline = new Pipeline;  // never freed: outlives every input
+    if (size == 0) return 0;
+    const uint8_t selector = data[0];
+    std::string value(reinterpret_cast<const char*>(data + 1), size - 1);
+
+    const TeamTokens& team = team_tokens[((selector >> 2) & 3) % 3];
+    const unsigned token_choice = selector & 3;
+    warden::HeaderList headers;
+    std::string key = "anonymous:user-42";
+    if (token_choice < 3) {
+        headers.add("token", team.tokens[token_choice]);
+        key = std::string(team.tokens[token_choice]) + ":user-42";
+    }
+    headers.add("distinct_id", "user-42");
+    if (selector & 0x10) headers.add("skip_heatmap_processing", "true");
+    std::vector<warden::HeaderView> header_views = headers.views();
+
+    warden::MessageView message;
+    message.topic = "events_plugin_ingestion";
+    message.offset = 7;
+    message.key = key;
+    message.headers = header_views;
+    message.value = value;
+
+    warden::BatchResult& result = pipeline->result;
+    result.clear();
+    auto status = pipeline->processor.process({&message, 1}, result);
+    check(status == warden::BatchProcessor::Status::done, "file store reported unavailable");
+
+    // Exactly one outcome, owning exactly the records produced.
+    check(result.outcomes.size() == 1, "not exactly one outcome");
+    const warden::MessageOutcome& o = result.outcomes[0];
+    check(o.first_record == 0 && o.record_count == result.records.size(), "outcome does not own the records");
+    if (o.dead_letter) {
+        check(!o.drop && result.records.size() == 1, "dead letter with other outputs or a drop");
+        const warden::OutputRecord& r = result.records[0];
+        check(r.destination == warden::Destination::dead_letter && r.value == value, "dead letter not verbatim");
+        return 0;
+    }
+    // Only heatmap_opt_in_disabled may come with outputs: the analytics half of a split event.
+    if (o.drop && *o.drop != warden::DropCause::heatmap_opt_in_disabled) {
+        check(result.records.empty(), "dropped message has outputs");
+        return 0;
+    }
+    check(o.drop || !result.records.empty(), "message vanished: no output, drop or dead letter");
+    check(result.records.size() <= 2, "more than two outputs");
+    for (const warden::OutputRecord& r : result.records) {
+        check(r.destination != warden::Destination::dead_letter, "dead-letter record without a dead-letter outcome");
+        check_record(r);
+    }
+    return 0;
+}
