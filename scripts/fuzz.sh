@@ -29,4 +29,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppre
     -max_len=8192 \
     -timeout=10 \
     -print_final_stats=1 \
-    -artifact_prefix="$build/artifacts/"
+    -artifact_prefix="$build/artifacts/" > "$build/fuzz.log" 2>&1 || {
+    echo "fuzzer finding (full log: $build/fuzz.log):"
+    tail -n 60 "$build/fuzz.log"
+    exit 1
+}
+grep -E "^(Done|stat::)" "$build/fuzz.log" || tail -n 5 "$build/fuzz.log"
