@@ -37,7 +37,10 @@ struct DepthLimiter {
 }  // namespace
 
 bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth) {
-    constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag;
+    // The recursive parser is safe here: StartObject/StartArray fail past max_depth before the
+    // parser descends, so its recursion is bounded by the limit (and it is faster than the
+    // iterative one).
+    constexpr unsigned flags = rapidjson::kParseInsituFlag;
     bool ok = false;
     size_t consumed = 0;
     auto generate = [&](Document& handler) {
