@@ -44,6 +44,11 @@ check(total == sum(s["produced"].values()), "every produced record written")
 print("process summary and outputs OK")
 PY
 
+# Standard input gives the same result as a file.
+from_stdin=$("$warden" process --teams "$root/samples/teams.json" --input - --output-dir "$work/stdin" < "$root/samples/events.jsonl" | tail -n 1)
+[ "$from_stdin" = "$summary" ] || { echo "FAIL: stdin summary differs: $from_stdin"; exit 1; }
+cmp -s "$work/out/events_analytics.jsonl" "$work/stdin/events_analytics.jsonl" || { echo "FAIL: stdin outputs differ"; exit 1; }
+
 # Exit codes: 2 for wrong usage, 1 for I/O failure, 0 for hostile but readable input.
 set +e
 "$warden" process --input x >/dev/null 2>&1; code=$?
