@@ -7,6 +7,7 @@
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include "test_teams.hpp"
 #include "utf8.hpp"
 
 #include <rapidjson/document.h>
@@ -22,19 +23,10 @@
 
 namespace {
 
-constexpr const char* teams_json = R"([
- {"id":2,"project_id":20,"name":"Acme","api_token":"phc_public_acme","secret_api_token":"phs_secret_acme",
-  "secret_api_token_backup":"phs_backup_acme","anonymize_ips":false,"heatmaps_opt_in":true},
- {"id":3,"project_id":30,"name":"Beta","api_token":"phc_public_beta","secret_api_token":null,
-  "secret_api_token_backup":null,"anonymize_ips":true,"heatmaps_opt_in":null},
- {"id":4,"project_id":40,"name":"NoHeatmaps","api_token":"phc_public_noheat","secret_api_token":"phs_secret_noheat",
-  "anonymize_ips":false,"heatmaps_opt_in":false}
-])";
-
 struct TeamTokens {
     const char* id;
     const char* tokens[3];  // public, secret, backup; unknown tokens stand in for missing secrets
-    std::vector<std::string> secrets;  // as in teams_json
+    std::vector<std::string> secrets;  // as in test::teams_json
 };
 const TeamTokens team_tokens[] = {
     {"2", {"phc_public_acme", "phs_secret_acme", "phs_backup_acme"}, {"phs_secret_acme", "phs_backup_acme"}},
@@ -44,7 +36,7 @@ const TeamTokens team_tokens[] = {
 
 // Built once: the cache and the processor are meant to be reused across messages.
 struct Pipeline {
-    std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(teams_json, "fuzz");
+    std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(test::teams_json, "fuzz");
     warden::TeamCache cache{*store};
     warden::BatchProcessor processor{cache, {}, {}, [] { return int64_t{1700000000000}; }};
     warden::BatchResult result;

@@ -44,10 +44,8 @@ struct EventProcessor::Scratch {
     json::Document outer{&arena, 1024, &arena};
     json::Document data{&arena, 1024, &arena};
     std::string input;  // a mutable, NUL-terminated copy of the value for in-place parsing
-    rapidjson::StringBuffer main_json;
-    rapidjson::StringBuffer heatmap_json;
-    JsonWriter main_writer{main_json};
-    JsonWriter heatmap_writer{heatmap_json};
+    RenderedJson main_json;
+    RenderedJson heatmap_json;
 
     // Copies the value and parses it; the documents stay valid until the next call.
     char* load(std::string_view value) {
@@ -232,17 +230,15 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
                        json::find_last(*event.properties, "$heatmap_data") != nullptr &&
                        message.header("skip_heatmap_processing") != std::optional<std::string_view>("true");
 
-    const std::string heatmap_uuid = split ? uuid::derive("$$heatmap:" + std::string(event.uuid)) : std::string();
+    const bool emit_heatmap = split && heatmaps_allowed;
+    const std::string heatmap_uuid = emit_heatmap ? uuid::derive("$$heatmap:" + std::string(event.uuid)) : std::string();
     auto render = [&] {
-        render_event(event, team, {verified, split}, s.main_json, s.main_writer);
-        if (split && heatmaps_allowed) {
-            render_heatmap_event(event, team, verified, heatmap_uuid, s.heatmap_json, s.heatmap_writer);
-        }
+        render_event(event, team, {verified, split}, s.main_json);
+        if (emit_heatmap) render_heatmap_event(event, team, verified, heatmap_uuid, s.heatmap_json);
     };
     render();
-    auto rendered = [](const rapidjson::StringBuffer& b) { return std::string_view(b.GetString(), b.GetSize()); };
-    if (secrets::appears_in_json(rendered(s.main_json), team) ||
-        (split && heatmaps_allowed && secrets::appears_in_json(rendered(s.heatmap_json), team))) {
+    if (secrets::appears_in_json(s.main_json.text(), team) ||
+        (emit_heatmap && secrets::appears_in_json(s.heatmap_json.text(), team))) {
         secrets::redact_tree(s.outer, team, s.arena);
         if (event.data == &s.data) secrets::redact_tree(s.data, team, s.arena);
         secrets::redact_text(event.event, team);
@@ -254,12 +250,12 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     MessageOutcome& outcome = run.outcome();
     outcome.verification = verified ? Verification::verified
                                     : (has_client_verified(event) ? Verification::stripped : Verification::none);
-    if (!run.emit(destination, team, verified, rendered(s.main_json), event, nullptr)) return;
+    if (!run.emit(destination, team, verified, s.main_json.text(), event, nullptr)) return;
     if (split) {
         if (!heatmaps_allowed) {
             outcome.drop = DropCause::heatmap_opt_in_disabled;
         } else {
-            if (!run.emit(Destination::heatmaps, team, verified, rendered(s.heatmap_json), event, &heatmap_uuid)) {
+            if (!run.emit(Destination::heatmaps, team, verified, s.heatmap_json.text(), event, &heatmap_uuid)) {
                 return;
             }
         }

@@ -238,10 +238,8 @@ bool has_client_verified(const DecodedEvent& event) {
     return false;
 }
 
-void render_event(const DecodedEvent& event, const Team& team, RenderOptions options,
-                  rapidjson::StringBuffer& out, Writer& w) {
-    out.Clear();
-    w.Reset(out);
+void render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out) {
+    Writer& w = out.restart();
     w.StartObject();
     write_identity(w, event, team, event.uuid, event.event);
     write_properties(w, event, team, options);
@@ -250,9 +248,8 @@ void render_event(const DecodedEvent& event, const Team& team, RenderOptions opt
 }
 
 void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out, Writer& w) {
-    out.Clear();
-    w.Reset(out);
+                          std::string_view heatmap_uuid, RenderedJson& out) {
+    Writer& w = out.restart();
     w.StartObject();
     write_identity(w, event, team, heatmap_uuid, "$$heatmap");
     key(w, "properties");

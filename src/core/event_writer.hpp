@@ -18,8 +18,20 @@ bool is_verified_key(std::string_view name);
 // or a top-level `$verified`.
 bool has_client_verified(const DecodedEvent& event);
 
-// Writers are kept and Reset() between events so their stacks are allocated once.
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// A reusable output buffer with its writer, kept across events so both allocate once.
+struct RenderedJson {
+    rapidjson::StringBuffer buffer;
+    JsonWriter writer{buffer};
+
+    JsonWriter& restart() {
+        buffer.Clear();
+        writer.Reset(buffer);
+        return writer;
+    }
+    std::string_view text() const { return {buffer.GetString(), buffer.GetSize()}; }
+};
 
 struct RenderOptions {
     bool verified = false;           // sent with a secret token: set $verified, keep person props
@@ -27,12 +39,11 @@ struct RenderOptions {
 };
 
 // The analytics / error-tracking form of the event.
-// `out` is cleared and `writer` reset onto it.
-void render_event(const DecodedEvent& event, const Team& team, RenderOptions options,
-                  rapidjson::StringBuffer& out, JsonWriter& writer);
+// Each render replaces the previous content of `out`.
+void render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out);
 
 // The `$$heatmap` event split off an event carrying `$heatmap_data`.
 void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, rapidjson::StringBuffer& out, JsonWriter& writer);
+                          std::string_view heatmap_uuid, RenderedJson& out);
 
 }  // namespace warden

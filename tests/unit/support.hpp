@@ -5,6 +5,8 @@
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include "test_teams.hpp"
+
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -21,15 +23,6 @@ inline std::string serialize(const rapidjson::Value& v) {
     v.Accept(w);
     return {b.GetString(), b.GetSize()};
 }
-
-inline const char* teams_json = R"([
- {"id":2,"project_id":20,"name":"Acme","api_token":"phc_public_acme","secret_api_token":"phs_secret_acme",
-  "secret_api_token_backup":"phs_backup_acme","anonymize_ips":false,"heatmaps_opt_in":true},
- {"id":3,"project_id":30,"name":"Beta","api_token":"phc_public_beta","secret_api_token":null,
-  "secret_api_token_backup":null,"anonymize_ips":true,"heatmaps_opt_in":null},
- {"id":4,"project_id":40,"name":"NoHeatmaps","api_token":"phc_public_noheat","secret_api_token":"phs_secret_noheat",
-  "anonymize_ips":false,"heatmaps_opt_in":false}
-])";
 
 // A capture value whose client event is `data` (a JSON object text), with outer fields added.
 inline std::string capture_value(const std::string& token, const std::string& data,

@@ -1,0 +1,17 @@
+// The teams the unit tests and the fuzz target run against.
+#pragma once
+
+namespace test {
+
+// Acme: secret and backup, heatmaps on. Beta: no secrets, anonymised IPs, no heatmap preference.
+// NoHeatmaps: a secret, heatmaps off.
+inline constexpr const char* teams_json = R"([
+ {"id":2,"project_id":20,"name":"Acme","api_token":"phc_public_acme","secret_api_token":"phs_secret_acme",
+  "secret_api_token_backup":"phs_backup_acme","anonymize_ips":false,"heatmaps_opt_in":true},
+ {"id":3,"project_id":30,"name":"Beta","api_token":"phc_public_beta","secret_api_token":null,
+  "secret_api_token_backup":null,"anonymize_ips":true,"heatmaps_opt_in":null},
+ {"id":4,"project_id":40,"name":"NoHeatmaps","api_token":"phc_public_noheat","secret_api_token":"phs_secret_noheat",
+  "anonymize_ips":false,"heatmaps_opt_in":false}
+])";
+
+}  // namespace test
