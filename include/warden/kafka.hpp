@@ -1,11 +1,23 @@
-// kafka: what the Kafka runtime needs beyond librdkafka itself.
+// kafka: the Kafka runtime. Offset bookkeeping, the consumer-group worker behind `warden run`,
+// and librdkafka's mock cluster for the demo, tests and benchmarks.
 #pragma once
 
+#include <warden/core.hpp>
+#include <warden/teams.hpp>
+
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct rd_kafka_mock_cluster_s;
 
 namespace warden {
 
@@ -46,6 +58,96 @@ private:
     void advance(Partition& p);
 
     std::map<int32_t, Partition> partitions_;
+};
+
+
+// librdkafka properties applied in order; a later entry overrides an earlier one.
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+
+// Parses "name=value"; throws std::invalid_argument naming the text when there is no '='.
+std::pair<std::string, std::string> parse_kafka_property(std::string_view text);
+
+struct WorkerOptions {
+    std::string brokers;
+    std::string group = "warden";
+    std::string input_topic = "events_plugin_ingestion";
+    std::string group_instance_id;  // static membership when non-empty
+    TopicNames topics;
+    CoreLimits limits;
+    KafkaProperties consumer_properties;  // passed through last, so they override warden's choices
+    KafkaProperties producer_properties;
+
+    size_t batch_size = 2000;                     // messages per processing batch
+    std::chrono::milliseconds batch_wait{20};     // longest wait to fill a batch
+    size_t max_in_flight = 100'000;               // unacknowledged outputs before fetching pauses
+    std::chrono::milliseconds shutdown_timeout{30'000};  // drain deadline after SIGTERM/SIGINT
+    std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
+};
+
+// A consistent copy of the worker's figures, safe to take from another thread.
+struct WorkerStats {
+    OutcomeCounters outcomes;
+    uint64_t batches = 0;
+    uint64_t delivered = 0;         // outputs acknowledged by the broker
+    uint64_t delivery_errors = 0;   // failed delivery reports (each is retried)
+    uint64_t store_waits = 0;       // batches that waited for an unavailable team store
+    uint64_t rebalances = 0;
+    uint64_t commit_failures = 0;
+    size_t assigned_partitions = 0;
+    size_t in_flight = 0;           // outputs produced, not yet acknowledged
+    bool paused = false;            // fetching paused by backpressure
+};
+
+// Consumes the input topic as a member of a consumer group, runs each batch through the core and
+// produces the outputs with an idempotent producer. An input offset is committed only when it and
+// every earlier offset of its partition are fully acknowledged (SPEC §7).
+class Worker {
+public:
+    // Throws std::runtime_error on configuration librdkafka refuses.
+    Worker(WorkerOptions options, TeamCache& cache);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Runs until request_stop(), then stops fetching, drains in-flight outputs (up to the
+    // shutdown timeout), commits and leaves the group. Throws std::runtime_error on a fatal
+    // client error; offsets past unacknowledged work are never committed either way.
+    void run();
+
+    // Safe from a signal handler and from other threads.
+    void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+
+    WorkerStats stats() const;
+
+private:
+    class Impl;
+    std::atomic<bool> stop_{false};
+    std::unique_ptr<Impl> impl_;
+};
+
+// librdkafka's in-process mock cluster: real Kafka protocol on loopback, for the demo, tests and
+// benchmarks. Not a broker for production.
+class MockCluster {
+public:
+    // Throws std::runtime_error when the cluster cannot be started.
+    explicit MockCluster(int brokers = 1);
+    ~MockCluster();
+    MockCluster(const MockCluster&) = delete;
+    MockCluster& operator=(const MockCluster&) = delete;
+
+    // The bootstrap address list, usable by any Kafka client on this machine.
+    const std::string& bootstraps() const { return bootstraps_; }
+    // Create topics before clients use them: auto-created topics get 4 partitions and stall the
+    // first produce.
+    void create_topic(const std::string& name, int partitions);
+    // For fault injection with rdkafka_mock.h.
+    rd_kafka_mock_cluster_s* handle() const { return cluster_; }
+
+private:
+    struct Client;
+    std::unique_ptr<Client> client_;
+    rd_kafka_mock_cluster_s* cluster_ = nullptr;
+    std::string bootstraps_;
 };
 
 }  // namespace warden

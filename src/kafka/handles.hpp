@@ -1,0 +1,45 @@
+// RAII ownership of librdkafka's C handles and the configuration builder shared by every client.
+#pragma once
+
+#include <warden/kafka.hpp>
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+
+namespace warden::kafka {
+
+struct KafkaDeleter {
+    void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+    void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+    void operator()(rd_kafka_topic_t* rkt) const { rd_kafka_topic_destroy(rkt); }
+    void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+    void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+    void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
+    void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+    void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+};
+
+using ClientPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, KafkaDeleter>;
+using TopicPtr = std::unique_ptr<rd_kafka_topic_t, KafkaDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
+using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, KafkaDeleter>;
+using ErrorPtr = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
+using QueuePtr = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
+
+// A configuration with `properties` applied in order, and librdkafka's log lines routed to
+// warden's JSON log. Throws std::runtime_error naming the property librdkafka refused.
+ConfPtr make_conf(const KafkaProperties& properties);
+
+// Creates the client; takes the configuration on success. Throws std::runtime_error.
+ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf);
+
+PartitionListPtr make_partition_list(int size);
+
+// Milliseconds since the epoch.
+int64_t wall_clock_ms();
+
+}  // namespace warden::kafka

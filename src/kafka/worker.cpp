@@ -1,0 +1,380 @@
+// The consumer-group worker: consume a batch, run it through the core, produce its outputs, and
+// store an input offset only when the acknowledged prefix of its partition passes it.
+#include "handles.hpp"
+#include "output_producer.hpp"
+
+#include <warden/kafka.hpp>
+#include <warden/log.hpp>
+#include <warden/pipeline.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+namespace warden {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Prefetch sized to keep the loop fed without unbounded memory: librdkafka's defaults make the
+// consumer hit its global queue limit and stall for about a second at a time on this loop.
+KafkaProperties consumer_defaults(const WorkerOptions& o) {
+    KafkaProperties p = {
+        {"bootstrap.servers", o.brokers},
+        {"group.id", o.group},
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"enable.auto.commit", "true"},        // commits what we store, every second and on close
+        {"enable.auto.offset.store", "false"}, // we store only acknowledged prefixes
+        {"auto.commit.interval.ms", "1000"},
+        {"auto.offset.reset", "earliest"},
+        {"queued.min.messages", "20000"},
+        {"queued.max.messages.kbytes", "65536"},
+        {"fetch.max.bytes", "16777216"},
+    };
+    if (!o.group_instance_id.empty()) p.emplace_back("group.instance.id", o.group_instance_id);
+    p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
+    return p;
+}
+
+KafkaProperties producer_properties(const WorkerOptions& o) {
+    KafkaProperties p = {{"bootstrap.servers", o.brokers}};
+    p.insert(p.end(), o.producer_properties.begin(), o.producer_properties.end());
+    return p;
+}
+
+std::string partitions_text(const rd_kafka_topic_partition_list_t& list) {
+    std::string out;
+    for (int i = 0; i < list.cnt; ++i) {
+        if (i) out += ',';
+        out += std::to_string(list.elems[i].partition);
+    }
+    return out;
+}
+
+}  // namespace
+
+class Worker::Impl {
+public:
+    Impl(WorkerOptions options, TeamCache& cache, const std::atomic<bool>& stop)
+        : options_(std::move(options)),
+          stop_(stop),
+          processor_(cache, options_.topics, options_.limits),
+          producer_(producer_properties(options_), [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
+        if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
+        kafka::ConfPtr conf = kafka::make_conf(consumer_defaults(options_));
+        rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
+        rd_kafka_conf_set_opaque(conf.get(), this);
+        consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
+        rd_kafka_poll_set_consumer(consumer_.get());
+    }
+
+    void run() {
+        subscribe();
+        log::info("worker started", {{"group", options_.group}, {"topic", options_.input_topic}});
+        while (!stop_.load(std::memory_order_relaxed)) {
+            apply_backpressure();
+            fill_batch();
+            if (!batch_.empty()) process_batch();
+            producer_.poll(std::chrono::milliseconds(0));
+            store_offsets();
+        }
+        shut_down();
+    }
+
+    WorkerStats stats() const {
+        std::lock_guard lock(stats_mutex_);
+        return stats_;
+    }
+
+private:
+    struct Consumed {
+        kafka::MessagePtr message;
+        uint32_t epoch;
+    };
+
+    void subscribe() {
+        kafka::PartitionListPtr topics = kafka::make_partition_list(1);
+        rd_kafka_topic_partition_list_add(topics.get(), options_.input_topic.c_str(), RD_KAFKA_PARTITION_UA);
+        if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+            throw std::runtime_error("cannot subscribe to " + options_.input_topic + ": " + rd_kafka_err2str(err));
+        }
+    }
+
+    // Collects up to batch_size messages, waiting at most batch_wait for the first ones.
+    void fill_batch() {
+        const auto deadline = Clock::now() + options_.batch_wait;
+        while (batch_.size() < options_.batch_size && !stop_.load(std::memory_order_relaxed)) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            const int timeout = batch_.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
+            rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout);
+            if (!raw) {
+                if (!batch_.empty() || left.count() <= 0) break;
+                continue;
+            }
+            kafka::MessagePtr message(raw);
+            if (message->err) {
+                consumer_error(*message);
+                continue;
+            }
+            const auto epoch = epochs_.find(message->partition);
+            if (epoch == epochs_.end()) continue;  // not ours (any more): the owner re-reads it
+            batch_.push_back({std::move(message), epoch->second});
+        }
+    }
+
+    void consumer_error(const rd_kafka_message_t& message) {
+        if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+        char errstr[512];
+        if (rd_kafka_fatal_error(consumer_.get(), errstr, sizeof errstr)) {
+            throw std::runtime_error(std::string("fatal consumer error: ") + errstr);
+        }
+        log::warn("consumer error", {{"error", rd_kafka_message_errstr(&message)}});
+    }
+
+    void process_batch() {
+        // A rebalance while the batch was filled may have revoked some of its partitions.
+        std::erase_if(batch_, [this](const Consumed& c) {
+            auto it = epochs_.find(c.message->partition);
+            return it == epochs_.end() || it->second != c.epoch;
+        });
+        build_views();
+        result_.clear();
+        auto backoff = std::chrono::milliseconds(100);
+        while (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
+            bump([](WorkerStats& s) { ++s.store_waits; });
+            log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
+            producer_.poll(backoff);
+            if (stop_.load(std::memory_order_relaxed)) {
+                batch_.clear();  // never processed, never committed: re-read after restart
+                return;
+            }
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        }
+
+        for (size_t i = 0; i < batch_.size(); ++i) {
+            const rd_kafka_message_t& m = *batch_[i].message;
+            const MessageOutcome& outcome = result_.outcomes[i];
+            // Track before producing: an acknowledgement can arrive while produce() waits.
+            tracker_.track(m.partition, m.offset, outcome.record_count);
+            const kafka::SourceTag tag{m.partition, m.offset, batch_[i].epoch};
+            for (uint32_t r = 0; r < outcome.record_count; ++r) {
+                const OutputRecord& record = result_.records[outcome.first_record + r];
+                producer_.produce(processor_.topics().name_of(record.destination), record, tag);
+            }
+        }
+        {
+            std::lock_guard lock(stats_mutex_);
+            stats_.outcomes.add(result_);
+            ++stats_.batches;
+        }
+        batch_.clear();  // releases the fetched buffers promptly
+    }
+
+    void build_views() {
+        views_.clear();
+        header_views_.clear();
+        header_ranges_.clear();
+        for (const Consumed& c : batch_) {
+            const size_t first = header_views_.size();
+            rd_kafka_headers_t* headers = nullptr;
+            if (rd_kafka_message_headers(c.message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
+                const char* name;
+                const void* value;
+                size_t size;
+                for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++h) {
+                    HeaderView view{name, std::nullopt};
+                    if (value) view.value = std::string_view(static_cast<const char*>(value), size);
+                    header_views_.push_back(view);
+                }
+            }
+            header_ranges_.emplace_back(first, header_views_.size() - first);
+        }
+        // Spans are taken after header_views_ stopped growing.
+        for (size_t i = 0; i < batch_.size(); ++i) {
+            const rd_kafka_message_t& m = *batch_[i].message;
+            MessageView view;
+            view.topic = options_.input_topic;
+            view.partition = m.partition;
+            view.offset = m.offset;
+            if (m.key) view.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
+            if (m.payload) view.value = std::string_view(static_cast<const char*>(m.payload), m.len);
+            view.headers = std::span<const HeaderView>(header_views_).subspan(header_ranges_[i].first, header_ranges_[i].second);
+            views_.push_back(view);
+        }
+    }
+
+    void acknowledged(const kafka::SourceTag& tag) {
+        auto epoch = epochs_.find(tag.partition);
+        if (epoch == epochs_.end() || epoch->second != tag.epoch) return;  // from an earlier assignment
+        tracker_.acknowledge(tag.partition, tag.offset);
+    }
+
+    // Hands librdkafka the committable offset of each partition; auto-commit sends them.
+    void store_offsets() {
+        kafka::PartitionListPtr offsets;
+        for (const auto& [partition, epoch] : epochs_) {
+            if (std::optional<int64_t> next = tracker_.take_commit(partition)) {
+                if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(epochs_.size()));
+                rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset = *next;
+            }
+        }
+        if (!offsets) return;
+        if (rd_kafka_resp_err_t err = rd_kafka_offsets_store(consumer_.get(), offsets.get())) {
+            // Only partitions revoked in the meantime can fail; their new owner re-reads them.
+            log::debug("offset store refused", {{"error", rd_kafka_err2str(err)}});
+        }
+    }
+
+    // Pauses fetching while too many outputs await acknowledgement; resumes below half the cap.
+    void apply_backpressure() {
+        const size_t in_flight = producer_.in_flight();
+        if (!paused_ && in_flight > options_.max_in_flight) {
+            set_paused(true);
+        } else if (paused_ && in_flight <= options_.max_in_flight / 2) {
+            set_paused(false);
+        }
+        if (paused_) producer_.poll(std::chrono::milliseconds(10));
+        std::lock_guard lock(stats_mutex_);
+        stats_.in_flight = in_flight;
+        stats_.delivered = producer_.delivered();
+        stats_.delivery_errors = producer_.delivery_errors();
+        stats_.paused = paused_;
+    }
+
+    void set_paused(bool paused) {
+        rd_kafka_topic_partition_list_t* assignment = nullptr;
+        if (rd_kafka_assignment(consumer_.get(), &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+        kafka::PartitionListPtr owned(assignment);
+        if (paused) {
+            rd_kafka_pause_partitions(consumer_.get(), owned.get());
+        } else {
+            rd_kafka_resume_partitions(consumer_.get(), owned.get());
+        }
+        paused_ = paused;
+        log::info(paused ? "fetching paused: too many outputs in flight" : "fetching resumed",
+                  {{"in_flight", std::to_string(producer_.in_flight())}});
+    }
+
+    static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                             void* opaque) {
+        auto* self = static_cast<Impl*>(opaque);
+        const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+            self->assigned(*partitions);
+            if (cooperative) {
+                kafka::ErrorPtr(rd_kafka_incremental_assign(rk, partitions));
+            } else {
+                rd_kafka_assign(rk, partitions);
+            }
+        } else {
+            self->revoked(*partitions, rd_kafka_assignment_lost(rk) != 0);
+            if (cooperative) {
+                kafka::ErrorPtr(rd_kafka_incremental_unassign(rk, partitions));
+            } else {
+                rd_kafka_assign(rk, nullptr);
+            }
+        }
+        // A paused worker keeps new partitions paused too.
+        if (self->paused_ && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_pause_partitions(rk, partitions);
+    }
+
+    void assigned(const rd_kafka_topic_partition_list_t& partitions) {
+        for (int i = 0; i < partitions.cnt; ++i) epochs_[partitions.elems[i].partition] = ++next_epoch_;
+        log::info("partitions assigned", {{"partitions", partitions_text(partitions)}});
+        std::lock_guard lock(stats_mutex_);
+        ++stats_.rebalances;
+        stats_.assigned_partitions = epochs_.size();
+    }
+
+    // Finishes the revoked partitions' in-flight outputs, commits their acknowledged prefix, and
+    // forgets them. Lost partitions (the group moved on without us) are only forgotten.
+    void revoked(const rd_kafka_topic_partition_list_t& partitions, bool lost) {
+        if (!lost) {
+            auto done = [&] {
+                for (int i = 0; i < partitions.cnt; ++i) {
+                    if (tracker_.in_flight(partitions.elems[i].partition) > 0) return false;
+                }
+                return true;
+            };
+            if (!producer_.drain_until(done, Clock::now() + options_.revoke_timeout)) {
+                log::warn("revoked partitions still had unacknowledged outputs; their new owner redoes them",
+                          {{"partitions", partitions_text(partitions)}});
+            }
+            store_offsets();
+            commit_now();
+        }
+        for (int i = 0; i < partitions.cnt; ++i) {
+            tracker_.forget(partitions.elems[i].partition);
+            epochs_.erase(partitions.elems[i].partition);
+        }
+        log::info(lost ? "partitions lost" : "partitions revoked", {{"partitions", partitions_text(partitions)}});
+        std::lock_guard lock(stats_mutex_);
+        ++stats_.rebalances;
+        stats_.assigned_partitions = epochs_.size();
+    }
+
+    void commit_now() {
+        const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), nullptr, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            bump([](WorkerStats& s) { ++s.commit_failures; });
+            log::warn("commit failed; the uncommitted range will be processed again", {{"error", rd_kafka_err2str(err)}});
+        }
+    }
+
+    void shut_down() {
+        log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
+        batch_.clear();
+        const auto deadline = Clock::now() + options_.shutdown_timeout;
+        if (!producer_.drain(deadline)) {
+            log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
+                      {{"in_flight", std::to_string(producer_.in_flight())}});
+        }
+        store_offsets();
+        commit_now();
+        // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
+        if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
+            log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
+        }
+        log::info("stopped");
+    }
+
+    template <typename F>
+    void bump(F&& f) {
+        std::lock_guard lock(stats_mutex_);
+        f(stats_);
+    }
+
+    WorkerOptions options_;
+    const std::atomic<bool>& stop_;
+    BatchProcessor processor_;
+    OffsetTracker tracker_;
+    kafka::OutputProducer producer_;
+    kafka::ClientPtr consumer_;
+
+    std::unordered_map<int32_t, uint32_t> epochs_;  // assigned partitions and their assignment epoch
+    uint32_t next_epoch_ = 0;
+    bool paused_ = false;
+
+    std::vector<Consumed> batch_;
+    std::vector<MessageView> views_;
+    std::vector<HeaderView> header_views_;
+    std::vector<std::pair<size_t, size_t>> header_ranges_;
+    BatchResult result_;
+
+    mutable std::mutex stats_mutex_;
+    WorkerStats stats_;
+};
+
+Worker::Worker(WorkerOptions options, TeamCache& cache)
+    : impl_(std::make_unique<Impl>(std::move(options), cache, stop_)) {}
+
+Worker::~Worker() = default;
+
+void Worker::run() { impl_->run(); }
+
+WorkerStats Worker::stats() const { return impl_->stats(); }
+
+}  // namespace warden
