@@ -1,0 +1,29 @@
+// The subcommands of the warden command; each registers its flags and returns how to run it.
+#pragma once
+
+#include <warden/core.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace warden::cli {
+
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;  // the exit code
+};
+
+Command add_process_command(CLI::App& root);
+Command add_run_command(CLI::App& root);
+Command add_demo_command(CLI::App& root);
+Command add_mock_cluster_command(CLI::App& root);
+
+// --analytics-topic, --error-tracking-topic, --heatmaps-topic, --dlq-topic (WARDEN_*_TOPIC).
+void add_topic_options(CLI::App& command, TopicNames& topics);
+
+// Runs `on_stop` on the first SIGINT/SIGTERM; a second one exits at once with status 130.
+// `on_stop` must be async-signal-safe (e.g. an atomic store).
+void on_stop_signal(void (*on_stop)());
+
+}  // namespace warden::cli
