@@ -1,11 +1,188 @@
-// `warden demo`: placeholder until the demo lands.
+// `warden demo`: the whole pipeline on this machine with no external services. An in-process mock
+// Kafka cluster, generated teams, a generated capture stream (public, secret, backup, forged,
+// malformed, unknown-token, $exception and heatmap events) and the real worker, with a live
+// summary once a second.
 #include "commands.hpp"
 
+#include "../kafka/handles.hpp"
+
+#include <warden/files.hpp>
+#include <warden/kafka.hpp>
+#include <warden/loadgen.hpp>
+#include <warden/log.hpp>
+#include <warden/teams.hpp>
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
 namespace warden::cli {
+namespace {
+
+std::atomic<bool> demo_stop{false};
+void stop_demo() { demo_stop.store(true); }
+
+struct DemoArgs {
+    uint64_t events = 200'000;
+    uint64_t rate = 20'000;  // events per second; 0 = as fast as possible
+    int partitions = 8;
+    int teams = 20;
+    uint64_t seed = 1;
+    TopicNames topics;
+};
+
+// Writes the generated stream to the input topic at the requested rate.
+class CaptureTraffic {
+public:
+    CaptureTraffic(const std::string& brokers, const DemoArgs& args) : args_(args) {
+        client_ = kafka::make_client(RD_KAFKA_PRODUCER,
+                                     kafka::make_conf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}}));
+        thread_ = std::thread([this] { produce_all(); });
+    }
+    ~CaptureTraffic() {
+        stop_.store(true);
+        thread_.join();
+    }
+    uint64_t sent() const { return sent_.load(); }
+
+private:
+    void produce_all() {
+        loadgen::EventGenerator generator(args_.seed, args_.teams);
+        const auto start = std::chrono::steady_clock::now();
+        for (uint64_t n = 0; n < args_.events && !stop_.load(); ++n) {
+            if (args_.rate > 0) {
+                const auto due = start + std::chrono::microseconds(n * 1'000'000 / args_.rate);
+                if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
+            }
+            const loadgen::GeneratedMessage m = generator.next(n);
+            kafka::HeadersPtr headers(rd_kafka_headers_new(m.headers.size()));
+            for (const auto& [name, value] : m.headers) {
+                rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                                    static_cast<ssize_t>(value.size()));
+            }
+            for (;;) {
+                const rd_kafka_resp_err_t err = rd_kafka_producev(
+                    client_.get(), RD_KAFKA_V_TOPIC(std::string(default_input_topic).c_str()),
+                    RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+                    RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                    RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    (void)headers.release();
+                    break;
+                }
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop_.load()) return;
+                rd_kafka_poll(client_.get(), 10);
+            }
+            sent_.fetch_add(1);
+            rd_kafka_poll(client_.get(), 0);
+        }
+        rd_kafka_flush(client_.get(), 10'000);
+    }
+
+    const DemoArgs& args_;
+    kafka::ClientPtr client_;
+    std::atomic<bool> stop_{false};
+    std::atomic<uint64_t> sent_{0};
+    std::thread thread_;
+};
+
+uint64_t sum(const uint64_t* values, size_t count) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += values[i];
+    return total;
+}
+
+void print_progress(double seconds, uint64_t sent, const WorkerStats& s, double rate) {
+    const OutcomeCounters& o = s.outcomes;
+    std::fprintf(stderr,
+                 "%6.1fs  sent %-8" PRIu64 " consumed %-8" PRIu64 " lag %-7" PRIu64 " %7.0f ev/s  out %-8" PRIu64
+                 " verified %-7" PRIu64 " stripped %-6" PRIu64 " dropped %-6" PRIu64 " dlq %-6" PRIu64
+                 " in-flight %-6zu partitions %zu\n",
+                 seconds, sent, o.consumed, sent > o.consumed ? sent - o.consumed : 0, rate, sum(o.produced, destination_count - 1), o.verified, o.stripped,
+                 sum(o.dropped, drop_cause_count), sum(o.dead_letters, dead_letter_reason_count), s.in_flight,
+                 s.assigned_partitions);
+}
+
+int run_demo(const DemoArgs& args) {
+    MockCluster cluster(1);
+    cluster.create_topic(std::string(default_input_topic), args.partitions);
+    for (const std::string* t : {&args.topics.analytics, &args.topics.error_tracking, &args.topics.heatmaps,
+                                 &args.topics.dead_letter}) {
+        cluster.create_topic(*t, args.partitions);
+    }
+    auto store = FileTeamStore::from_json(loadgen::teams_json(args.teams), "demo teams");
+    TeamCache cache(*store);
+
+    WorkerOptions options;
+    options.brokers = cluster.bootstraps();
+    options.group = "warden-demo";
+    options.topics = args.topics;
+    // The mock cluster answers an empty fetch only after fetch.wait.max.ms; keep latency low.
+    options.consumer_properties = {{"fetch.wait.max.ms", "10"}, {"session.timeout.ms", "6000"}};
+    Worker worker(options, cache);
+    on_stop_signal(stop_demo);
+
+    std::fprintf(stderr,
+                 "warden demo: mock Kafka at %s, %d teams, %" PRIu64 " events at %s events/s into %d partitions "
+                 "(Ctrl-C stops early)\n",
+                 cluster.bootstraps().c_str(), args.teams, args.events,
+                 args.rate ? std::to_string(args.rate).c_str() : "max", args.partitions);
+    log::set_min_level(log::Level::warn);  // the live summary is the demo's output
+
+    std::exception_ptr worker_failure;
+    std::thread worker_thread([&] {
+        try {
+            worker.run();
+        } catch (...) {
+            worker_failure = std::current_exception();
+            demo_stop.store(true);
+        }
+    });
+    {
+        CaptureTraffic traffic(cluster.bootstraps(), args);
+        const auto start = std::chrono::steady_clock::now();
+        auto last_print = start;
+        uint64_t last_consumed = 0;
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            const WorkerStats s = worker.stats();
+            const bool done = s.outcomes.consumed >= args.events && s.in_flight == 0;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_print >= std::chrono::seconds(1) || done || demo_stop.load()) {
+                const double interval = std::chrono::duration<double>(now - last_print).count();
+                print_progress(std::chrono::duration<double>(now - start).count(), traffic.sent(), s,
+                               static_cast<double>(s.outcomes.consumed - last_consumed) / interval);
+                last_print = now;
+                last_consumed = s.outcomes.consumed;
+            }
+            if (done || demo_stop.load()) break;
+        }
+    }
+    worker.request_stop();
+    worker_thread.join();
+    if (worker_failure) std::rethrow_exception(worker_failure);
+    std::printf("%s\n", worker.stats().outcomes.summary_json(args.topics).c_str());
+    return 0;
+}
+
+}  // namespace
 
 Command add_demo_command(CLI::App& root) {
-    CLI::App* cmd = root.add_subcommand("demo", "The whole pipeline on this machine against an in-process mock cluster");
-    return {cmd, [] { return 2; }};
+    auto args = std::make_shared<DemoArgs>();
+    CLI::App* cmd = root.add_subcommand(
+        "demo", "The whole pipeline on this machine: an in-process mock Kafka cluster, generated teams and "
+                "capture traffic, and the real worker, with a live summary; prints the JSON summary last");
+    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
+    cmd->add_option("--events", args->events, "Events to generate; the demo stops once all are processed")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--rate", args->rate, "Generated events per second (0: as fast as possible)")->capture_default_str();
+    cmd->add_option("--partitions", args->partitions, "Partitions of each topic")->capture_default_str()->check(CLI::Range(1, 256));
+    cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(CLI::Range(1, 100000));
+    cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str();
+    add_topic_options(*cmd, args->topics);
+    return {cmd, [args] { return run_demo(*args); }};
 }
 
 }  // namespace warden::cli

@@ -15,8 +15,9 @@ struct MockCluster::Client {
 
 MockCluster::MockCluster(int brokers) : client_(std::make_unique<Client>()) {
     if (brokers < 1) throw std::runtime_error("a mock cluster needs at least one broker");
-    // The hosting client never connects anywhere; it only carries the mock cluster's threads.
-    client_->handle = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({}));
+    // The hosting client never connects anywhere; it only carries the mock cluster's threads
+    // (so its "no bootstrap.servers" warning is silenced).
+    client_->handle = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"log_level", "3"}}));
     cluster_ = rd_kafka_mock_cluster_new(client_->handle.get(), brokers);
     if (!cluster_) throw std::runtime_error("cannot start the mock Kafka cluster");
     bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
