@@ -14,8 +14,10 @@ namespace warden::cli {
 namespace {
 
 std::atomic<Worker*> running_worker{nullptr};
+std::atomic<bool> stop_requested{false};
 
 void stop_running_worker() {
+    stop_requested.store(true);
     if (Worker* worker = running_worker.load()) worker->request_stop();
 }
 
@@ -42,11 +44,13 @@ int run_worker(RunArgs& args) {
     args.worker.producer_properties = parse_properties(args.producer_properties);
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
+    // Handled before the setup, so a SIGTERM during it stops the worker cleanly instead of killing it.
+    on_stop_signal(stop_running_worker);
     auto store = FileTeamStore::load(args.teams);
     TeamCache cache(*store);
     Worker worker(args.worker, cache);
     running_worker.store(&worker);
-    on_stop_signal(stop_running_worker);
+    if (stop_requested.load()) worker.request_stop();
     worker.run();
     running_worker.store(nullptr);
     std::cout << worker.stats().outcomes.summary_json(args.worker.topics) << std::endl;

@@ -109,19 +109,8 @@ void OutputProducer::enqueue(rd_kafka_topic_t* rkt, const void* key, size_t key_
         check_fatal();
         // Anything else is a per-message failure (e.g. too large): treat it like a failed delivery.
         ++delivery_errors_;
-        Retry retry;
-        retry.topic = rd_kafka_topic_name(rkt);
-        retry.has_key = key != nullptr;
-        if (key) retry.key.assign(static_cast<const char*>(key), key_size);
-        retry.has_value = value != nullptr;
-        if (value) retry.value.assign(static_cast<const char*>(value), value_size);
-        retry.headers = std::move(headers);
-        retry.slot = slot;
-        const auto backoff = std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(retry_attempts_[slot], 6u)));
-        ++retry_attempts_[slot];
-        retry.due = std::chrono::steady_clock::now() + backoff;
-        log::warn("produce refused; retrying", {{"topic", retry.topic}, {"error", rd_kafka_error_string(error.get())}});
-        retries_.push_back(std::move(retry));
+        hold_for_retry(rd_kafka_topic_name(rkt), key, key_size, value, value_size, std::move(headers), slot,
+                       rd_kafka_error_string(error.get()));
         return;
     }
 }
@@ -144,30 +133,37 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
 }
 
 void OutputProducer::schedule_retry(const rd_kafka_message_t& message, uint32_t slot) {
-    Retry retry;
-    retry.topic = rd_kafka_topic_name(message.rkt);
-    retry.has_key = message.key != nullptr;
-    if (message.key) retry.key.assign(static_cast<const char*>(message.key), message.key_len);
-    retry.has_value = message.payload != nullptr;
-    if (message.payload) retry.value.assign(static_cast<const char*>(message.payload), message.len);
     rd_kafka_headers_t* headers = nullptr;
-    if (rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
-        retry.headers.reset(rd_kafka_headers_copy(headers));
-    } else {
-        retry.headers.reset(rd_kafka_headers_new(0));
-    }
+    HeadersPtr copy(rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers
+                        ? rd_kafka_headers_copy(headers)
+                        : rd_kafka_headers_new(0));
+    hold_for_retry(rd_kafka_topic_name(message.rkt), message.key, message.key_len, message.payload, message.len,
+                   std::move(copy), slot, rd_kafka_err2str(message.err));
+}
+
+void OutputProducer::hold_for_retry(std::string topic, const void* key, size_t key_size, const void* value,
+                                    size_t value_size, HeadersPtr headers, uint32_t slot, const char* error) {
+    Retry retry;
+    retry.topic = std::move(topic);
+    retry.has_key = key != nullptr;
+    if (key) retry.key.assign(static_cast<const char*>(key), key_size);
+    retry.has_value = value != nullptr;
+    if (value) retry.value.assign(static_cast<const char*>(value), value_size);
+    retry.headers = std::move(headers);
     retry.slot = slot;
     const uint32_t attempt = retry_attempts_[slot]++;
-    retry.due = std::chrono::steady_clock::now() + std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(attempt, 6u)));
-
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_error_log_ >= std::chrono::seconds(1)) {  // one line a second, not one per message
-        last_error_log_ = now;
-        log::warn("delivery failed; the output will be produced again and its input offset is held",
-                  {{"topic", retry.topic}, {"error", rd_kafka_err2str(message.err)},
-                   {"delivery_errors", std::to_string(delivery_errors_)}});
-    }
+    retry.due = std::chrono::steady_clock::now() +
+                std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(attempt, 6u)));
+    log_failure(retry.topic, error);
     retries_.push_back(std::move(retry));
+}
+
+void OutputProducer::log_failure(const std::string& topic, const char* error) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_error_log_ < std::chrono::seconds(1)) return;  // one line a second, not one per message
+    last_error_log_ = now;
+    log::warn("delivery failed; the output will be produced again and its input offset is held",
+              {{"topic", topic}, {"error", error}, {"delivery_errors", std::to_string(delivery_errors_)}});
 }
 
 void OutputProducer::produce_due_retries() {
@@ -194,8 +190,11 @@ void OutputProducer::check_fatal() {
 }
 
 void OutputProducer::poll(std::chrono::milliseconds timeout) {
-    if (!retries_.empty()) {
+    // A retry that meets a full queue polls from inside produce_due_retries(): no nesting.
+    if (!retries_.empty() && !producing_retries_) {
+        producing_retries_ = true;
         produce_due_retries();
+        producing_retries_ = false;
         if (!retries_.empty()) timeout = std::min(timeout, std::chrono::milliseconds(50));
     }
     rd_kafka_poll(client_.get(), static_cast<int>(timeout.count()));

@@ -62,12 +62,16 @@ private:
     static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
     void delivered(const rd_kafka_message_t& message);
     void schedule_retry(const rd_kafka_message_t& message, uint32_t slot);
+    // Keeps a copy of a failed output and produces it again after a backoff, under the same slot.
+    void hold_for_retry(std::string topic, const void* key, size_t key_size, const void* value, size_t value_size,
+                        HeadersPtr headers, uint32_t slot, const char* error);
     void produce_due_retries();
     rd_kafka_topic_t* topic(const std::string& name);
     uint32_t take_slot(const SourceTag& tag);
     void enqueue(rd_kafka_topic_t* topic, const void* key, size_t key_size, const void* value, size_t value_size,
                  HeadersPtr headers, uint32_t slot);
     void check_fatal();
+    void log_failure(const std::string& topic, const char* error);  // rate-limited
 
     AckHandler on_ack_;
     ClientPtr client_;
@@ -76,6 +80,7 @@ private:
     std::vector<uint32_t> free_slots_;
     std::vector<uint32_t> retry_attempts_;  // per slot
     std::deque<Retry> retries_;
+    bool producing_retries_ = false;
     uint64_t delivered_ = 0;
     uint64_t delivery_errors_ = 0;
     std::chrono::steady_clock::time_point last_error_log_{};

@@ -110,6 +110,7 @@ private:
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             const int timeout = batch_.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
             rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout);
+            if (callback_failure_) std::rethrow_exception(std::exchange(callback_failure_, nullptr));
             if (!raw) {
                 if (!batch_.empty() || left.count() <= 0) break;
                 continue;
@@ -258,19 +259,29 @@ private:
                   {{"in_flight", std::to_string(producer_.in_flight())}});
     }
 
+    // Called from inside rd_kafka_consumer_poll: an exception must not cross librdkafka's C frames,
+    // so a failure is kept and rethrown once the poll returns.
     static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                              void* opaque) {
         auto* self = static_cast<Impl*>(opaque);
+        try {
+            self->rebalance(rk, err, partitions);
+        } catch (...) {
+            self->callback_failure_ = std::current_exception();
+        }
+    }
+
+    void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
         const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-            self->assigned(*partitions);
+            assigned(*partitions);
             if (cooperative) {
                 kafka::ErrorPtr(rd_kafka_incremental_assign(rk, partitions));
             } else {
                 rd_kafka_assign(rk, partitions);
             }
         } else {
-            self->revoked(*partitions, rd_kafka_assignment_lost(rk) != 0);
+            revoked(*partitions, rd_kafka_assignment_lost(rk) != 0);
             if (cooperative) {
                 kafka::ErrorPtr(rd_kafka_incremental_unassign(rk, partitions));
             } else {
@@ -278,7 +289,7 @@ private:
             }
         }
         // A paused worker keeps new partitions paused too.
-        if (self->paused_ && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_pause_partitions(rk, partitions);
+        if (paused_ && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_pause_partitions(rk, partitions);
     }
 
     void assigned(const rd_kafka_topic_partition_list_t& partitions) {
@@ -299,7 +310,10 @@ private:
                 }
                 return true;
             };
-            if (!producer_.drain_until(done, Clock::now() + options_.revoke_timeout)) {
+            // While stopping, the shutdown deadline bounds this drain too (consumer_close revokes).
+            auto deadline = Clock::now() + options_.revoke_timeout;
+            if (shutdown_deadline_) deadline = std::min(deadline, *shutdown_deadline_);
+            if (!producer_.drain_until(done, deadline)) {
                 log::warn("revoked partitions still had unacknowledged outputs; their new owner redoes them",
                           {{"partitions", partitions_text(partitions)}});
             }
@@ -327,8 +341,8 @@ private:
     void shut_down() {
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
         batch_.clear();
-        const auto deadline = Clock::now() + options_.shutdown_timeout;
-        if (!producer_.drain(deadline)) {
+        shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
+        if (!producer_.drain(*shutdown_deadline_)) {
             log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
                       {{"in_flight", std::to_string(producer_.in_flight())}});
         }
@@ -338,6 +352,7 @@ private:
         if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
             log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
         }
+        if (callback_failure_) std::rethrow_exception(std::exchange(callback_failure_, nullptr));
         log::info("stopped");
     }
 
@@ -357,6 +372,8 @@ private:
     std::unordered_map<int32_t, uint32_t> epochs_;  // assigned partitions and their assignment epoch
     uint32_t next_epoch_ = 0;
     bool paused_ = false;
+    std::exception_ptr callback_failure_;
+    std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping
 
     std::vector<Consumed> batch_;
     std::vector<MessageView> views_;
