@@ -2,6 +2,7 @@
 #pragma once
 
 #include <warden/core.hpp>
+#include <warden/rate_limiter.hpp>
 
 #include <chrono>
 #include <deque>
@@ -16,16 +17,23 @@
 
 namespace warden {
 
-// Where team rows live: a JSON file now, PostgreSQL in production.
+// Where team rows live: a JSON file, or PostgreSQL in production.
 class TeamStore {
 public:
     struct FetchResult {
         std::vector<Team> teams;           // every team owning any of the tokens
         std::optional<std::string> error;  // set when the store could not answer
     };
+    // Teams changed in the store since the last call, whose cached keys must go.
+    struct Invalidations {
+        std::vector<int64_t> team_ids;
+        bool everything = false;  // changes may have been missed: forget the whole cache
+    };
     virtual ~TeamStore() = default;
     // One round trip for all tokens, matched across api_token, secret and backup secret.
     virtual FetchResult fetch_by_tokens(std::span<const std::string> tokens) = 0;
+    // Never blocks. Stores without change notifications rely on the cache TTL alone.
+    virtual Invalidations poll_invalidations() { return {}; }
 };
 
 // Teams from a JSON array of team objects (SPEC §1), loaded once.
@@ -45,20 +53,61 @@ private:
     uint64_t fetches_ = 0;
 };
 
+struct PostgresStoreOptions {
+    // libpq connection string or URI. A password may come from here, PGPASSWORD, ~/.pgpass or
+    // `password` below; it is never logged.
+    std::string conninfo;
+    std::string password;  // e.g. read from --postgres-password-file; empty: libpq's own sources
+    std::string table = "posthog_team";
+    std::string channel = "warden_team_changed";  // NOTIFY channel of deploy/sql/002
+    std::chrono::milliseconds connect_timeout{3000};
+    std::chrono::milliseconds query_timeout{2000};  // statement_timeout of the lookup
+    std::chrono::milliseconds min_backoff{100};     // reconnect backoff doubles up to max
+    std::chrono::milliseconds max_backoff{5000};
+};
+
+// Teams from a table shaped like PostHog's posthog_team. All tokens of a fetch go in one
+// prepared, parameterised query; a second connection LISTENs for the change notifications of
+// deploy/sql/002. A lost connection is reopened with backoff; meanwhile fetches report an error
+// (never "not found"), and after the listener reconnects the whole cache is invalidated since
+// notifications may have been missed.
+class PostgresTeamStore : public TeamStore {
+public:
+    // Connects lazily: a store that is down at start-up makes fetches wait, not the process fail.
+    // Throws std::invalid_argument when the table or channel name is not a plain identifier.
+    explicit PostgresTeamStore(PostgresStoreOptions options);
+    ~PostgresTeamStore() override;
+
+    FetchResult fetch_by_tokens(std::span<const std::string> tokens) override;
+    Invalidations poll_invalidations() override;
+
+    uint64_t query_count() const;
+    // True while the lookup connection is up (for readiness).
+    bool connected() const;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 struct TeamCacheOptions {
     std::chrono::milliseconds ttl{120'000};
     double ttl_jitter = 0.1;         // each entry lives ttl × (1 ± jitter)
     size_t max_teams = 100'000;      // positive entries (teams); FIFO-evicted past this
     size_t max_negative = 100'000;   // unknown tokens; kept apart so a flood cannot evict teams
     uint64_t seed = 0x7761726465ULL; // jitter RNG seed
+    // Store fetches per second at most, so a flood of unknown tokens in small batches cannot turn
+    // into a query storm; a fetch over the cap waits for its turn. 0: no cap.
+    double max_store_fetches_per_second = 50;
 };
 
 // TTL cache of token → team, warmed across every token of a loaded team, with negative entries.
 class TeamCache {
 public:
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
+    using Sleep = std::function<void(std::chrono::nanoseconds)>;
 
-    TeamCache(TeamStore& store, TeamCacheOptions options = {}, Clock clock = nullptr);
+    TeamCache(TeamStore& store, TeamCacheOptions options = {}, Clock clock = nullptr, Sleep sleep = nullptr);
 
     // Resolves every token; all misses go to the store in one fetch. Returns false (and resolves
     // nothing) when the store failed: the caller must wait and retry, never drop.
@@ -67,11 +116,14 @@ public:
     // Forgets every key of the team (all its tokens, old ones included).
     void evict_team(int64_t team_id);
     void clear();
+    // Applies the store's change notifications: evicts the changed teams and, since a changed or
+    // new team may own a token cached as unknown, every negative entry.
+    void apply_store_changes();
 
     const std::optional<std::string>& last_error() const { return last_error_; }
 
     struct Stats {
-        uint64_t hits = 0, negative_hits = 0, misses = 0, store_fetches = 0, evictions = 0;
+        uint64_t hits = 0, negative_hits = 0, misses = 0, store_fetches = 0, evictions = 0, throttled_fetches = 0;
         size_t teams = 0, negative_entries = 0;
     };
     Stats stats() const;
@@ -85,10 +137,13 @@ private:
     void insert_team(std::shared_ptr<const Team> team, std::chrono::steady_clock::time_point now);
     void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now);
     void erase_token(const std::string& token);
+    void clear_negative();
 
     TeamStore& store_;
     TeamCacheOptions options_;
     Clock clock_;
+    Sleep sleep_;
+    RateLimiter fetch_limiter_;
     std::mt19937_64 rng_;
     std::unordered_map<std::string, Entry> by_token_;
     std::unordered_map<int64_t, Entry> by_id_;

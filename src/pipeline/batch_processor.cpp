@@ -14,6 +14,8 @@ BatchProcessor::BatchProcessor(TeamCache& cache, TopicNames topics, CoreLimits l
 }
 
 BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batch, BatchResult& out) {
+    // Rotations committed in the store take effect from the next batch on.
+    cache_.apply_store_changes();
     lookups_.clear();
     tokens_.clear();
     for (const MessageView& message : batch) {

@@ -1,13 +1,18 @@
 #include <warden/teams.hpp>
 
+#include <thread>
 #include <unordered_set>
 
 namespace warden {
 
 using std::chrono::steady_clock;
 
-TeamCache::TeamCache(TeamStore& store, TeamCacheOptions options, Clock clock)
-    : store_(store), options_(options), clock_(clock ? std::move(clock) : [] { return steady_clock::now(); }),
+TeamCache::TeamCache(TeamStore& store, TeamCacheOptions options, Clock clock, Sleep sleep)
+    : store_(store),
+      options_(options),
+      clock_(clock ? std::move(clock) : [] { return steady_clock::now(); }),
+      sleep_(sleep ? std::move(sleep) : [](std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); }),
+      fetch_limiter_(options.max_store_fetches_per_second, std::max(1.0, options.max_store_fetches_per_second / 10)),
       rng_(options.seed) {}
 
 steady_clock::time_point TeamCache::expiry(steady_clock::time_point now) {
@@ -43,6 +48,24 @@ void TeamCache::clear() {
     team_order_.clear();
     negative_order_.clear();
     negative_count_ = 0;
+}
+
+void TeamCache::clear_negative() {
+    std::erase_if(by_token_, [](const auto& entry) { return !entry.second.team; });
+    stats_.evictions += negative_count_;
+    negative_count_ = 0;
+    negative_order_.clear();
+}
+
+void TeamCache::apply_store_changes() {
+    TeamStore::Invalidations changes = store_.poll_invalidations();
+    if (changes.everything) {
+        clear();
+        return;
+    }
+    if (changes.team_ids.empty()) return;
+    for (int64_t id : changes.team_ids) evict_team(id);
+    if (negative_count_ > 0) clear_negative();
 }
 
 void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time_point now) {
@@ -97,6 +120,10 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
         if (seen_misses.insert(tokens[i]).second) misses.push_back(tokens[i]);
     }
     if (!misses.empty()) {
+        if (auto wait = fetch_limiter_.acquire(now); wait.count() > 0) {
+            ++stats_.throttled_fetches;
+            sleep_(wait);  // backpressure on the batch, not a query storm on the store
+        }
         ++stats_.store_fetches;
         TeamStore::FetchResult fetched = store_.fetch_by_tokens(misses);
         if (fetched.error) {

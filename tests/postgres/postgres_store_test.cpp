@@ -1,0 +1,287 @@
+// PostgresTeamStore against a real server started by tests/support/with_postgres.sh.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <warden/log.hpp>
+#include <warden/pipeline.hpp>
+#include <warden/teams.hpp>
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+using namespace warden;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string env(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value) throw std::runtime_error(std::string(name) + " is not set: run under tests/support/with_postgres.sh");
+    return value;
+}
+
+// A superuser session for arranging rows; every statement commits on its own.
+class Admin {
+public:
+    Admin() : conn_(PQconnectdb(env("WARDEN_TEST_PG").c_str()), PQfinish) {
+        if (PQstatus(conn_.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(conn_.get()));
+    }
+    void exec(const std::string& sql) {
+        std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn_.get(), sql.c_str()), PQclear);
+        const auto status = PQresultStatus(r.get());
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+            throw std::runtime_error(sql + ": " + PQerrorMessage(conn_.get()));
+        }
+    }
+
+private:
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+PostgresStoreOptions store_options() {
+    PostgresStoreOptions o;
+    o.conninfo = env("WARDEN_TEST_PG");
+    o.min_backoff = 50ms;
+    o.max_backoff = 200ms;
+    return o;
+}
+
+// Tokens unique to this test run's team `n`.
+std::string token(const char* prefix, int n) { return std::string(prefix) + "PgTest" + std::to_string(n) + "x"; }
+
+void insert_team(Admin& admin, int id, bool with_secrets = true) {
+    admin.exec("DELETE FROM posthog_team WHERE id = " + std::to_string(id));
+    admin.exec("INSERT INTO posthog_team (id, project_id, name, api_token, secret_api_token, secret_api_token_backup) "
+               "VALUES (" + std::to_string(id) + ", " + std::to_string(id + 1000) + ", 'team', '" + token("phc_", id) +
+               "', " + (with_secrets ? "'" + token("phs_", id) + "'" : "NULL") + ", " +
+               (with_secrets ? "'" + token("phs_", id + 500) + "'" : "NULL") + ")");
+}
+
+const Team* resolve_one(TeamCache& cache, const std::string& t) {
+    static std::vector<std::shared_ptr<const Team>> teams;
+    std::vector<std::string> tokens{t};
+    REQUIRE(cache.resolve_batch(tokens, teams));
+    return teams[0].get();
+}
+
+// Milliseconds until `pred` holds, applying store notifications the way each batch does.
+double millis_until(TeamCache& cache, const std::function<bool()>& pred, std::chrono::milliseconds limit = 5000ms) {
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < limit) {
+        cache.apply_store_changes();
+        if (pred()) return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        std::this_thread::sleep_for(1ms);
+    }
+    return 1e9;
+}
+
+}  // namespace
+
+TEST_CASE("postgres: a loaded team answers for all its tokens without another query") {
+    Admin admin;
+    insert_team(admin, 1);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+
+    const Team* team = resolve_one(cache, token("phc_", 1));
+    REQUIRE(team);
+    CHECK(team->id == 1);
+    CHECK(team->project_id == 1001);
+    CHECK(team->secret_api_token == token("phs_", 1));
+    CHECK(store.query_count() == 1);
+    CHECK(store.connected());
+
+    CHECK(resolve_one(cache, token("phs_", 1))->id == 1);
+    CHECK(resolve_one(cache, token("phs_", 501))->id == 1);
+    CHECK(store.query_count() == 1);  // warm-through: secret and backup came with the row
+}
+
+TEST_CASE("postgres: unknown tokens are fetched once, in one query per batch, then cached as unknown") {
+    Admin admin;
+    insert_team(admin, 2);
+    insert_team(admin, 3);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+
+    std::vector<std::string> tokens = {token("phc_", 2), "phc_unknown_a", token("phs_", 3), "phc_unknown_b",
+                                       "phc_unknown_a"};
+    std::vector<std::shared_ptr<const Team>> teams;
+    REQUIRE(cache.resolve_batch(tokens, teams));
+    CHECK(store.query_count() == 1);
+    CHECK(teams[0]->id == 2);
+    CHECK(teams[1] == nullptr);
+    CHECK(teams[2]->id == 3);
+    CHECK(teams[4] == nullptr);
+
+    REQUIRE(cache.resolve_batch(tokens, teams));
+    CHECK(store.query_count() == 1);
+    CHECK(cache.stats().negative_hits >= 3);
+}
+
+TEST_CASE("postgres: hostile token strings are data, never SQL or array syntax") {
+    Admin admin;
+    const std::string odd = R"(phc_q"uo\te,{x}NULL)";
+    admin.exec("DELETE FROM posthog_team WHERE id = 4");
+    admin.exec(R"(INSERT INTO posthog_team (id, project_id, api_token) VALUES (4, 4, E'phc_q"uo\\te,{x}NULL'))");
+    PostgresTeamStore store(store_options());
+
+    const std::vector<std::string> tokens = {odd,
+                                             "x'); DROP TABLE posthog_team; --",
+                                             R"(")",
+                                             R"(\)",
+                                             "{}",
+                                             "NULL",
+                                             std::string(100'000, 'a'),
+                                             "\xff\xfe"};
+    TeamStore::FetchResult r = store.fetch_by_tokens(tokens);
+    REQUIRE_FALSE(r.error);
+    REQUIRE(r.teams.size() == 1);
+    CHECK(r.teams[0].id == 4);
+    CHECK(r.teams[0].api_token == odd);
+    // The table is still there.
+    CHECK_FALSE(store.fetch_by_tokens(std::vector<std::string>{token("phc_", 4)}).error);
+}
+
+TEST_CASE("postgres: rotation primary -> backup -> removed stops verifying within a second") {
+    Admin admin;
+    insert_team(admin, 5);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    const std::string old_secret = token("phs_", 5);
+    const std::string new_secret = token("phs_", 5000);
+    REQUIRE(resolve_one(cache, old_secret));
+    REQUIRE(cache.resolve_batch(std::vector<std::string>{new_secret}, *new std::vector<std::shared_ptr<const Team>>));
+    CHECK(resolve_one(cache, new_secret) == nullptr);  // cached as unknown before the rotation
+
+    // Rotate: the old secret becomes the backup, a new secret is issued.
+    admin.exec("UPDATE posthog_team SET secret_api_token_backup = secret_api_token, secret_api_token = '" + new_secret +
+               "' WHERE id = 5");
+    const double new_ms = millis_until(cache, [&] { return resolve_one(cache, new_secret) != nullptr; });
+    CHECK(new_ms < 1000);
+    const Team* rotated = resolve_one(cache, old_secret);
+    REQUIRE(rotated);
+    CHECK(rotated->is_secret(old_secret));  // still verifies, as the backup
+    CHECK(rotated->is_secret(new_secret));
+
+    // Revoke the old secret.
+    admin.exec("UPDATE posthog_team SET secret_api_token_backup = NULL WHERE id = 5");
+    const double revoke_ms = millis_until(cache, [&] {
+        const Team* t = resolve_one(cache, old_secret);
+        return t == nullptr || !t->is_secret(old_secret);
+    });
+    MESSAGE("new secret usable after " << new_ms << " ms; old secret revoked after " << revoke_ms << " ms");
+    CHECK(revoke_ms < 1000);
+    CHECK(resolve_one(cache, old_secret) == nullptr);
+
+    // Deleting the team revokes everything it had.
+    admin.exec("DELETE FROM posthog_team WHERE id = 5");
+    CHECK(millis_until(cache, [&] { return resolve_one(cache, new_secret) == nullptr; }) < 1000);
+}
+
+TEST_CASE("postgres: the server stopped and restarted mid-stream drops nothing") {
+    Admin admin;
+    constexpr int teams = 12;
+    for (int t = 0; t < teams; ++t) insert_team(admin, 100 + t);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    BatchProcessor processor(cache);
+
+    OutcomeCounters totals;
+    uint64_t waits = 0;
+    bool stopped = false, restarted = false;
+    auto outage_started = std::chrono::steady_clock::now();
+    for (int t = 0; t < teams; ++t) {
+        // Each batch brings a team not seen before, so it needs the store.
+        std::string value = R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f6071829)" + std::to_string(t % 10) +
+                            R"(","distinct_id":"u","event":"e","data":"{}"})";
+        std::string secret = token("phs_", 100 + t);
+        HeaderView header{"token", std::string_view(secret)};
+        MessageView message;
+        message.value = value;
+        message.headers = std::span<const HeaderView>(&header, 1);
+        std::vector<MessageView> batch(5, message);
+
+        if (t == 4) {
+            REQUIRE(std::system(env("WARDEN_TEST_PG_STOP").c_str()) == 0);
+            stopped = true;
+            outage_started = std::chrono::steady_clock::now();
+        }
+        BatchResult result;
+        while (processor.process(batch, result) == BatchProcessor::Status::store_unavailable) {
+            ++waits;
+            CHECK(result.outcomes.empty());  // nothing decided while the store is away
+            if (!restarted && std::chrono::steady_clock::now() - outage_started > 1s) {
+                REQUIRE(std::system(env("WARDEN_TEST_PG_START").c_str()) == 0);
+                restarted = true;
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+        totals.add(result);
+    }
+    CHECK(stopped);
+    CHECK(restarted);
+    CHECK(waits > 0);
+    CHECK(totals.consumed == teams * 5);
+    CHECK(totals.verified == teams * 5);
+    CHECK(totals.dropped[static_cast<size_t>(DropCause::invalid_token)] == 0);
+
+    // The listener reconnected, so the cache was flushed: a team row is loaded afresh.
+    const auto before = store.query_count();
+    CHECK(resolve_one(cache, token("phc_", 100)) != nullptr);
+    CHECK(store.query_count() == before + 1);
+}
+
+TEST_CASE("postgres: the reader role reads the team columns and can change nothing") {
+    Admin admin;
+    insert_team(admin, 6);
+    admin.exec("ALTER ROLE warden_reader PASSWORD 'reader-pass-123'");
+    PostgresStoreOptions o = store_options();
+    o.conninfo += " user=warden_reader";
+    o.password = "reader-pass-123";
+    {
+        PostgresTeamStore store(o);
+        TeamStore::FetchResult r = store.fetch_by_tokens(std::vector<std::string>{token("phc_", 6)});
+        REQUIRE_FALSE(r.error);
+        REQUIRE(r.teams.size() == 1);
+    }
+    std::unique_ptr<PGconn, decltype(&PQfinish)> reader(
+        PQconnectdb((env("WARDEN_TEST_PG") + " user=warden_reader password=reader-pass-123").c_str()), PQfinish);
+    REQUIRE(PQstatus(reader.get()) == CONNECTION_OK);
+    std::unique_ptr<PGresult, decltype(&PQclear)> update(
+        PQexec(reader.get(), "UPDATE posthog_team SET name = 'x' WHERE id = 6"), PQclear);
+    CHECK(PQresultStatus(update.get()) == PGRES_FATAL_ERROR);
+    CHECK(std::string(PQerrorMessage(reader.get())).find("permission denied") != std::string::npos);
+
+    // A wrong password is an error that does not repeat the password.
+    o.password = "wrong-secret-password";
+    PostgresTeamStore refused(o);
+    TeamStore::FetchResult r = refused.fetch_by_tokens(std::vector<std::string>{token("phc_", 6)});
+    REQUIRE(r.error);
+    CHECK(r.error->find("wrong-secret-password") == std::string::npos);
+}
+
+TEST_CASE("postgres: a store that is down reports an error, never 'not found'") {
+    PostgresStoreOptions o = store_options();
+    o.conninfo = "host=127.0.0.1 port=1 dbname=none user=none";  // nothing listens on port 1
+    PostgresTeamStore store(o);
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> teams;
+    CHECK_FALSE(cache.resolve_batch(std::vector<std::string>{"phc_anything"}, teams));
+    CHECK(cache.last_error());
+    CHECK_FALSE(store.connected());
+}
+
+TEST_CASE("postgres: table and channel names must be plain identifiers") {
+    PostgresStoreOptions o = store_options();
+    o.table = "posthog_team; DROP TABLE x";
+    CHECK_THROWS_AS(PostgresTeamStore{o}, std::invalid_argument);
+    o = store_options();
+    o.channel = "Bad-Channel";
+    CHECK_THROWS_AS(PostgresTeamStore{o}, std::invalid_argument);
+}
