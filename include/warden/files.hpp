@@ -43,7 +43,7 @@ struct ProcessFilesOptions {
 };
 
 // Runs every line of `input` through `processor`, writing DIR/<topic>.jsonl. Throws
-// std::runtime_error on an I/O failure; waits are not needed since the file store never fails.
+// std::runtime_error on an I/O failure; waits (with backoff) while the team store is unavailable.
 OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options);
 
 }  // namespace warden

@@ -1,5 +1,6 @@
 // `warden process`: the pipeline over files, for debugging, tests and offline backfills.
 #include "commands.hpp"
+#include "team_store_args.hpp"
 
 #include <warden/files.hpp>
 #include <warden/pipeline.hpp>
@@ -25,7 +26,7 @@ void add_topic_options(CLI::App& cmd, TopicNames& topics) {
 namespace {
 
 struct ProcessArgs {
-    std::string teams;
+    TeamStoreArgs store;
     std::string input;
     std::string output_dir;
     TopicNames topics;
@@ -33,8 +34,8 @@ struct ProcessArgs {
 };
 
 int run_process(const ProcessArgs& args) {
-    auto store = FileTeamStore::load(args.teams);
-    TeamCache cache(*store);
+    auto store = open_team_store(args.store);
+    TeamCache cache(*store, team_cache_options(args.store));
     BatchProcessor processor(cache, args.topics, args.limits);
     ProcessFilesOptions options{args.output_dir};
     OutcomeCounters counters;
@@ -57,8 +58,7 @@ Command add_process_command(CLI::App& root) {
         "process", "Run the pipeline over a file of messages (kcat -J envelopes or bare values), "
                    "writing one JSONL file per output topic; prints a JSON summary last");
     cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
-    cmd->add_option("--teams", args->teams, "Teams file (JSON array of team objects)")
-        ->required()->envname("WARDEN_TEAMS");
+    add_team_store_options(*cmd, args->store);
     cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")->required();
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")->required();
     cmd->add_option("--max-message-bytes", args->limits.max_message_bytes, "Largest value accepted or produced")

@@ -1,5 +1,6 @@
 // `warden run`: the long-running consumer-group worker.
 #include "commands.hpp"
+#include "team_store_args.hpp"
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
@@ -23,7 +24,7 @@ void stop_running_worker() {
 
 struct RunArgs {
     WorkerOptions worker;
-    std::string teams;
+    TeamStoreArgs store;
     std::vector<std::string> consumer_properties;
     std::vector<std::string> producer_properties;
     int64_t shutdown_timeout_ms = 30'000;
@@ -46,8 +47,8 @@ int run_worker(RunArgs& args) {
 
     // Handled before the setup, so a SIGTERM during it stops the worker cleanly instead of killing it.
     on_stop_signal(stop_running_worker);
-    auto store = FileTeamStore::load(args.teams);
-    TeamCache cache(*store);
+    auto store = open_team_store(args.store);
+    TeamCache cache(*store, team_cache_options(args.store));
     Worker worker(args.worker, cache);
     running_worker.store(&worker);
     if (stop_requested.load()) worker.request_stop();
@@ -73,8 +74,7 @@ Command add_run_command(CLI::App& root) {
     cmd->add_option("--group-instance-id", w.group_instance_id,
                     "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
-    cmd->add_option("--teams", args->teams, "Teams file (JSON array of team objects)")
-        ->required()->envname("WARDEN_TEAMS");
+    add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
         ->envname("WARDEN_INPUT_TOPIC")->capture_default_str();
     add_topic_options(*cmd, w.topics);

@@ -1,10 +1,12 @@
 // The offline pipeline: lines in, one JSONL file per output topic out.
 #include <warden/files.hpp>
+#include <warden/log.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 namespace warden {
 namespace {
@@ -59,8 +61,12 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
         header_storage.resize(messages.size());
         for (size_t i = 0; i < messages.size(); ++i) views.push_back(messages[i].view(header_storage[i]));
         result.clear();
-        if (processor.process(views, result) != BatchProcessor::Status::done) {
-            throw std::runtime_error("the team store is unavailable");
+        // An unavailable store is waited for, never a reason to drop (SPEC §3.5).
+        auto backoff = std::chrono::milliseconds(100);
+        while (processor.process(views, result) != BatchProcessor::Status::done) {
+            log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
         }
         for (const OutputRecord& r : result.records) {
             files.write(processor.topics().name_of(r.destination), envelope_json(processor.topics().name_of(r.destination), r));

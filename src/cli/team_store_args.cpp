@@ -1,0 +1,64 @@
+#include "team_store_args.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace warden::cli {
+
+void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
+    CLI::Option* file = command.add_option("--teams", args.teams_file, "Teams file (JSON array of team objects)")
+                            ->envname("WARDEN_TEAMS");
+    CLI::Option* postgres =
+        command.add_option("--postgres", args.postgres,
+                           "PostgreSQL connection string or URI of the posthog_team table (see deploy/sql); "
+                           "the password comes from PGPASSWORD, ~/.pgpass or --postgres-password-file")
+            ->envname("WARDEN_POSTGRES");
+    file->excludes(postgres);
+    command.parse_complete_callback([&args] {
+        if (args.teams_file.empty() && args.postgres.empty()) {
+            throw CLI::RequiredError("a team store: --teams FILE or --postgres CONNINFO");
+        }
+    });
+    command.add_option("--postgres-password-file", args.postgres_password_file,
+                       "File holding the PostgreSQL password (its first line)")
+        ->envname("WARDEN_POSTGRES_PASSWORD_FILE");
+    command.add_option("--postgres-table", args.postgres_table, "Table of teams")
+        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str();
+    command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
+        ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(CLI::PositiveNumber);
+    command.add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
+                       "Cap on team store queries; a flood of unknown tokens waits instead (0: no cap)")
+        ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")->capture_default_str()->check(CLI::NonNegativeNumber);
+}
+
+std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
+    if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file);
+    if (args.postgres.empty()) throw std::runtime_error("no team store: give --teams FILE or --postgres CONNINFO");
+    PostgresStoreOptions options;
+    options.conninfo = args.postgres;
+    options.table = args.postgres_table;
+    if (!args.postgres_password_file.empty()) {
+        std::ifstream in(args.postgres_password_file);
+        if (!in || !std::getline(in, options.password)) {
+            throw std::runtime_error("cannot read the password file " + args.postgres_password_file);
+        }
+        while (!options.password.empty() && (options.password.back() == '\r' || options.password.back() == ' ')) {
+            options.password.pop_back();
+        }
+    }
+    try {
+        return std::make_unique<PostgresTeamStore>(std::move(options));
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(e.what());
+    }
+}
+
+TeamCacheOptions team_cache_options(const TeamStoreArgs& args) {
+    TeamCacheOptions options;
+    options.ttl = std::chrono::milliseconds(args.cache_ttl_ms);
+    options.max_store_fetches_per_second = args.max_store_queries_per_second;
+    return options;
+}
+
+}  // namespace warden::cli
