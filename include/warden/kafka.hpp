@@ -95,7 +95,8 @@ struct WorkerStats {
     uint64_t commit_failures = 0;
     size_t assigned_partitions = 0;
     size_t in_flight = 0;           // outputs produced, not yet acknowledged
-    bool paused = false;            // fetching paused by backpressure
+    bool paused = false;            // fetching paused (backpressure or team store away)
+    bool store_available = true;    // false while a batch waits for the team store
 };
 
 // Consumes the input topic as a member of a consumer group, runs each batch through the core and

@@ -76,8 +76,12 @@ public:
         log::info("worker started", {{"group", options_.group}, {"topic", options_.input_topic}});
         while (!stop_.load(std::memory_order_relaxed)) {
             apply_backpressure();
-            fill_batch();
-            if (!batch_.empty()) process_batch();
+            if (store_waiting_) {
+                serve_while_store_waits();
+            } else {
+                fill_batch();
+            }
+            if (!batch_.empty() && Clock::now() >= store_retry_at_) process_batch();
             producer_.poll(std::chrono::milliseconds(0));
             store_offsets();
         }
@@ -109,21 +113,34 @@ private:
         while (batch_.size() < options_.batch_size && !stop_.load(std::memory_order_relaxed)) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
             const int timeout = batch_.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
-            rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout);
-            if (callback_failure_) std::rethrow_exception(std::exchange(callback_failure_, nullptr));
-            if (!raw) {
-                if (!batch_.empty() || left.count() <= 0) break;
-                continue;
-            }
-            kafka::MessagePtr message(raw);
-            if (message->err) {
-                consumer_error(*message);
-                continue;
-            }
-            const auto epoch = epochs_.find(message->partition);
-            if (epoch == epochs_.end()) continue;  // not ours (any more): the owner re-reads it
-            batch_.push_back({std::move(message), epoch->second});
+            if (!poll_consumer(timeout) && (!batch_.empty() || left.count() <= 0)) break;
         }
+    }
+
+    // While the team store is away the partitions are paused; polling still serves rebalances and
+    // keeps this member in the group (max.poll.interval.ms).
+    void serve_while_store_waits() {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(store_retry_at_ - Clock::now());
+        poll_consumer(static_cast<int>(std::clamp<int64_t>(left.count(), 0, 100)));
+    }
+
+    // One consumer poll; a message of a partition we own joins the batch. False when none came.
+    bool poll_consumer(int timeout_ms) {
+        rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
+        if (callback_failure_) {
+            kafka::MessagePtr discard(raw);
+            std::rethrow_exception(std::exchange(callback_failure_, nullptr));
+        }
+        if (!raw) return false;
+        kafka::MessagePtr message(raw);
+        if (message->err) {
+            consumer_error(*message);
+            return true;
+        }
+        const auto epoch = epochs_.find(message->partition);
+        if (epoch == epochs_.end()) return true;  // not ours (any more): the owner re-reads it
+        batch_.push_back({std::move(message), epoch->second});
+        return true;
     }
 
     void consumer_error(const rd_kafka_message_t& message) {
@@ -143,16 +160,15 @@ private:
         });
         build_views();
         result_.clear();
-        auto backoff = std::chrono::milliseconds(100);
-        while (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
-            bump([](WorkerStats& s) { ++s.store_waits; });
-            log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
-            producer_.poll(backoff);
-            if (stop_.load(std::memory_order_relaxed)) {
-                batch_.clear();  // never processed, never committed: re-read after restart
-                return;
-            }
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        if (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
+            wait_for_store();  // the batch is kept and retried; its offsets cannot advance
+            return;
+        }
+        if (store_waiting_) {
+            store_waiting_ = false;
+            log::info("team store available again; processing resumes");
+            update_pause();
+            set_store_available(true);
         }
 
         for (size_t i = 0; i < batch_.size(); ++i) {
@@ -172,6 +188,25 @@ private:
             ++stats_.batches;
         }
         batch_.clear();  // releases the fetched buffers promptly
+    }
+
+    void wait_for_store() {
+        store_backoff_ = store_waiting_ ? std::min(store_backoff_ * 2, std::chrono::milliseconds(5000))
+                                        : std::chrono::milliseconds(100);
+        store_retry_at_ = Clock::now() + store_backoff_;
+        if (!store_waiting_) {
+            store_waiting_ = true;
+            update_pause();
+            set_store_available(false);
+        }
+        bump([](WorkerStats& s) { ++s.store_waits; });
+        log::warn("team store unavailable; the batch waits and is retried",
+                  {{"backoff_ms", std::to_string(store_backoff_.count())}, {"messages", std::to_string(batch_.size())}});
+    }
+
+    void set_store_available(bool available) {
+        std::lock_guard lock(stats_mutex_);
+        stats_.store_available = available;
     }
 
     void build_views() {
@@ -232,17 +267,25 @@ private:
     // Pauses fetching while too many outputs await acknowledgement; resumes below half the cap.
     void apply_backpressure() {
         const size_t in_flight = producer_.in_flight();
-        if (!paused_ && in_flight > options_.max_in_flight) {
-            set_paused(true);
-        } else if (paused_ && in_flight <= options_.max_in_flight / 2) {
-            set_paused(false);
+        if (!backpressure_ && in_flight > options_.max_in_flight) {
+            backpressure_ = true;
+            update_pause();
+        } else if (backpressure_ && in_flight <= options_.max_in_flight / 2) {
+            backpressure_ = false;
+            update_pause();
         }
-        if (paused_) producer_.poll(std::chrono::milliseconds(10));
+        if (backpressure_) producer_.poll(std::chrono::milliseconds(10));
         std::lock_guard lock(stats_mutex_);
         stats_.in_flight = in_flight;
         stats_.delivered = producer_.delivered();
         stats_.delivery_errors = producer_.delivery_errors();
         stats_.paused = paused_;
+    }
+
+    // Fetching is paused while either the producer is behind or the team store is away.
+    void update_pause() {
+        const bool want = backpressure_ || store_waiting_;
+        if (want != paused_) set_paused(want);
     }
 
     void set_paused(bool paused) {
@@ -255,8 +298,9 @@ private:
             rd_kafka_resume_partitions(consumer_.get(), owned.get());
         }
         paused_ = paused;
-        log::info(paused ? "fetching paused: too many outputs in flight" : "fetching resumed",
-                  {{"in_flight", std::to_string(producer_.in_flight())}});
+        log::info(paused ? "fetching paused" : "fetching resumed",
+                  {{"in_flight", std::to_string(producer_.in_flight())},
+                   {"reason", backpressure_ ? "outputs in flight" : store_waiting_ ? "team store unavailable" : "none"}});
     }
 
     // Called from inside rd_kafka_consumer_poll: an exception must not cross librdkafka's C frames,
@@ -371,7 +415,11 @@ private:
 
     std::unordered_map<int32_t, uint32_t> epochs_;  // assigned partitions and their assignment epoch
     uint32_t next_epoch_ = 0;
-    bool paused_ = false;
+    bool paused_ = false;        // as set on the consumer
+    bool backpressure_ = false;  // too many outputs in flight
+    bool store_waiting_ = false; // the held batch waits for the team store
+    std::chrono::milliseconds store_backoff_{100};
+    Clock::time_point store_retry_at_{};
     std::exception_ptr callback_failure_;
     std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping
 
