@@ -11,6 +11,8 @@ struct FakeStore : TeamStore {
     std::vector<Team> teams;
     std::vector<std::vector<std::string>> fetches;
     bool down = false;
+    Invalidations pending;  // handed out by the next poll_invalidations()
+    Invalidations poll_invalidations() override { return std::exchange(pending, {}); }
     FetchResult fetch_by_tokens(std::span<const std::string> tokens) override {
         fetches.emplace_back(tokens.begin(), tokens.end());
         if (down) return {{}, "connection refused"};
@@ -154,4 +156,85 @@ TEST_CASE("file store: loads the fixture shape and rejects bad files with a clea
     CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":"x","api_token":"a"}])", "t"), std::runtime_error);
     CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":1}])", "t"), std::runtime_error);
     CHECK_THROWS_AS(FileTeamStore::load("/nonexistent/teams.json"), std::runtime_error);
+}
+
+TEST_CASE("team cache: store change notifications evict the team's keys, old tokens included") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a", "phs_old"), team(2, "phc_b")};
+    TeamCache cache(store);
+    std::vector<std::shared_ptr<const Team>> out;
+    REQUIRE(cache.resolve_batch(std::vector<std::string>{"phs_old", "phc_b", "phs_new"}, out));
+    REQUIRE(out[2] == nullptr);  // the new secret is cached as unknown
+    CHECK(store.fetches.size() == 1);
+
+    // Rotation in the store: phs_old is replaced by phs_new, then the notification arrives.
+    store.teams[0].secret_api_token = "phs_new";
+    store.pending.team_ids = {1};
+    cache.apply_store_changes();
+    REQUIRE(cache.resolve_batch(std::vector<std::string>{"phs_old", "phs_new", "phc_b"}, out));
+    CHECK(store.fetches.size() == 2);
+    CHECK(store.fetches.back() == std::vector<std::string>{"phs_old", "phs_new"});  // team 2 stayed cached
+    CHECK(out[0] == nullptr);
+    REQUIRE(out[1]);
+    CHECK(out[1]->is_secret("phs_new"));
+
+    // `everything` forgets the whole cache.
+    store.pending.everything = true;
+    cache.apply_store_changes();
+    CHECK(cache.stats().teams == 0);
+    CHECK(cache.stats().negative_entries == 0);
+    cache.apply_store_changes();  // nothing pending: nothing happens
+}
+
+TEST_CASE("team cache: a flood of unknown tokens in tiny batches is capped in store queries per second") {
+    FakeStore store;
+    ManualClock clock;
+    std::chrono::nanoseconds slept{0};
+    TeamCacheOptions options;
+    options.max_store_fetches_per_second = 20;
+    TeamCache cache(store, options, [&] { return clock.now; },
+                    [&](std::chrono::nanoseconds d) {
+                        slept += d;
+                        clock.now += std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+                    });
+    std::vector<std::shared_ptr<const Team>> out;
+    for (int i = 0; i < 200; ++i) {
+        REQUIRE(cache.resolve_batch(std::vector<std::string>{"phc_random" + std::to_string(i)}, out));
+    }
+    CHECK(store.fetches.size() == 200);  // every token was new, so each batch needed the store...
+    // ...but at no more than 20 per second: 200 fetches take about 10 s (minus the initial burst).
+    const double seconds = std::chrono::duration<double>(slept).count();
+    CHECK(seconds > 9.5);
+    CHECK(seconds < 10.5);
+    CHECK(cache.stats().throttled_fetches > 190);
+
+    // Repeats of the same unknown tokens are negative hits: no store query, no wait.
+    const auto fetches = store.fetches.size();
+    for (int i = 0; i < 200; ++i) {
+        REQUIRE(cache.resolve_batch(std::vector<std::string>{"phc_random" + std::to_string(i)}, out));
+    }
+    CHECK(store.fetches.size() == fetches);
+}
+
+TEST_CASE("rate limiter: permits, bursts and waits follow the rate") {
+    using Clock = RateLimiter::Clock;
+    const Clock::time_point t0{};
+    RateLimiter limiter(100, 10);  // 100/s, bursts of 10
+    for (int i = 0; i < 10; ++i) CHECK(limiter.acquire(t0).count() == 0);
+    CHECK(limiter.acquire(t0) == 10ms);  // one permit short: 1/100 s
+    CHECK(limiter.acquire(t0) == 20ms);  // debts add up
+    // After 30 ms the debt of 2 is paid and one permit accrued.
+    CHECK(limiter.acquire(t0 + 30ms).count() == 0);
+    // A long idle time refills only up to the burst.
+    for (int i = 0; i < 10; ++i) CHECK(limiter.acquire(t0 + 10s).count() == 0);
+    CHECK(limiter.acquire(t0 + 10s) == 10ms);
+    // Taking many at once: 50 permits on an empty bucket wait half a second.
+    RateLimiter bulk(100, 1);
+    CHECK(bulk.acquire(t0, 1).count() == 0);
+    CHECK(bulk.acquire(t0, 50) == 500ms);
+    // A clock going backwards never creates permits.
+    CHECK(bulk.acquire(t0 - 1s, 1) == 510ms);
+    // Zero means unlimited.
+    RateLimiter unlimited(0, 1);
+    for (int i = 0; i < 1000; ++i) CHECK(unlimited.acquire(t0).count() == 0);
 }
