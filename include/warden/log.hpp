@@ -1,6 +1,10 @@
-// log: one JSON object per line on stderr, with level, message and context fields.
+// log: one JSON object per line on stderr, with level, message and context fields. Secret
+// ("phs_…") and personal ("phx_…") keys are redacted in every line; a warning or error repeated
+// with the same message is written at most once a second.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -19,6 +23,16 @@ bool enabled(Level level);
 // Writes {"ts":...,"level":...,"msg":...,<fields>} as one line (a single write, so lines of
 // concurrent threads never interleave).
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+
+// The line write() would emit, with `suppressed` repeats noted when positive.
+std::string format(Level level, std::string_view message, std::initializer_list<Field> fields, int64_t suppressed = 0);
+
+// Same-message warnings and errors closer together than this are held back. Default 1 s.
+void set_repeat_interval(std::chrono::milliseconds interval);
+
+// Where lines go instead of stderr (tests); null restores stderr.
+using Sink = void (*)(const std::string& line);
+void set_sink(Sink sink);
 
 inline void debug(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::debug, m, f); }
 inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::info, m, f); }

@@ -1,0 +1,92 @@
+// JSON log lines: redaction of secret and personal keys, and repeat limiting.
+#include <warden/log.hpp>
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace warden;
+
+namespace {
+
+std::vector<std::string> captured;
+void capture(const std::string& line) { captured.push_back(line); }
+
+struct CaptureLog {
+    CaptureLog() {
+        captured.clear();
+        log::set_sink(capture);
+        log::set_min_level(log::Level::debug);
+    }
+    ~CaptureLog() {
+        log::set_sink(nullptr);
+        log::set_min_level(log::Level::info);
+        log::set_repeat_interval(std::chrono::milliseconds(1000));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("log: every secret or personal key is redacted, in the message, field names and values") {
+    CaptureLog guard;
+    log::debug("token phs_SuperSecret123 seen", {{"url", "https://x/?k=phs_abc-DEF_9&y=1"},
+                                                 {"phx_PersonalKey", "value phx_Personal"},
+                                                 {"public", "phc_PublicIsFine"}});
+    REQUIRE(captured.size() == 1);
+    const std::string& line = captured[0];
+    CHECK(line.find("SuperSecret123") == std::string::npos);
+    CHECK(line.find("abc-DEF_9") == std::string::npos);
+    CHECK(line.find("PersonalKey") == std::string::npos);
+    CHECK(line.find("\"value phx_[redacted]\"") != std::string::npos);
+    CHECK(line.find("phs_[redacted] seen") != std::string::npos);
+    CHECK(line.find("&y=1") != std::string::npos);           // the text after the key survives
+    CHECK(line.find("phc_PublicIsFine") != std::string::npos);  // public tokens are not secrets
+    CHECK(line.find("\"level\":\"debug\"") != std::string::npos);
+    CHECK(line.back() == '\n');
+}
+
+TEST_CASE("log: the output is one JSON object with escaped text") {
+    const std::string line = log::format(log::Level::warn, "quote \" backslash \\ newline \n", {{"k", "\x01"}});
+    CHECK(line.find(R"("msg":"quote \" backslash \\ newline \u000a")") != std::string::npos);
+    CHECK(line.find(R"("k":"\u0001")") != std::string::npos);
+    CHECK(line.find('\n') == line.size() - 1);
+    // A bare prefix is not a key.
+    CHECK(log::format(log::Level::info, "phs_ alone", {}).find("phs_ alone") != std::string::npos);
+}
+
+TEST_CASE("log: a repeated warning is written once per interval and then says how many were held back") {
+    CaptureLog guard;
+    log::set_repeat_interval(std::chrono::milliseconds(60'000));
+    for (int i = 0; i < 100; ++i) log::warn("broker down", {{"attempt", std::to_string(i)}});
+    log::warn("another problem");
+    for (int i = 0; i < 5; ++i) log::info("info lines are never held back");
+    CHECK(captured.size() == 1 + 1 + 5);
+    log::set_repeat_interval(std::chrono::milliseconds(0));
+    log::warn("broker down");
+    REQUIRE(captured.size() == 8);
+    // The interval changed, so the state restarted: no count yet.
+    log::warn("broker down");
+    CHECK(captured.size() == 9);
+
+    log::set_repeat_interval(std::chrono::milliseconds(60'000));
+    log::error("disk full");
+    log::error("disk full");
+    log::error("disk full");
+    log::set_min_level(log::Level::error);
+    log::warn("below the level");
+    CHECK(captured.size() == 10);
+}
+
+TEST_CASE("log: held-back repeats are counted in the next line written") {
+    CaptureLog guard;
+    log::set_repeat_interval(std::chrono::milliseconds(20));
+    log::warn("flapping");
+    log::warn("flapping");
+    log::warn("flapping");
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    log::warn("flapping");
+    REQUIRE(captured.size() == 2);
+    CHECK(captured[1].find("\"suppressed_repeats\":2") != std::string::npos);
+}
