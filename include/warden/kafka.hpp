@@ -3,6 +3,7 @@
 #pragma once
 
 #include <warden/core.hpp>
+#include <warden/histogram.hpp>
 #include <warden/teams.hpp>
 
 #include <atomic>
@@ -82,12 +83,16 @@ struct WorkerOptions {
     size_t max_in_flight = 100'000;               // unacknowledged outputs before fetching pauses
     std::chrono::milliseconds shutdown_timeout{30'000};  // drain deadline after SIGTERM/SIGINT
     std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
+    std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag
 };
 
 // A consistent copy of the worker's figures, safe to take from another thread.
 struct WorkerStats {
     OutcomeCounters outcomes;
+    uint64_t consumed_bytes = 0;                       // keys + values of consumed messages
+    uint64_t produced_bytes[destination_count] = {};   // keys + values of produced outputs
     uint64_t batches = 0;
+    LatencyHistogram batch_latency;  // from a batch's processing start to all its outputs queued
     uint64_t delivered = 0;         // outputs acknowledged by the broker
     uint64_t delivery_errors = 0;   // failed delivery reports (each is retried)
     uint64_t store_waits = 0;       // batches that waited for an unavailable team store
@@ -95,8 +100,15 @@ struct WorkerStats {
     uint64_t commit_failures = 0;
     size_t assigned_partitions = 0;
     size_t in_flight = 0;           // outputs produced, not yet acknowledged
+    size_t producer_queue = 0;      // messages in librdkafka's producer queue
     bool paused = false;            // fetching paused (backpressure or team store away)
     bool store_available = true;    // false while a batch waits for the team store
+    bool subscribed = false;        // in the group (possibly waiting for an assignment)
+    std::chrono::steady_clock::time_point last_progress{};  // the processing loop's last turn
+    std::chrono::steady_clock::time_point last_delivery{};  // the last acknowledged output
+    std::chrono::steady_clock::time_point outputs_waiting_since{};  // in_flight last went from 0 to more
+    TeamCache::Stats team_cache;
+    std::map<int32_t, int64_t> lag;  // per assigned partition: high watermark − committable offset
 };
 
 // Consumes the input topic as a member of a consumer group, runs each batch through the core and

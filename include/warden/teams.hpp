@@ -2,6 +2,7 @@
 #pragma once
 
 #include <warden/core.hpp>
+#include <warden/histogram.hpp>
 #include <warden/rate_limiter.hpp>
 
 #include <chrono>
@@ -124,6 +125,8 @@ public:
 
     struct Stats {
         uint64_t hits = 0, negative_hits = 0, misses = 0, store_fetches = 0, evictions = 0, throttled_fetches = 0;
+        uint64_t store_errors = 0;
+        LatencyHistogram store_latency;  // each store fetch, failed ones included
         size_t teams = 0, negative_entries = 0;
     };
     Stats stats() const;

@@ -10,6 +10,7 @@
 #include <warden/kafka.hpp>
 #include <warden/loadgen.hpp>
 #include <warden/log.hpp>
+#include <warden/ops.hpp>
 #include <warden/teams.hpp>
 
 #include <atomic>
@@ -27,9 +28,10 @@ void stop_demo() { demo_stop.store(true); }
 struct DemoArgs {
     uint64_t events = 200'000;
     uint64_t rate = 20'000;  // events per second; 0 = as fast as possible
-    int partitions = 8;
+    int partitions = 16;
     int teams = 20;
     uint64_t seed = 1;
+    std::string metrics_address = "127.0.0.1:0";
     TopicNames topics;
 };
 
@@ -123,12 +125,18 @@ int run_demo(const DemoArgs& args) {
     options.consumer_properties = {{"fetch.wait.max.ms", "10"}, {"session.timeout.ms", "6000"}};
     Worker worker(options, cache);
     on_stop_signal(stop_demo);
+    std::unique_ptr<OpsServer> ops;
+    if (args.metrics_address != "off") {
+        ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
+                                          MetricsContext{options.input_topic, options.topics, {}});
+    }
 
     std::fprintf(stderr,
                  "warden demo: mock Kafka at %s, %d teams, %" PRIu64 " events at %s events/s into %d partitions "
                  "(Ctrl-C stops early)\n",
                  cluster.bootstraps().c_str(), args.teams, args.events,
                  args.rate ? std::to_string(args.rate).c_str() : "max", args.partitions);
+    if (ops) std::fprintf(stderr, "metrics: http://127.0.0.1:%d/metrics (also /healthz, /readyz)\n", ops->port());
     log::set_min_level(log::Level::warn);  // the live summary is the demo's output
 
     std::exception_ptr worker_failure;
@@ -140,6 +148,11 @@ int run_demo(const DemoArgs& args) {
             demo_stop.store(true);
         }
     });
+    // Traffic starts once the worker owns the partitions: the mock keeps only 5 MiB per partition,
+    // so a backlog built up during the group join could be dropped before it is read.
+    while (worker.stats().assigned_partitions == 0 && !demo_stop.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     {
         CaptureTraffic traffic(cluster.bootstraps(), args);
         const auto start = std::chrono::steady_clock::now();
@@ -181,6 +194,9 @@ Command add_demo_command(CLI::App& root) {
     cmd->add_option("--partitions", args->partitions, "Partitions of each topic")->capture_default_str()->check(CLI::Range(1, 256));
     cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str();
+    cmd->add_option("--metrics-address", args->metrics_address,
+                    "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
+        ->capture_default_str();
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_demo(*args); }};
 }

@@ -4,6 +4,7 @@
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
+#include <warden/ops.hpp>
 #include <warden/teams.hpp>
 
 #include <atomic>
@@ -29,6 +30,7 @@ struct RunArgs {
     std::vector<std::string> producer_properties;
     int64_t shutdown_timeout_ms = 30'000;
     std::string log_level = "info";
+    std::string metrics_address = "0.0.0.0:9464";
 };
 
 KafkaProperties parse_properties(const std::vector<std::string>& texts) {
@@ -50,6 +52,11 @@ int run_worker(RunArgs& args) {
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
     Worker worker(args.worker, cache);
+    std::unique_ptr<OpsServer> ops;
+    if (args.metrics_address != "off") {
+        ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
+                                          MetricsContext{args.worker.input_topic, args.worker.topics, {}});
+    }
     running_worker.store(&worker);
     if (stop_requested.load()) worker.request_stop();
     worker.run();
@@ -92,6 +99,9 @@ Command add_run_command(CLI::App& root) {
         ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--max-message-bytes", w.limits.max_message_bytes, "Largest value accepted or produced")
         ->envname("WARDEN_MAX_MESSAGE_BYTES")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--metrics-address", args->metrics_address,
+                    "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
+        ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str();
     cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
         ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(CLI::IsMember({"debug", "info", "warn", "error"}));
     return {cmd, [args] { return run_worker(*args); }};

@@ -127,6 +127,7 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
         return;
     }
     ++delivered_;
+    last_delivery_ = std::chrono::steady_clock::now();
     const SourceTag tag = slots_[slot];
     free_slots_.push_back(slot);
     on_ack_(tag);

@@ -45,6 +45,8 @@ public:
     // Outputs produced and not yet acknowledged, retries included.
     size_t in_flight() const { return slots_.size() - free_slots_.size(); }
     uint64_t delivered() const { return delivered_; }
+    std::chrono::steady_clock::time_point last_delivery() const { return last_delivery_; }
+    size_t queue_length() const { return static_cast<size_t>(rd_kafka_outq_len(client_.get())); }
     uint64_t delivery_errors() const { return delivery_errors_; }
 
 private:
@@ -83,6 +85,7 @@ private:
     bool producing_retries_ = false;
     uint64_t delivered_ = 0;
     uint64_t delivery_errors_ = 0;
+    std::chrono::steady_clock::time_point last_delivery_{};
     std::chrono::steady_clock::time_point last_error_log_{};
 };
 

@@ -8,6 +8,7 @@
 #include <warden/pipeline.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -61,6 +62,7 @@ public:
     Impl(WorkerOptions options, TeamCache& cache, const std::atomic<bool>& stop)
         : options_(std::move(options)),
           stop_(stop),
+          cache_(cache),
           processor_(cache, options_.topics, options_.limits),
           producer_(producer_properties(options_), [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
@@ -73,7 +75,9 @@ public:
 
     void run() {
         subscribe();
+        bump([](WorkerStats& s) { s.subscribed = true; });
         log::info("worker started", {{"group", options_.group}, {"topic", options_.input_topic}});
+        lag_thread_ = std::thread([this] { watch_lag(); });
         while (!stop_.load(std::memory_order_relaxed)) {
             apply_backpressure();
             if (store_waiting_) {
@@ -158,6 +162,7 @@ private:
             auto it = epochs_.find(c.message->partition);
             return it == epochs_.end() || it->second != c.epoch;
         });
+        const auto started = Clock::now();
         build_views();
         result_.clear();
         if (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
@@ -171,6 +176,8 @@ private:
             set_store_available(true);
         }
 
+        uint64_t consumed_bytes = 0;
+        uint64_t produced_bytes[destination_count] = {};
         for (size_t i = 0; i < batch_.size(); ++i) {
             const rd_kafka_message_t& m = *batch_[i].message;
             const MessageOutcome& outcome = result_.outcomes[i];
@@ -180,12 +187,25 @@ private:
             for (uint32_t r = 0; r < outcome.record_count; ++r) {
                 const OutputRecord& record = result_.records[outcome.first_record + r];
                 producer_.produce(processor_.topics().name_of(record.destination), record, tag);
+                produced_bytes[static_cast<size_t>(record.destination)] +=
+                    (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
+            }
+            consumed_bytes += m.key_len + m.len;
+        }
+        {
+            std::lock_guard lag_lock(lag_mutex_);
+            for (const Consumed& c : batch_) {
+                int64_t& base = lag_base_[c.message->partition];
+                if (base == unknown_offset) base = c.message->offset;  // until a first commit moves it
             }
         }
         {
             std::lock_guard lock(stats_mutex_);
             stats_.outcomes.add(result_);
             ++stats_.batches;
+            stats_.consumed_bytes += consumed_bytes;
+            for (size_t d = 0; d < destination_count; ++d) stats_.produced_bytes[d] += produced_bytes[d];
+            stats_.batch_latency.record(Clock::now() - started);
         }
         batch_.clear();  // releases the fetched buffers promptly
     }
@@ -251,8 +271,10 @@ private:
     // Hands librdkafka the committable offset of each partition; auto-commit sends them.
     void store_offsets() {
         kafka::PartitionListPtr offsets;
+        std::lock_guard lag_lock(lag_mutex_);
         for (const auto& [partition, epoch] : epochs_) {
             if (std::optional<int64_t> next = tracker_.take_commit(partition)) {
+                lag_base_[partition] = *next;
                 if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(epochs_.size()));
                 rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset = *next;
             }
@@ -276,10 +298,15 @@ private:
         }
         if (backpressure_) producer_.poll(std::chrono::milliseconds(10));
         std::lock_guard lock(stats_mutex_);
+        if (stats_.in_flight == 0 && in_flight > 0) stats_.outputs_waiting_since = Clock::now();
         stats_.in_flight = in_flight;
+        stats_.producer_queue = producer_.queue_length();
         stats_.delivered = producer_.delivered();
         stats_.delivery_errors = producer_.delivery_errors();
+        stats_.last_delivery = producer_.last_delivery();
         stats_.paused = paused_;
+        stats_.last_progress = Clock::now();
+        stats_.team_cache = cache_.stats();
     }
 
     // Fetching is paused while either the producer is behind or the team store is away.
@@ -337,7 +364,11 @@ private:
     }
 
     void assigned(const rd_kafka_topic_partition_list_t& partitions) {
-        for (int i = 0; i < partitions.cnt; ++i) epochs_[partitions.elems[i].partition] = ++next_epoch_;
+        std::lock_guard lag_lock(lag_mutex_);
+        for (int i = 0; i < partitions.cnt; ++i) {
+            epochs_[partitions.elems[i].partition] = ++next_epoch_;
+            lag_base_[partitions.elems[i].partition] = unknown_offset;  // the lag watch asks the group
+        }
         log::info("partitions assigned", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
         ++stats_.rebalances;
@@ -364,9 +395,13 @@ private:
             store_offsets();
             commit_now();
         }
-        for (int i = 0; i < partitions.cnt; ++i) {
-            tracker_.forget(partitions.elems[i].partition);
-            epochs_.erase(partitions.elems[i].partition);
+        {
+            std::lock_guard lag_lock(lag_mutex_);
+            for (int i = 0; i < partitions.cnt; ++i) {
+                tracker_.forget(partitions.elems[i].partition);
+                epochs_.erase(partitions.elems[i].partition);
+                lag_base_.erase(partitions.elems[i].partition);
+            }
         }
         log::info(lost ? "partitions lost" : "partitions revoked", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
@@ -382,7 +417,56 @@ private:
         }
     }
 
+    // Lag from the broker's high watermarks, queried on a thread of its own so the numbers stay
+    // current while fetching is paused and the loop never blocks on the round trips.
+    void watch_lag() {
+        std::unique_lock lock(lag_mutex_);
+        while (!lag_stop_) {
+            std::map<int32_t, int64_t> bases(lag_base_.begin(), lag_base_.end());
+            lock.unlock();
+            fill_committed_offsets(bases);
+            std::map<int32_t, int64_t> lag;
+            for (const auto& [partition, base] : bases) {
+                int64_t low = 0, high = 0;
+                if (rd_kafka_query_watermark_offsets(consumer_.get(), options_.input_topic.c_str(), partition, &low,
+                                                     &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    lag[partition] = std::max<int64_t>(0, high - std::max(base, low));
+                }
+            }
+            {
+                std::lock_guard stats_lock(stats_mutex_);
+                stats_.lag = std::move(lag);
+            }
+            lock.lock();
+            lag_cv_.wait_for(lock, options_.lag_interval, [this] { return lag_stop_; });
+        }
+    }
+
+    // Partitions not consumed from yet count from the group's committed offset (or, without one,
+    // from the low watermark: auto.offset.reset is earliest).
+    void fill_committed_offsets(std::map<int32_t, int64_t>& bases) {
+        kafka::PartitionListPtr list = kafka::make_partition_list(static_cast<int>(bases.size()));
+        for (const auto& [partition, base] : bases) {
+            if (base == unknown_offset) rd_kafka_topic_partition_list_add(list.get(), options_.input_topic.c_str(), partition);
+        }
+        if (list->cnt == 0 || rd_kafka_committed(consumer_.get(), list.get(), 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+        for (int i = 0; i < list->cnt; ++i) {
+            const rd_kafka_topic_partition_t& p = list->elems[i];
+            if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR) bases[p.partition] = p.offset >= 0 ? p.offset : 0;
+        }
+    }
+
+    void stop_lag_watch() {
+        {
+            std::lock_guard lock(lag_mutex_);
+            lag_stop_ = true;
+        }
+        lag_cv_.notify_all();
+        if (lag_thread_.joinable()) lag_thread_.join();
+    }
+
     void shut_down() {
+        stop_lag_watch();
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
@@ -408,6 +492,7 @@ private:
 
     WorkerOptions options_;
     const std::atomic<bool>& stop_;
+    TeamCache& cache_;
     BatchProcessor processor_;
     OffsetTracker tracker_;
     kafka::OutputProducer producer_;
@@ -431,6 +516,13 @@ private:
 
     mutable std::mutex stats_mutex_;
     WorkerStats stats_;
+
+    std::mutex lag_mutex_;  // guards lag_base_ and lag_stop_
+    static constexpr int64_t unknown_offset = -1;
+    std::unordered_map<int32_t, int64_t> lag_base_;  // per partition: the offset lag counts from
+    bool lag_stop_ = false;
+    std::condition_variable lag_cv_;
+    std::thread lag_thread_;
 };
 
 Worker::Worker(WorkerOptions options, TeamCache& cache)

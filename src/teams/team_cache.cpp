@@ -125,8 +125,11 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
             sleep_(wait);  // backpressure on the batch, not a query storm on the store
         }
         ++stats_.store_fetches;
+        const auto started = steady_clock::now();
         TeamStore::FetchResult fetched = store_.fetch_by_tokens(misses);
+        stats_.store_latency.record(steady_clock::now() - started);
         if (fetched.error) {
+            ++stats_.store_errors;
             last_error_ = fetched.error;
             return false;
         }

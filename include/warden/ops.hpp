@@ -1,0 +1,67 @@
+// ops: what operators watch. Prometheus metrics of the worker, and the HTTP endpoints that serve
+// them with liveness and readiness.
+#pragma once
+
+#include <warden/kafka.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace prometheus {
+struct MetricFamily;
+}
+
+namespace warden {
+
+struct HealthPolicy {
+    // Live while the processing loop turned within this time.
+    std::chrono::milliseconds loop_stall{30'000};
+    // The producer counts as unhealthy when outputs are waiting and none was acknowledged for this long.
+    std::chrono::milliseconds delivery_stall{60'000};
+};
+
+struct Health {
+    bool live = false;
+    bool ready = false;
+    std::string reason;  // why not live or not ready; empty when both hold
+};
+
+// Readiness: in the group (assigned, or waiting for an assignment), team store reachable,
+// producer delivering. Liveness: the loop made progress recently.
+Health evaluate_health(const WorkerStats& stats, std::chrono::steady_clock::time_point now, const HealthPolicy& policy);
+
+// Where the metrics are labelled from.
+struct MetricsContext {
+    std::string input_topic;
+    TopicNames topics;
+    HealthPolicy health;
+};
+
+// The worker's figures as Prometheus families (names in the README and dashboards/warden.json).
+std::vector<prometheus::MetricFamily> worker_metric_families(const WorkerStats& stats, const MetricsContext& context,
+                                                             std::chrono::steady_clock::time_point now);
+
+// Prometheus text exposition of the worker and process metrics.
+std::string render_metrics(const WorkerStats& stats, const MetricsContext& context);
+
+// Serves GET /metrics, /healthz and /readyz (200 or 503 with a one-line JSON reason).
+class OpsServer {
+public:
+    using StatsSource = std::function<WorkerStats()>;
+    // `address` is host:port (port 0 picks a free one). Throws std::runtime_error when it cannot listen.
+    OpsServer(const std::string& address, StatsSource stats, MetricsContext context);
+    ~OpsServer();
+    OpsServer(const OpsServer&) = delete;
+    OpsServer& operator=(const OpsServer&) = delete;
+
+    int port() const;
+
+private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace warden
