@@ -32,6 +32,7 @@ struct DemoArgs {
     int teams = 20;
     uint64_t seed = 1;
     std::string metrics_address = "127.0.0.1:0";
+    int64_t cache_ttl_ms = 10'000;  // short, so the store panels of the dashboard show traffic
     TopicNames topics;
 };
 
@@ -115,7 +116,9 @@ int run_demo(const DemoArgs& args) {
         cluster.create_topic(*t, args.partitions);
     }
     auto store = FileTeamStore::from_json(loadgen::teams_json(args.teams), "demo teams");
-    TeamCache cache(*store);
+    TeamCacheOptions cache_options;
+    cache_options.ttl = std::chrono::milliseconds(args.cache_ttl_ms);
+    TeamCache cache(*store, cache_options);
 
     WorkerOptions options;
     options.brokers = cluster.bootstraps();
@@ -194,6 +197,8 @@ Command add_demo_command(CLI::App& root) {
     cmd->add_option("--partitions", args->partitions, "Partitions of each topic")->capture_default_str()->check(CLI::Range(1, 256));
     cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(CLI::Range(1, 100000));
     cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str();
+    cmd->add_option("--cache-ttl-ms", args->cache_ttl_ms, "Team cache time-to-live")
+        ->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
         ->capture_default_str();

@@ -4,7 +4,9 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <deque>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <unistd.h>
 
@@ -52,10 +54,12 @@ public:
         m.histogram.sample_sum = h.sum_seconds;
         family(std::move(name), std::move(help), MetricType::Histogram).metric.push_back(std::move(m));
     }
-    std::vector<MetricFamily> take() { return std::move(out_); }
+    std::vector<MetricFamily> take() {
+        return {std::make_move_iterator(out_.begin()), std::make_move_iterator(out_.end())};
+    }
 
 private:
-    std::vector<MetricFamily> out_;
+    std::deque<MetricFamily> out_;  // references handed out stay valid as families are added
 };
 
 constexpr DropCause drop_causes[] = {DropCause::no_token, DropCause::invalid_token, DropCause::heatmap_opt_in_disabled};
