@@ -1,0 +1,106 @@
+// Health evaluation and the Prometheus exposition of worker snapshots.
+#include <warden/ops.hpp>
+
+#include <doctest/doctest.h>
+
+using namespace warden;
+using namespace std::chrono_literals;
+
+namespace {
+
+WorkerStats healthy_stats(std::chrono::steady_clock::time_point now) {
+    WorkerStats s;
+    s.subscribed = true;
+    s.last_progress = now - 1s;
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("health: live while the loop turns; ready when in the group, store up and outputs delivering") {
+    const auto now = std::chrono::steady_clock::now() + 1h;
+    const HealthPolicy policy;
+    WorkerStats s = healthy_stats(now);
+    Health h = evaluate_health(s, now, policy);
+    CHECK(h.live);
+    CHECK(h.ready);
+    CHECK(h.reason.empty());
+
+    WorkerStats waiting = s;  // subscribed, no partitions yet: still ready (waiting for assignment)
+    waiting.assigned_partitions = 0;
+    CHECK(evaluate_health(waiting, now, policy).ready);
+
+    WorkerStats stuck = s;
+    stuck.last_progress = now - 31s;
+    h = evaluate_health(stuck, now, policy);
+    CHECK_FALSE(h.live);
+    CHECK_FALSE(h.ready);
+
+    WorkerStats never = s;
+    never.last_progress = {};
+    CHECK_FALSE(evaluate_health(never, now, policy).live);
+
+    WorkerStats outside = s;
+    outside.subscribed = false;
+    h = evaluate_health(outside, now, policy);
+    CHECK(h.live);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason.find("group") != std::string::npos);
+
+    WorkerStats store_down = s;
+    store_down.store_available = false;
+    h = evaluate_health(store_down, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason.find("store") != std::string::npos);
+
+    WorkerStats stalled = s;
+    stalled.in_flight = 10;
+    stalled.outputs_waiting_since = now - 61s;
+    stalled.last_delivery = now - 61s;
+    CHECK_FALSE(evaluate_health(stalled, now, policy).ready);
+    stalled.last_delivery = now - 5s;  // still delivering, just busy
+    CHECK(evaluate_health(stalled, now, policy).ready);
+    stalled.last_delivery = {};
+    stalled.outputs_waiting_since = now - 5s;  // the first outputs of the run, just produced
+    CHECK(evaluate_health(stalled, now, policy).ready);
+}
+
+TEST_CASE("metrics: the exposition carries the contract's counters with bounded labels") {
+    WorkerStats s = healthy_stats(std::chrono::steady_clock::now());
+    s.outcomes.consumed = 10;
+    s.outcomes.verified = 3;
+    s.outcomes.stripped = 2;
+    s.outcomes.dropped[static_cast<size_t>(DropCause::invalid_token)] = 4;
+    s.outcomes.dead_letters[static_cast<size_t>(DeadLetterReason::invalid_uuid)] = 1;
+    s.outcomes.produced[static_cast<size_t>(Destination::heatmaps)] = 7;
+    s.lag = {{0, 5}, {3, 0}};
+    s.batch_latency.record(0.003);
+    s.batch_latency.record(7.0);
+    MetricsContext ctx{"events_plugin_ingestion", {}, {}};
+    const std::string text = render_metrics(s, ctx);
+
+    CHECK(text.find("warden_verified_property_total{action=\"verified\"} 3") != std::string::npos);
+    CHECK(text.find("warden_verified_property_total{action=\"stripped\"} 2") != std::string::npos);
+    CHECK(text.find("warden_events_dropped_total{cause=\"invalid_token\"} 4") != std::string::npos);
+    CHECK(text.find("warden_events_dropped_total{cause=\"no_token\"} 0") != std::string::npos);
+    CHECK(text.find("warden_events_dlq_total{reason=\"invalid_uuid\"} 1") != std::string::npos);
+    CHECK(text.find("warden_events_produced_total{topic=\"events_heatmaps\"} 7") != std::string::npos);
+    CHECK(text.find("warden_events_consumed_total{topic=\"events_plugin_ingestion\"} 10") != std::string::npos);
+    CHECK(text.find("warden_consumer_lag{topic=\"events_plugin_ingestion\",partition=\"0\"} 5") != std::string::npos);
+    CHECK(text.find("warden_consumer_lag{topic=\"events_plugin_ingestion\",partition=\"3\"} 0") != std::string::npos);
+    // Histogram buckets are cumulative and end in +Inf.
+    CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"0.005\"} 1") != std::string::npos);
+    CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"5\"} 1") != std::string::npos);
+    CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"+Inf\"} 2") != std::string::npos);
+    CHECK(text.find("warden_batch_duration_seconds_count 2") != std::string::npos);
+    CHECK(text.find("warden_ready 1") != std::string::npos);
+    CHECK(text.find("warden_process_resident_memory_bytes") != std::string::npos);
+    // Every family appears once: a family added twice would be rejected by Prometheus.
+    size_t families = 0;
+    for (size_t at = text.find("# TYPE "); at != std::string::npos; at = text.find("# TYPE ", at + 1)) {
+        const std::string name = text.substr(at + 7, text.find(' ', at + 7) - at - 7);
+        CHECK_MESSAGE(text.find("# TYPE " + name + " ", at + 1) == std::string::npos, name);
+        ++families;
+    }
+    CHECK(families > 30);
+}
