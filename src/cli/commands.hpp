@@ -18,6 +18,7 @@ Command add_process_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_demo_command(CLI::App& root);
 Command add_mock_cluster_command(CLI::App& root);
+Command add_replay_command(CLI::App& root);
 
 // --analytics-topic, --error-tracking-topic, --heatmaps-topic, --dlq-topic (WARDEN_*_TOPIC).
 void add_topic_options(CLI::App& command, TopicNames& topics);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     std::vector<warden::cli::Command> commands = {
         warden::cli::add_run_command(app),
         warden::cli::add_demo_command(app),
+        warden::cli::add_replay_command(app),
         warden::cli::add_process_command(app),
         warden::cli::add_mock_cluster_command(app),
     };

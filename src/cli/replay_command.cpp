@@ -1,0 +1,201 @@
+// `warden replay`: a bounded, resumable, rate-limited backfill of a topic range.
+#include "commands.hpp"
+#include "team_store_args.hpp"
+
+#include <warden/kafka.hpp>
+#include <warden/log.hpp>
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+namespace warden::cli {
+namespace {
+
+std::atomic<Replayer*> running_replay{nullptr};
+void stop_running_replay() {
+    if (Replayer* replay = running_replay.load()) replay->request_stop();
+}
+
+// Exit status of a replay that was stopped before its end; a rerun with the checkpoint resumes it.
+constexpr int interrupted_exit = 3;
+
+struct ReplayArgs {
+    ReplayOptions replay;
+    TeamStoreArgs store;
+    std::string from = "earliest";
+    std::string to = "latest";
+    std::string partitions;
+    std::vector<std::string> consumer_properties;
+    std::vector<std::string> producer_properties;
+    std::string progress = "auto";
+};
+
+std::vector<int32_t> parse_partitions(const std::string& text) {
+    std::vector<int32_t> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        size_t used = 0;
+        int value = -1;
+        try {
+            value = std::stoi(item, &used);
+        } catch (const std::exception&) {
+        }
+        if (used != item.size() || value < 0) throw CLI::ValidationError("--partitions", "not a partition number: '" + item + "'");
+        out.push_back(value);
+    }
+    return out;
+}
+
+struct Totals {
+    int64_t done = 0, total = 0;
+};
+
+Totals totals(const ReplayProgress& p) {
+    Totals t;
+    for (const PartitionProgress& part : p.partitions) {
+        t.total += part.end - part.start;
+        t.done += std::min(part.consumed, part.end) - part.start;
+    }
+    return t;
+}
+
+// Redraws a bar per partition and a total line on a terminal.
+class TerminalProgress {
+public:
+    void show(const ReplayProgress& p) {
+        const Totals t = totals(p);
+        const double seconds = std::chrono::duration<double>(p.elapsed).count();
+        const double rate = seconds > 0 ? static_cast<double>(t.done - resumed_base(t)) / seconds : 0;
+        std::string out;
+        if (lines_ > 0) out += "\x1b[" + std::to_string(lines_) + "F";  // back to the first line
+        out += line("total", t.done, t.total) + fmt("  %.0f ev/s  eta %s\x1b[K\n", rate, eta(t.total - t.done, rate).c_str());
+        for (const PartitionProgress& part : p.partitions) {
+            out += line("p" + std::to_string(part.partition), std::min(part.consumed, part.end) - part.start,
+                        part.end - part.start) + (part.done ? "  done" : "") + "\x1b[K\n";
+        }
+        lines_ = static_cast<int>(p.partitions.size()) + 1;
+        std::fputs(out.c_str(), stderr);
+    }
+
+private:
+    int64_t resumed_base(const Totals& t) {
+        if (base_ < 0) base_ = t.done;  // a resumed run's rate counts only its own work
+        return base_;
+    }
+    static std::string fmt(const char* format, double v, const char* s) {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, format, v, s);
+        return buf;
+    }
+    static std::string eta(int64_t remaining, double rate) {
+        if (remaining <= 0) return "0s";
+        if (rate <= 0) return "?";
+        const auto s = static_cast<int64_t>(static_cast<double>(remaining) / rate);
+        return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
+    }
+    static std::string line(const std::string& label, int64_t done, int64_t total) {
+        constexpr int width = 30;
+        const int filled = total > 0 ? static_cast<int>(width * done / total) : width;
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%-6s [%s%s] %" PRId64 "/%" PRId64 " remaining %" PRId64, label.c_str(),
+                      std::string(static_cast<size_t>(filled), '#').c_str(),
+                      std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total, total - done);
+        return buf;
+    }
+    int lines_ = 0;
+    int64_t base_ = -1;
+};
+
+void json_progress(const ReplayProgress& p) {
+    const Totals t = totals(p);
+    std::string line = "{\"progress\":{\"done\":" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
+                       ",\"elapsed_s\":" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(p.elapsed).count()) +
+                       ",\"consumed\":" + std::to_string(p.outcomes.consumed) + ",\"partitions\":[";
+    for (size_t i = 0; i < p.partitions.size(); ++i) {
+        const PartitionProgress& part = p.partitions[i];
+        if (i) line += ',';
+        line += "{\"partition\":" + std::to_string(part.partition) + ",\"done\":" +
+                std::to_string(std::min(part.consumed, part.end) - part.start) + ",\"remaining\":" +
+                std::to_string(part.end - std::min(part.consumed, part.end)) + ",\"acked\":" + std::to_string(part.acked) +
+                ",\"end\":" + std::to_string(part.end) + "}";
+    }
+    line += "]}}\n";
+    std::fputs(line.c_str(), stderr);
+}
+
+int run_replay(ReplayArgs& args) {
+    args.replay.from = parse_offset_spec(args.from);
+    args.replay.to = parse_offset_spec(args.to);
+    if (!args.partitions.empty()) args.replay.partitions = parse_partitions(args.partitions);
+    for (const auto& text : args.consumer_properties) args.replay.consumer_properties.push_back(parse_kafka_property(text));
+    for (const auto& text : args.producer_properties) args.replay.producer_properties.push_back(parse_kafka_property(text));
+
+    auto store = open_team_store(args.store);
+    TeamCache cache(*store, team_cache_options(args.store));
+    Replayer replayer(args.replay, cache);
+    running_replay.store(&replayer);
+    on_stop_signal(stop_running_replay);
+
+    const bool bar = args.progress == "bar" || (args.progress == "auto" && isatty(STDERR_FILENO));
+    TerminalProgress terminal;
+    auto show = [&](const ReplayProgress& p) {
+        if (args.progress == "none") return;
+        if (bar) {
+            terminal.show(p);
+        } else {
+            json_progress(p);
+        }
+    };
+    const ReplayProgress result = replayer.run(show);
+    running_replay.store(nullptr);
+    show(result);
+    std::printf("%s\n", result.outcomes.summary_json(args.replay.topics).c_str());
+    if (!result.complete) {
+        log::warn("replay interrupted before its end",
+                  {{"checkpoint", args.replay.checkpoint_path.empty() ? "none: a rerun starts over" : args.replay.checkpoint_path}});
+        return interrupted_exit;
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command add_replay_command(CLI::App& root) {
+    auto args = std::make_shared<ReplayArgs>();
+    ReplayOptions& r = args->replay;
+    CLI::App* cmd = root.add_subcommand(
+        "replay", "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
+                  "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
+                  "(rerun with the same --checkpoint to resume)");
+    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
+    cmd->add_option("--brokers", r.brokers, "Kafka bootstrap servers")->required()->envname("WARDEN_BROKERS");
+    cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str();
+    cmd->add_option("--from", args->from,
+                    "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
+        ->capture_default_str();
+    cmd->add_option("--to", args->to, "End, exclusive, same forms as --from; fixed when the replay starts")
+        ->capture_default_str();
+    cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)");
+    add_team_store_options(*cmd, args->store);
+    add_topic_options(*cmd, r.topics);
+    cmd->add_option("--max-rate", r.max_rate, "Events per second at most (0: unlimited)")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--dry-run", r.dry_run, "Compute outcomes and the summary without producing anything");
+    cmd->add_option("--checkpoint", r.checkpoint_path,
+                    "File recording each partition's range and acknowledged progress; a rerun with it resumes");
+    cmd->add_option("--progress", args->progress, "auto (a bar on a terminal, else JSON lines), bar, json or none")
+        ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "json", "none"}));
+    cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--max-message-bytes", r.limits.max_message_bytes, "Largest value accepted or produced")
+        ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--consumer-property", args->consumer_properties, "librdkafka consumer property name=value, repeatable");
+    cmd->add_option("--producer-property", args->producer_properties, "librdkafka producer property name=value, repeatable");
+    return {cmd, [args] { return run_replay(*args); }};
+}
+
+}  // namespace warden::cli

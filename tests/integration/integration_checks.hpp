@@ -1,0 +1,31 @@
+// Checks shared by the integration test cases.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include "kafka_test_support.hpp"
+
+#include <csignal>
+
+namespace itest {
+
+// SIGTERM, then the exit code; -1 when the worker did not exit in time.
+inline int stop_worker(ChildProcess& worker, Clock::duration timeout = 60s) {
+    worker.send(SIGTERM);
+    return worker.wait_exit(timeout).value_or(-1);
+}
+
+// Checks that every output the offline pipeline expects is present at least once, that nothing
+// else is, and that no secret token leaked; returns the comparison for its duplicate count.
+inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus) {
+    const Expectation expected = expect(corpus, cluster.teams_json());
+    const Outputs outputs = read_outputs(cluster.brokers());
+    CHECK(outputs.complete);
+    const Comparison comparison = compare(expected.records, outputs.records);
+    CHECK(comparison.lost == 0);
+    CHECK(comparison.unexpected == 0);
+    CHECK(outputs.secret_leaks == 0);
+    return comparison;
+}
+
+}  // namespace itest

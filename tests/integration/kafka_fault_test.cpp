@@ -1,0 +1,202 @@
+// `warden run` under faults: killed workers, broker errors and outages, deliveries that keep
+// failing. At-least-once (SPEC §7): duplicates are allowed and counted, losses never.
+#include <doctest/doctest.h>
+
+#include "integration_checks.hpp"
+#include "kafka_test_support.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+using namespace itest;
+
+namespace {
+
+constexpr int16_t produce_api_key = 0;  // RD_KAFKAP_Produce, not in the public headers
+
+// A three-broker cluster whose heatmaps partitions are led by broker 3 and everything else,
+// group coordination included, by broker 1: taking broker 3 down fails only heatmap deliveries.
+struct HeatmapOutage {
+    static constexpr int32_t heatmaps_broker = 3;
+
+    explicit HeatmapOutage(const std::string& group) : cluster(3) {
+        cluster.set_leader(input_topic, input_partitions, 1);
+        for (const std::string& topic : output_topics()) {
+            cluster.set_leader(topic, output_partitions, topic == "events_heatmaps" ? heatmaps_broker : 1);
+        }
+        REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    void set_down() { REQUIRE(rd_kafka_mock_broker_set_down(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR); }
+    void set_up() { REQUIRE(rd_kafka_mock_broker_set_up(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR); }
+
+    TestCluster cluster;
+};
+
+// Per input partition, the offset a worker can commit while heatmap deliveries fail: that of
+// the first input with a heatmaps output, or the partition's end when it has none.
+std::vector<int64_t> first_heatmap_offsets(const Corpus& corpus, const Expectation& expected) {
+    std::vector<int64_t> held(input_partitions, 0);
+    for (size_t i = 0; i < corpus.placements.size(); ++i) {
+        const auto p = static_cast<size_t>(corpus.placements[i].partition);
+        held[p] = std::max(held[p], corpus.placements[i].offset + 1);
+    }
+    for (size_t i = 0; i < corpus.placements.size(); ++i) {
+        const auto& destinations = expected.destinations[i];
+        if (std::find(destinations.begin(), destinations.end(), warden::Destination::heatmaps) == destinations.end()) continue;
+        const auto p = static_cast<size_t>(corpus.placements[i].partition);
+        held[p] = std::min(held[p], corpus.placements[i].offset);
+    }
+    return held;
+}
+
+}  // namespace
+
+TEST_CASE("crash test: workers killed with SIGKILL mid-stream lose nothing") {
+    constexpr int crashes = 4;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(2, 30000);
+    const unsigned seed = std::random_device{}();
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> delay_ms(500, 3000);
+    MESSAGE("crash test seed " << seed);
+
+    InputProducer producer(cluster.brokers(), corpus);
+    // ~30 s of input, about as long as the kills take, so most hit a worker busy with fresh input.
+    PacedFeeder feeder(producer, 0, corpus.messages.size(), 200, 200ms);
+    for (int crash = 0; crash < crashes; ++crash) {
+        auto worker = cluster.start_worker("crash", "killed-" + std::to_string(crash), {}, "info");
+        INFO("killed worker " << crash << " stderr:\n" << worker->stderr_tail());
+        REQUIRE(wait_for_assignment(*worker, 40s));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        worker->send(SIGKILL);
+        REQUIRE(worker->wait_exit(10s).value_or(-1) == 128 + SIGKILL);
+    }
+    REQUIRE(feeder.finish(30s));
+
+    auto last = cluster.start_worker("crash", "last", {}, "info");
+    INFO("last worker stderr:\n" << last->stderr_tail());
+    REQUIRE(wait_for_assignment(*last, 40s));
+    GroupOffsets offsets(cluster.brokers(), "crash");
+    REQUIRE(offsets.wait_all_committed(120s));
+    CHECK(stop_worker(*last) == 0);
+
+    const Comparison comparison = check_outputs(cluster, corpus);
+    const size_t expected_outputs = expect(corpus, cluster.teams_json()).records.size();
+    std::printf("crash test: %zu inputs, %zu expected outputs, %zu lost, %zu duplicates (%d SIGKILLs)\n",
+                corpus.messages.size(), expected_outputs, comparison.lost, comparison.duplicates, crashes);
+    std::fflush(stdout);
+}
+
+TEST_CASE("retriable produce errors and a broker outage during processing lose nothing") {
+    TestCluster cluster(3);
+    REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", "faults", 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    Corpus corpus = Corpus::generate(4, 8000);
+    InputProducer producer(cluster.brokers(), corpus);
+    const size_t half = corpus.messages.size() / 2;
+    producer.produce(0, half);
+    REQUIRE(producer.flush(30s));
+
+    // Only the worker produces while these are pending, so it is the one that meets them.
+    constexpr auto retriable = RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS;
+    for (int32_t broker = 1; broker <= 3; ++broker) {
+        REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), broker, produce_api_key, 3, retriable, 0,
+                                                             retriable, 0, retriable, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    auto worker = cluster.start_worker("faults", "worker");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    REQUIRE(wait_until(
+        [&] {
+            for (int32_t broker = 1; broker <= 3; ++broker) {
+                size_t pending = 0;
+                rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), broker, produce_api_key, &pending);
+                if (pending > 0) return false;
+            }
+            return true;
+        },
+        30s));
+
+    PacedFeeder feeder(producer, half, corpus.messages.size(), 250, 100ms);
+    std::this_thread::sleep_for(500ms);
+    REQUIRE(rd_kafka_mock_broker_set_down(cluster.mock(), 2) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    std::this_thread::sleep_for(2s);
+    REQUIRE(rd_kafka_mock_broker_set_up(cluster.mock(), 2) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(feeder.finish(60s));
+    CHECK(worker->stderr_text().find("Connection refused") != std::string::npos);  // the outage hit the worker
+
+    GroupOffsets offsets(cluster.brokers(), "faults");
+    REQUIRE(offsets.wait_all_committed(90s));
+    CHECK(stop_worker(*worker) == 0);
+    const Comparison comparison = check_outputs(cluster, corpus);
+    MESSAGE("broker errors: " << comparison.duplicates << " duplicates");
+}
+
+TEST_CASE("a delivery that keeps failing holds its input offset until the fault is gone") {
+    HeatmapOutage outage("held");
+    outage.set_down();
+    Corpus corpus = Corpus::generate(5, 4000);
+    InputProducer producer(outage.cluster.brokers(), corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+    const Expectation expected = expect(corpus, outage.cluster.teams_json());
+    const std::vector<int64_t> held = first_heatmap_offsets(corpus, expected);
+
+    // Deliveries to the downed broker time out after a second and are produced again.
+    auto worker = outage.cluster.start_worker("held", "worker", {"--producer-property", "message.timeout.ms=1000"});
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(outage.cluster.brokers(), "held");
+    const std::vector<int64_t> ends = offsets.end_offsets();
+    REQUIRE(held != ends);  // some partitions have inputs waiting for heatmap deliveries
+    // Everything before the first failing input of each partition is committed...
+    INFO("held offsets " << offsets_text(held) << ", committed " << offsets_text(offsets.committed()));
+    REQUIRE(wait_until([&] { return offsets.committed() == held; }, 30s, 200ms));
+    // ...and nothing past it, however long the failures last.
+    for (int sample = 0; sample < 5; ++sample) {
+        std::this_thread::sleep_for(600ms);
+        CHECK(offsets.committed() == held);
+    }
+    CHECK(worker->wait_for_stderr("delivery failed", 10s));
+
+    outage.set_up();
+    REQUIRE(offsets.wait_all_committed(60s));
+    CHECK(stop_worker(*worker) == 0);
+    const Comparison comparison = check_outputs(outage.cluster, corpus);
+    MESSAGE("held offsets: " << comparison.duplicates << " duplicates");
+}
+
+TEST_CASE("SIGTERM with undeliverable outputs exits 0 by the shutdown deadline and commits nothing past them") {
+    constexpr auto shutdown_timeout = 2000ms;
+    HeatmapOutage outage("stuck");
+    outage.set_down();
+    Corpus corpus = Corpus::generate(7, 3000);
+    InputProducer producer(outage.cluster.brokers(), corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+    const std::vector<int64_t> held = first_heatmap_offsets(corpus, expect(corpus, outage.cluster.teams_json()));
+
+    const std::vector<std::string> flags = {"--producer-property", "message.timeout.ms=1000", "--shutdown-timeout-ms",
+                                            std::to_string(shutdown_timeout.count())};
+    auto worker = outage.cluster.start_worker("stuck", "stopped", flags);
+    INFO("stopped worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(outage.cluster.brokers(), "stuck");
+    INFO("held offsets " << offsets_text(held) << ", committed " << offsets_text(offsets.committed()));
+    REQUIRE(wait_until([&] { return offsets.committed() == held; }, 30s, 200ms));
+
+    const auto signalled = Clock::now();
+    worker->send(SIGTERM);
+    const std::optional<int> exit_code = worker->wait_exit(shutdown_timeout + 30s);
+    const auto shutdown_time = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled);
+    REQUIRE(exit_code);
+    CHECK(*exit_code == 0);
+    // The drain deadline, plus a little for the final commit and leaving the group.
+    CHECK(shutdown_time <= shutdown_timeout + 1500ms);
+    CHECK(offsets.committed() == held);
+    MESSAGE("shutdown with undeliverable outputs took " << shutdown_time.count() << " ms");
+
+    outage.set_up();
+    auto restarted = outage.cluster.start_worker("stuck", "restarted", flags);
+    INFO("restarted worker stderr:\n" << restarted->stderr_tail());
+    REQUIRE(offsets.wait_all_committed(60s));
+    CHECK(stop_worker(*restarted) == 0);
+    check_outputs(outage.cluster, corpus);
+}

@@ -1,0 +1,339 @@
+// Kafka side of the integration tests: the cluster, inputs, expectation, outputs, offsets.
+#include "kafka_test_support.hpp"
+
+#include <warden/pipeline.hpp>
+#include <warden/teams.hpp>
+
+#include <fstream>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace itest {
+namespace {
+
+constexpr int request_timeout_ms = 5000;
+
+warden::kafka::ClientPtr make_consumer(warden::KafkaProperties properties) {
+    properties.insert(properties.begin(), {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}});
+    warden::kafka::ClientPtr client = warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf(properties));
+    rd_kafka_poll_set_consumer(client.get());
+    return client;
+}
+
+std::optional<std::string_view> bytes(const void* data, size_t size) {
+    if (!data) return std::nullopt;
+    return std::string_view(static_cast<const char*>(data), size);
+}
+
+std::vector<warden::HeaderView> headers_of(const rd_kafka_message_t& message) {
+    std::vector<warden::HeaderView> out;
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR || !headers) return out;
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        out.push_back({name, bytes(value, size)});
+    }
+    return out;
+}
+
+bool has_secret_token(const std::optional<std::string_view>& key, const std::optional<std::string_view>& value,
+                      const std::vector<warden::HeaderView>& headers) {
+    auto leaks = [](const std::optional<std::string_view>& text) {
+        return text && text->find("phs_") != std::string_view::npos;
+    };
+    if (leaks(key) || leaks(value)) return true;
+    for (const warden::HeaderView& h : headers) {
+        if (leaks(h.name) || leaks(h.value)) return true;
+    }
+    return false;
+}
+
+void append_field(std::string& out, std::optional<std::string_view> field) {
+    if (!field) {
+        out += "null\n";
+        return;
+    }
+    out += std::to_string(field->size());
+    out += ':';
+    out.append(*field);
+    out += '\n';
+}
+
+}  // namespace
+
+const std::vector<std::string>& output_topics() {
+    static const std::vector<std::string> topics = {"events_analytics", "events_error_tracking", "events_heatmaps",
+                                                    "events_dlq"};
+    return topics;
+}
+
+std::string offsets_text(const std::vector<int64_t>& offsets) {
+    std::string text;
+    for (int64_t offset : offsets) {
+        if (!text.empty()) text += ',';
+        text += std::to_string(offset);
+    }
+    return text;
+}
+
+TestCluster::TestCluster(int brokers) : cluster_(brokers), teams_json_(warden::loadgen::teams_json(team_count)) {
+    cluster_.create_topic(input_topic, input_partitions);
+    for (const std::string& topic : output_topics()) cluster_.create_topic(topic, output_partitions);
+    teams_path_ = dir_.path() / "teams.json";
+    std::ofstream file(teams_path_);
+    file << teams_json_;
+    file.close();
+    if (!file) throw std::runtime_error("cannot write " + teams_path_.string());
+}
+
+void TestCluster::set_leader(const std::string& topic, int partitions, int32_t broker_id) {
+    for (int32_t p = 0; p < partitions; ++p) {
+        if (rd_kafka_resp_err_t err = rd_kafka_mock_partition_set_leader(mock(), topic.c_str(), p, broker_id)) {
+            throw std::runtime_error("cannot move the leader of " + topic + ": " + rd_kafka_err2str(err));
+        }
+    }
+}
+
+std::unique_ptr<ChildProcess> TestCluster::start_worker(const std::string& group, const std::string& name,
+                                                        const std::vector<std::string>& extra,
+                                                        const std::string& log_level) const {
+    std::vector<std::string> argv = {warden_path, "run", "--brokers", brokers(), "--teams", teams_path_.string(),
+                                     "--group", group,
+                                     // An empty fetch waits this long even when data arrives.
+                                     "--consumer-property", "fetch.wait.max.ms=10",
+                                     // The mock waits session.timeout.ms - 1 s per membership change.
+                                     "--consumer-property", "session.timeout.ms=6000",
+                                     "--log-level", log_level,
+                                     // Loopback only, and a free port for each of several workers.
+                                     "--metrics-address", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(argv, dir_.path() / name);
+}
+
+Corpus Corpus::generate(uint64_t seed, size_t count) {
+    Corpus corpus;
+    warden::loadgen::EventGenerator generator(seed, team_count);
+    corpus.messages.reserve(count);
+    for (size_t n = 0; n < count; ++n) corpus.messages.push_back(generator.next(n));
+    corpus.placements.resize(count);
+    return corpus;
+}
+
+InputProducer::InputProducer(const std::string& brokers, Corpus& corpus) : corpus_(corpus) {
+    warden::kafka::ConfPtr conf = warden::kafka::make_conf(
+        {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}});
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &InputProducer::on_delivery);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    client_ = warden::kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+void InputProducer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    auto* self = static_cast<InputProducer*>(opaque);
+    if (message->err) {
+        ++self->failed_;
+        return;
+    }
+    self->corpus_.placements[reinterpret_cast<uintptr_t>(message->_private)] = {message->partition, message->offset};
+}
+
+void InputProducer::produce(size_t first, size_t last) {
+    for (size_t i = first; i < last; ++i) {
+        const warden::loadgen::GeneratedMessage& m = corpus_.messages[i];
+        for (;;) {
+            rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
+            for (const auto& [name, value] : m.headers) {
+                rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                                    static_cast<ssize_t>(value.size()));
+            }
+            const rd_kafka_resp_err_t err = rd_kafka_producev(
+                client_.get(), RD_KAFKA_V_TOPIC(input_topic), RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
+                RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()), RD_KAFKA_V_HEADERS(headers),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(i)), RD_KAFKA_V_END);
+            if (!err) break;
+            rd_kafka_headers_destroy(headers);  // not taken on failure
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+            rd_kafka_poll(client_.get(), 10);
+        }
+        rd_kafka_poll(client_.get(), 0);
+    }
+}
+
+bool InputProducer::flush(Clock::duration timeout) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+    return rd_kafka_flush(client_.get(), static_cast<int>(ms)) == RD_KAFKA_RESP_ERR_NO_ERROR && failed_ == 0;
+}
+
+PacedFeeder::PacedFeeder(InputProducer& producer, size_t first, size_t last, size_t chunk, Clock::duration pause)
+    : producer_(producer), thread_([this, first, last, chunk, pause](std::stop_token stop) {
+          for (size_t at = first; at < last && !stop.stop_requested(); at += chunk) {
+              producer_.produce(at, std::min(at + chunk, last));
+              queued_.store(std::min(at + chunk, last) - first);
+              std::this_thread::sleep_for(pause);
+          }
+      }) {}
+
+bool PacedFeeder::finish(Clock::duration timeout) {
+    thread_.join();
+    return producer_.flush(timeout);
+}
+
+std::string canonical_record(std::string_view topic, std::optional<std::string_view> key,
+                             std::optional<std::string_view> value, const std::vector<warden::HeaderView>& headers) {
+    std::string out(topic);
+    out += '\n';
+    append_field(out, key);
+    append_field(out, value);
+    for (const warden::HeaderView& h : headers) {
+        if (h.name == "dlq_timestamp") continue;
+        append_field(out, h.name);
+        append_field(out, h.value);
+    }
+    return out;
+}
+
+std::map<std::string, size_t> count_by_topic(const std::vector<std::string>& records) {
+    std::map<std::string, size_t> counts;
+    for (const std::string& record : records) ++counts[record.substr(0, record.find('\n'))];
+    return counts;
+}
+
+Expectation expect(const Corpus& corpus, const std::string& teams_json) {
+    auto store = warden::FileTeamStore::from_json(teams_json, "generated teams");
+    warden::TeamCache cache(*store);
+    warden::BatchProcessor processor(cache);
+    Expectation expectation;
+    expectation.destinations.resize(corpus.messages.size());
+    constexpr size_t batch_size = 1000;
+    for (size_t first = 0; first < corpus.messages.size(); first += batch_size) {
+        const size_t count = std::min(batch_size, corpus.messages.size() - first);
+        std::vector<std::vector<warden::HeaderView>> headers(count);
+        for (size_t i = 0; i < count; ++i) {
+            for (const auto& [name, value] : corpus.messages[first + i].headers) headers[i].push_back({name, value});
+        }
+        std::vector<warden::MessageView> views(count);
+        for (size_t i = 0; i < count; ++i) {
+            const warden::loadgen::GeneratedMessage& m = corpus.messages[first + i];
+            views[i].topic = input_topic;
+            views[i].partition = corpus.placements[first + i].partition;
+            views[i].offset = corpus.placements[first + i].offset;
+            views[i].key = m.key;
+            views[i].value = m.value;
+            views[i].headers = headers[i];
+        }
+        warden::BatchResult result;
+        if (processor.process(views, result) != warden::BatchProcessor::Status::done) {
+            throw std::runtime_error("the file team store cannot be unavailable");
+        }
+        for (size_t i = 0; i < count; ++i) {
+            const warden::MessageOutcome& outcome = result.outcomes[i];
+            for (uint32_t r = outcome.first_record; r < outcome.first_record + outcome.record_count; ++r) {
+                const warden::OutputRecord& record = result.records[r];
+                expectation.records.push_back(canonical_record(processor.topics().name_of(record.destination),
+                                                               record.key, record.value, record.headers.views()));
+                expectation.destinations[first + i].push_back(record.destination);
+            }
+        }
+    }
+    return expectation;
+}
+
+Outputs read_outputs(const std::string& brokers) {
+    Outputs outputs;
+    warden::kafka::ClientPtr consumer = make_consumer({{"bootstrap.servers", brokers}, {"group.id", "itest-reader"}});
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions * 4);
+    std::map<std::pair<std::string, int32_t>, int64_t> ends;
+    size_t remaining = 0;
+    for (const std::string& topic : output_topics()) {
+        for (int32_t p = 0; p < output_partitions; ++p) {
+            int64_t low = 0, high = 0;
+            if (rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, request_timeout_ms) ||
+                low != 0) {
+                outputs.complete = false;  // unreadable, or retention dropped records
+            }
+            if (high <= low) continue;
+            ends[{topic, p}] = high;
+            remaining += static_cast<size_t>(high - low);
+            rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+    }
+    rd_kafka_assign(consumer.get(), assignment.get());
+    const auto deadline = Clock::now() + 60s;
+    while (remaining > 0 && Clock::now() < deadline) {
+        warden::kafka::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
+        if (!message || message->err) continue;
+        const std::string topic = rd_kafka_topic_name(message->rkt);
+        if (message->offset >= ends[{topic, message->partition}]) continue;
+        --remaining;
+        const auto key = bytes(message->key, message->key_len);
+        const auto value = bytes(message->payload, message->len);
+        const std::vector<warden::HeaderView> headers = headers_of(*message);
+        if (topic != "events_dlq" && has_secret_token(key, value, headers)) ++outputs.secret_leaks;
+        outputs.records.push_back(canonical_record(topic, key, value, headers));
+    }
+    if (remaining > 0) outputs.complete = false;
+    return outputs;
+}
+
+Comparison compare(const std::vector<std::string>& expected, const std::vector<std::string>& actual) {
+    std::unordered_map<std::string_view, int64_t> balance;  // expected copies minus actual copies
+    for (const std::string& record : expected) ++balance[record];
+    Comparison result;
+    for (const std::string& record : actual) {
+        auto it = balance.find(record);
+        if (it == balance.end()) {
+            ++result.unexpected;
+        } else if (--it->second < 0) {
+            ++result.duplicates;
+        }
+    }
+    for (const auto& [record, missing] : balance) {
+        if (missing > 0) result.lost += static_cast<size_t>(missing);
+    }
+    return result;
+}
+
+GroupOffsets::GroupOffsets(const std::string& brokers, const std::string& group)
+    : client_(make_consumer({{"bootstrap.servers", brokers}, {"group.id", group}})) {}
+
+std::vector<int64_t> GroupOffsets::committed() {
+    warden::kafka::PartitionListPtr list = warden::kafka::make_partition_list(input_partitions);
+    for (int32_t p = 0; p < input_partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), input_topic, p);
+    if (rd_kafka_committed(client_.get(), list.get(), request_timeout_ms)) return {};
+    std::vector<int64_t> offsets(input_partitions, 0);
+    for (int i = 0; i < list->cnt; ++i) {
+        const rd_kafka_topic_partition_t& p = list->elems[i];
+        if (p.err) return {};
+        if (p.offset >= 0) offsets[static_cast<size_t>(p.partition)] = p.offset;
+    }
+    return offsets;
+}
+
+std::vector<int64_t> GroupOffsets::end_offsets() {
+    std::vector<int64_t> ends(input_partitions);
+    for (int32_t p = 0; p < input_partitions; ++p) {
+        int64_t low = 0;
+        if (rd_kafka_query_watermark_offsets(client_.get(), input_topic, p, &low, &ends[static_cast<size_t>(p)],
+                                             request_timeout_ms)) {
+            return {};
+        }
+    }
+    return ends;
+}
+
+bool GroupOffsets::wait_all_committed(Clock::duration timeout) {
+    return wait_until(
+        [&] {
+            const std::vector<int64_t> committed_offsets = committed();
+            const std::vector<int64_t> ends = end_offsets();
+            if (committed_offsets.empty() || ends.empty()) return false;
+            for (size_t p = 0; p < ends.size(); ++p) {
+                if (committed_offsets[p] != ends[p]) return false;
+            }
+            return true;
+        },
+        timeout, 200ms);
+}
+
+}  // namespace itest

@@ -1,0 +1,214 @@
+// Support of the Kafka integration tests: `warden run` as a child process, a mock cluster with
+// warden's topics, generated inputs and where they landed, the offline expectation of their
+// outputs, and readers of output topics and committed group offsets.
+#pragma once
+
+#include "kafka/handles.hpp"
+
+#include <warden/kafka.hpp>
+#include <warden/loadgen.hpp>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+namespace itest {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// The `warden` executable under test; set by main from the first argument.
+extern std::string warden_path;
+
+inline constexpr const char* input_topic = "events_plugin_ingestion";
+inline constexpr int input_partitions = 8;
+// Outputs outgrow inputs (enriched events, heatmap copies, duplicates after crashes) and the mock
+// keeps only 5 MiB per partition.
+inline constexpr int output_partitions = 16;
+inline constexpr int team_count = 50;
+const std::vector<std::string>& output_topics();
+
+// "a,b,c", for failure messages.
+std::string offsets_text(const std::vector<int64_t>& offsets);
+
+// Polls `done` until it holds or `timeout` passes; returns whether it held.
+bool wait_until(const std::function<bool()>& done, Clock::duration timeout, Clock::duration interval = 50ms);
+
+// A fresh directory under the system temp directory, removed with everything in it.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// A child process whose stdout and stderr go to files. A child still running when this is
+// destroyed is killed, so a failed assertion never leaves a worker behind.
+class ChildProcess {
+public:
+    ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_prefix);
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    void send(int signal);
+    // The exit code (128 + signal number when a signal ended it), once it ended within `timeout`.
+    std::optional<int> wait_exit(Clock::duration timeout);
+    bool wait_for_stderr(std::string_view text, Clock::duration timeout) const;
+    std::string stdout_text() const;
+    std::string stderr_text() const;
+    // The last `lines` lines of stderr, for failure messages.
+    std::string stderr_tail(size_t lines = 20) const;
+
+private:
+    pid_t pid_ = -1;
+    std::optional<int> exit_code_;
+    std::filesystem::path stdout_path_;
+    std::filesystem::path stderr_path_;
+};
+
+// Waits until the worker (run with --log-level info) logged an assignment of at least one partition.
+bool wait_for_assignment(const ChildProcess& worker, Clock::duration timeout);
+
+// The "consumed" figure of the summary JSON a worker prints last on stdout, or -1 without one.
+int64_t summary_consumed(const std::string& stdout_text);
+
+// A mock cluster with the input and output topics created before any client connects, and the
+// generated teams file.
+class TestCluster {
+public:
+    explicit TestCluster(int brokers = 1);
+
+    const std::string& brokers() const { return cluster_.bootstraps(); }
+    rd_kafka_mock_cluster_s* mock() const { return cluster_.handle(); }
+    const std::string& teams_json() const { return teams_json_; }
+    const std::filesystem::path& dir() const { return dir_.path(); }
+
+    // Leads every partition of `topic` from `broker_id`; call before clients connect.
+    void set_leader(const std::string& topic, int partitions, int32_t broker_id);
+
+    // Starts `warden run` in `group` with the test settings, then `extra` flags. `name` names its
+    // output files.
+    std::unique_ptr<ChildProcess> start_worker(const std::string& group, const std::string& name,
+                                               const std::vector<std::string>& extra = {},
+                                               const std::string& log_level = "warn") const;
+
+private:
+    warden::MockCluster cluster_;
+    TempDir dir_;
+    std::string teams_json_;
+    std::filesystem::path teams_path_;
+};
+
+// Where a produced input landed.
+struct Placement {
+    int32_t partition = -1;
+    int64_t offset = -1;
+};
+
+// Generated inputs (message n carries a uuid unique to n) and, once produced, their placement.
+struct Corpus {
+    std::vector<warden::loadgen::GeneratedMessage> messages;
+    std::vector<Placement> placements;
+
+    static Corpus generate(uint64_t seed, size_t count);
+};
+
+// Produces corpus messages to the input topic with an idempotent producer, so a retry cannot
+// duplicate an input, and records each placement from its delivery report.
+class InputProducer {
+public:
+    InputProducer(const std::string& brokers, Corpus& corpus);
+    // Queues messages [first, last) of the corpus.
+    void produce(size_t first, size_t last);
+    // Waits for every delivery report; true when all were delivered within `timeout`.
+    bool flush(Clock::duration timeout);
+
+private:
+    static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+
+    Corpus& corpus_;
+    warden::kafka::ClientPtr client_;
+    size_t failed_ = 0;
+};
+
+// Produces corpus messages [first, last) in chunks at a steady pace on a thread of its own, so a
+// worker is busy while a test kills it or injects faults. Stops early and joins when destroyed.
+class PacedFeeder {
+public:
+    PacedFeeder(InputProducer& producer, size_t first, size_t last, size_t chunk, Clock::duration pause);
+    // Waits for the thread, then for every delivery report; true when all were delivered.
+    bool finish(Clock::duration timeout);
+    // Messages queued so far.
+    size_t queued() const { return queued_.load(); }
+
+private:
+    InputProducer& producer_;
+    std::atomic<size_t> queued_{0};
+    std::jthread thread_;
+};
+
+// What the worker should have produced, computed offline with the same core.
+struct Expectation {
+    std::vector<std::string> records;                     // canonical form, see canonical_record()
+    std::vector<std::vector<warden::Destination>> destinations;  // per corpus message
+};
+Expectation expect(const Corpus& corpus, const std::string& teams_json);
+
+// An output as compared: topic, key, value and headers, without the dead-letter timestamp (the
+// wall clock at processing time). Starts with the topic name and a newline.
+std::string canonical_record(std::string_view topic, std::optional<std::string_view> key,
+                             std::optional<std::string_view> value, const std::vector<warden::HeaderView>& headers);
+std::map<std::string, size_t> count_by_topic(const std::vector<std::string>& records);
+
+struct Outputs {
+    std::vector<std::string> records;  // canonical form
+    size_t secret_leaks = 0;           // non-DLQ records with a `phs_` token in key, value or a header
+    bool complete = true;              // false when retention dropped data or the read timed out
+};
+// Reads every output topic from its beginning to its end.
+Outputs read_outputs(const std::string& brokers);
+
+struct Comparison {
+    size_t lost = 0;        // expected outputs missing
+    size_t duplicates = 0;  // extra copies of expected outputs
+    size_t unexpected = 0;  // outputs nothing should have produced
+};
+Comparison compare(const std::vector<std::string>& expected, const std::vector<std::string>& actual);
+
+// Committed offsets of a consumer group on the input topic, read with a client of its own that
+// never joins the group.
+class GroupOffsets {
+public:
+    GroupOffsets(const std::string& brokers, const std::string& group);
+    // Per input partition; 0 when nothing is committed (the group starts from the beginning).
+    // Empty when the read failed.
+    std::vector<int64_t> committed();
+    // Per input partition: the high watermark. Empty when the read failed.
+    std::vector<int64_t> end_offsets();
+    // Polls until every partition's committed offset is its end offset.
+    bool wait_all_committed(Clock::duration timeout);
+
+private:
+    warden::kafka::ClientPtr client_;
+};
+
+}  // namespace itest
