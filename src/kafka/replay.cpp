@@ -1,5 +1,6 @@
 // Replay: a fixed offset range of a topic through the core, with direct assignment (no group),
 // an optional rate limit and a checkpoint of the acknowledged prefix of each partition.
+#include "consumed_views.hpp"
 #include "handles.hpp"
 #include "output_producer.hpp"
 #include "replay_checkpoint.hpp"
@@ -259,37 +260,12 @@ private:
     }
 
     void process_batch() {
-        views_.clear();
-        header_views_.clear();
-        std::vector<std::pair<size_t, size_t>> ranges;
-        for (const auto& m : batch_) {
-            const size_t first = header_views_.size();
-            rd_kafka_headers_t* headers = nullptr;
-            if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
-                const char* name;
-                const void* value;
-                size_t size;
-                for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++h) {
-                    header_views_.push_back({name, value ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(value), size)) : std::nullopt});
-                }
-            }
-            ranges.emplace_back(first, header_views_.size() - first);
-        }
-        for (size_t i = 0; i < batch_.size(); ++i) {
-            const rd_kafka_message_t& m = *batch_[i];
-            MessageView view;
-            view.topic = options_.topic;
-            view.partition = m.partition;
-            view.offset = m.offset;
-            if (m.key) view.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
-            if (m.payload) view.value = std::string_view(static_cast<const char*>(m.payload), m.len);
-            view.headers = std::span<const HeaderView>(header_views_).subspan(ranges[i].first, ranges[i].second);
-            views_.push_back(view);
-        }
-
+        consumed_views_.clear();
+        for (const auto& m : batch_) consumed_views_.add(*m);
+        const std::span<const MessageView> views = consumed_views_.views(options_.topic);
         result_.clear();
         auto backoff = std::chrono::milliseconds(100);
-        while (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
+        while (processor_.process(views, result_) == BatchProcessor::Status::store_unavailable) {
             log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
             wait(backoff);
             if (stop_.load(std::memory_order_relaxed)) {
@@ -377,8 +353,7 @@ private:
     OutcomeCounters outcomes_;
 
     std::vector<kafka::MessagePtr> batch_;
-    std::vector<MessageView> views_;
-    std::vector<HeaderView> header_views_;
+    kafka::ConsumedViews consumed_views_;
     BatchResult result_;
 };
 

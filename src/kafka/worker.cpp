@@ -1,6 +1,8 @@
 // The consumer-group worker: consume a batch, run it through the core, produce its outputs, and
 // store an input offset only when the acknowledged prefix of its partition passes it.
+#include "consumed_views.hpp"
 #include "handles.hpp"
+#include "lag_watch.hpp"
 #include "output_producer.hpp"
 
 #include <warden/kafka.hpp>
@@ -8,7 +10,6 @@
 #include <warden/pipeline.hpp>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -77,7 +78,11 @@ public:
         subscribe();
         bump([](WorkerStats& s) { s.subscribed = true; });
         log::info("worker started", {{"group", options_.group}, {"topic", options_.input_topic}});
-        lag_thread_ = std::thread([this] { watch_lag(); });
+        lag_ = std::make_unique<kafka::LagWatch>(consumer_.get(), options_.input_topic, options_.lag_interval,
+                                                 [this](std::map<int32_t, int64_t> lag) {
+                                                     std::lock_guard lock(stats_mutex_);
+                                                     stats_.lag = std::move(lag);
+                                                 });
         while (!stop_.load(std::memory_order_relaxed)) {
             apply_backpressure();
             if (store_waiting_) {
@@ -193,13 +198,7 @@ private:
             }
             consumed_bytes += m.key_len + m.len;
         }
-        {
-            std::lock_guard lag_lock(lag_mutex_);
-            for (const Consumed& c : batch_) {
-                int64_t& base = lag_base_[c.message->partition];
-                if (base == unknown_offset) base = c.message->offset;  // until a first commit moves it
-            }
-        }
+        for (const Consumed& c : batch_) lag_->set_first_base(c.message->partition, c.message->offset);
         {
             std::lock_guard lock(stats_mutex_);
             stats_.outcomes.add(result_);
@@ -245,36 +244,9 @@ private:
     }
 
     void build_views() {
-        views_.clear();
-        header_views_.clear();
-        header_ranges_.clear();
-        for (const Consumed& c : batch_) {
-            const size_t first = header_views_.size();
-            rd_kafka_headers_t* headers = nullptr;
-            if (rd_kafka_message_headers(c.message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers) {
-                const char* name;
-                const void* value;
-                size_t size;
-                for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++h) {
-                    HeaderView view{name, std::nullopt};
-                    if (value) view.value = std::string_view(static_cast<const char*>(value), size);
-                    header_views_.push_back(view);
-                }
-            }
-            header_ranges_.emplace_back(first, header_views_.size() - first);
-        }
-        // Spans are taken after header_views_ stopped growing.
-        for (size_t i = 0; i < batch_.size(); ++i) {
-            const rd_kafka_message_t& m = *batch_[i].message;
-            MessageView view;
-            view.topic = options_.input_topic;
-            view.partition = m.partition;
-            view.offset = m.offset;
-            if (m.key) view.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
-            if (m.payload) view.value = std::string_view(static_cast<const char*>(m.payload), m.len);
-            view.headers = std::span<const HeaderView>(header_views_).subspan(header_ranges_[i].first, header_ranges_[i].second);
-            views_.push_back(view);
-        }
+        consumed_views_.clear();
+        for (const Consumed& c : batch_) consumed_views_.add(*c.message);
+        views_ = consumed_views_.views(options_.input_topic);
     }
 
     void acknowledged(const kafka::SourceTag& tag) {
@@ -286,10 +258,9 @@ private:
     // Hands librdkafka the committable offset of each partition; auto-commit sends them.
     void store_offsets() {
         kafka::PartitionListPtr offsets;
-        std::lock_guard lag_lock(lag_mutex_);
         for (const auto& [partition, epoch] : epochs_) {
             if (std::optional<int64_t> next = tracker_.take_commit(partition)) {
-                lag_base_[partition] = *next;
+                lag_->set_base(partition, *next);
                 if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(epochs_.size()));
                 rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset = *next;
             }
@@ -379,10 +350,9 @@ private:
     }
 
     void assigned(const rd_kafka_topic_partition_list_t& partitions) {
-        std::lock_guard lag_lock(lag_mutex_);
         for (int i = 0; i < partitions.cnt; ++i) {
             epochs_[partitions.elems[i].partition] = ++next_epoch_;
-            lag_base_[partitions.elems[i].partition] = unknown_offset;  // the lag watch asks the group
+            lag_->assigned(partitions.elems[i].partition);
         }
         log::info("partitions assigned", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
@@ -410,13 +380,10 @@ private:
             store_offsets();
             commit_now();
         }
-        {
-            std::lock_guard lag_lock(lag_mutex_);
-            for (int i = 0; i < partitions.cnt; ++i) {
-                tracker_.forget(partitions.elems[i].partition);
-                epochs_.erase(partitions.elems[i].partition);
-                lag_base_.erase(partitions.elems[i].partition);
-            }
+        for (int i = 0; i < partitions.cnt; ++i) {
+            tracker_.forget(partitions.elems[i].partition);
+            epochs_.erase(partitions.elems[i].partition);
+            lag_->forget(partitions.elems[i].partition);
         }
         log::info(lost ? "partitions lost" : "partitions revoked", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
@@ -432,56 +399,8 @@ private:
         }
     }
 
-    // Lag from the broker's high watermarks, queried on a thread of its own so the numbers stay
-    // current while fetching is paused and the loop never blocks on the round trips.
-    void watch_lag() {
-        std::unique_lock lock(lag_mutex_);
-        while (!lag_stop_) {
-            std::map<int32_t, int64_t> bases(lag_base_.begin(), lag_base_.end());
-            lock.unlock();
-            fill_committed_offsets(bases);
-            std::map<int32_t, int64_t> lag;
-            for (const auto& [partition, base] : bases) {
-                int64_t low = 0, high = 0;
-                if (rd_kafka_query_watermark_offsets(consumer_.get(), options_.input_topic.c_str(), partition, &low,
-                                                     &high, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    lag[partition] = std::max<int64_t>(0, high - std::max(base, low));
-                }
-            }
-            {
-                std::lock_guard stats_lock(stats_mutex_);
-                stats_.lag = std::move(lag);
-            }
-            lock.lock();
-            lag_cv_.wait_for(lock, options_.lag_interval, [this] { return lag_stop_; });
-        }
-    }
-
-    // Partitions not consumed from yet count from the group's committed offset (or, without one,
-    // from the low watermark: auto.offset.reset is earliest).
-    void fill_committed_offsets(std::map<int32_t, int64_t>& bases) {
-        kafka::PartitionListPtr list = kafka::make_partition_list(static_cast<int>(bases.size()));
-        for (const auto& [partition, base] : bases) {
-            if (base == unknown_offset) rd_kafka_topic_partition_list_add(list.get(), options_.input_topic.c_str(), partition);
-        }
-        if (list->cnt == 0 || rd_kafka_committed(consumer_.get(), list.get(), 2000) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-        for (int i = 0; i < list->cnt; ++i) {
-            const rd_kafka_topic_partition_t& p = list->elems[i];
-            if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR) bases[p.partition] = p.offset >= 0 ? p.offset : 0;
-        }
-    }
-
-    void stop_lag_watch() {
-        {
-            std::lock_guard lock(lag_mutex_);
-            lag_stop_ = true;
-        }
-        lag_cv_.notify_all();
-        if (lag_thread_.joinable()) lag_thread_.join();
-    }
-
     void shut_down() {
-        stop_lag_watch();
+        lag_->stop();
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
@@ -524,20 +443,14 @@ private:
     std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping
 
     std::vector<Consumed> batch_;
-    std::vector<MessageView> views_;
-    std::vector<HeaderView> header_views_;
-    std::vector<std::pair<size_t, size_t>> header_ranges_;
+    kafka::ConsumedViews consumed_views_;
+    std::span<const MessageView> views_;
     BatchResult result_;
 
     mutable std::mutex stats_mutex_;
     WorkerStats stats_;
 
-    std::mutex lag_mutex_;  // guards lag_base_ and lag_stop_
-    static constexpr int64_t unknown_offset = -1;
-    std::unordered_map<int32_t, int64_t> lag_base_;  // per partition: the offset lag counts from
-    bool lag_stop_ = false;
-    std::condition_variable lag_cv_;
-    std::thread lag_thread_;
+    std::unique_ptr<kafka::LagWatch> lag_;  // created when run() starts
 };
 
 Worker::Worker(WorkerOptions options, TeamCache& cache)
