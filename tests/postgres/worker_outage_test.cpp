@@ -7,6 +7,8 @@
 #include <warden/kafka.hpp>
 #include <warden/teams.hpp>
 
+#include "pg_test_env.hpp"
+
 #include <libpq-fe.h>
 
 #include <chrono>
@@ -20,11 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string env(const char* name) {
-    const char* value = std::getenv(name);
-    if (!value) throw std::runtime_error(std::string(name) + " is not set: run under tests/support/with_postgres.sh");
-    return value;
-}
+using pgtest::env;
 
 void exec_sql(const std::string& sql) {
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(env("WARDEN_TEST_PG").c_str()), PQfinish);
