@@ -100,6 +100,12 @@ TEST_CASE("worker: a PostgreSQL outage mid-stream pauses processing and drops no
     CHECK(during.outcomes.consumed < total);  // waits rather than deciding without the store
     CHECK(during.outcomes.dropped[static_cast<size_t>(DropCause::invalid_token)] == 0);
     CHECK(during.paused);
+    // Lag stays current while fetching is paused: the second half shows up as lag.
+    CHECK(wait_for([&] {
+        int64_t lag = 0;
+        for (const auto& [partition, value] : worker.stats().lag) lag += value;
+        return lag >= total / 2;
+    }, 10s));
 
     REQUIRE(std::system(env("WARDEN_TEST_PG_START").c_str()) == 0);
     CHECK(wait_for([&] { const auto s = worker.stats(); return s.outcomes.consumed == total && s.in_flight == 0; }, 30s));

@@ -125,6 +125,13 @@ try:
                     failures.append("%s %r uses %s, which has no data" % (source, title, name))
             print("ok  %-9s %-38s %d series" % (source, title[:38], len(answer["data"]["result"])))
 
+    # The health endpoints of the same process.
+    for path in ("/healthz", "/readyz"):
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (metrics_port, path), timeout=5) as response:
+            body = json.load(response)
+            if response.status != 200 or body.get("status") != "ok":
+                failures.append("%s answered %d %s" % (path, response.status, body))
+
     rules = get_json(prom + "/api/v1/rules")["data"]["groups"]
     loaded = [r for g in rules for r in g["rules"]]
     if len(loaded) != len(alert_exprs()):
