@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds warden with g++ under AddressSanitizer + UBSan in build-asan and runs the test suite.
+# Builds warden with g++ under AddressSanitizer + UBSan in build-asan and runs the test suite
+# there (all but the dashboard test, which checks Prometheus expressions, not warden's memory).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-asan"
@@ -12,4 +13,6 @@ fi
 # UB must fail the run, not only print.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$root/scripts/ubsan.supp}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-meson test -C "$build" --print-errorlogs
+meson compile -C "$build" >/dev/null
+mapfile -t tests < <(meson test -C "$build" --list 2>/dev/null | grep -v '^dashboards$')
+meson test -C "$build" --print-errorlogs "${tests[@]}"
