@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and CLI tests, the unit tests again under ASan/UBSan, and the
-# fuzzer for FUZZ_SECONDS (default 60). Ends with one "N passed, N failed" line.
+# The whole test suite: unit, CLI, Kafka (mock cluster), PostgreSQL and Prometheus tests; the same
+# again under ASan/UBSan (but the dashboard check); and the fuzzer for FUZZ_SECONDS (default 60).
+# The integration tests start their own servers on loopback. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -19,8 +20,8 @@ step() {
     fi
 }
 
-step "unit and cli tests" meson test -C build --print-errorlogs
-step "unit tests under ASan/UBSan" scripts/sanitize.sh
+step "all tests" meson test -C build --print-errorlogs
+step "tests under ASan/UBSan" scripts/sanitize.sh
 step "fuzzer (${FUZZ_SECONDS:-60} s)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 
 cases=$(build/tests/unit_tests --no-intro 2>&1 | sed -n 's/^\[doctest\] test cases: *\([0-9]*\) |.*/\1/p')
