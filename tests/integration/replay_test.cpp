@@ -4,11 +4,11 @@
 #include "kafka_test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <rapidjson/document.h>
 
 #include <csignal>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 
 using namespace itest;
@@ -105,10 +105,10 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
     std::ifstream checkpoint(cluster.dir() / "cp.json");
     const std::string text((std::istreambuf_iterator<char>(checkpoint)), std::istreambuf_iterator<char>());
     std::map<int32_t, int64_t> ends;
-    const std::regex entry(R"re("partition":(\d+),"start":(\d+),"end":(\d+))re");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), entry); it != std::sregex_iterator(); ++it) {
-        ends[std::stoi((*it)[1])] = std::stoll((*it)[3]);
-    }
+    rapidjson::Document doc;
+    doc.Parse(text.c_str());
+    REQUIRE((doc.IsObject() && doc.HasMember("partitions") && doc["partitions"].IsArray()));
+    for (const auto& p : doc["partitions"].GetArray()) ends[p["partition"].GetInt()] = p["end"].GetInt64();
     REQUIRE(ends.size() == static_cast<size_t>(input_partitions));
     Corpus replayed;
     for (size_t i = 0; i < corpus.messages.size(); ++i) {
