@@ -1,0 +1,269 @@
+// kafka_bench: end-to-end throughput through librdkafka's in-process mock cluster, warden against
+// a passthrough that copies every input unchanged with the same client settings. Prints both side
+// by side, the ratio, then one JSON line. Each mode runs in a child process of its own (this binary
+// re-executed with --brokers), so CPU time and peak RSS are per mode; the mock broker stays in the
+// parent and its CPU is not counted. Each mode runs --rounds times, alternating, and the median
+// run is reported. Defaults (200k events, ~145 MB, 3 rounds) take about 45 s in all.
+//
+//   kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode both|passthrough|warden]
+//               [--consumer-property name=value]... [--producer-property name=value]... [--rounds R]
+//               [--progress-ms MS]
+#include "kafka_bench_modes.hpp"
+#include "kafka_bench_support.hpp"
+
+#include "../src/kafka/handles.hpp"
+
+#include <warden/files.hpp>
+#include <warden/kafka.hpp>
+#include <warden/loadgen.hpp>
+#include <warden/log.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+using namespace kafka_bench;
+namespace kafka = warden::kafka;
+
+namespace {
+
+// The mock keeps at most 5 MiB per partition and silently drops older data; stay well below.
+constexpr double partition_budget_bytes = 4.0 * 1024 * 1024;
+constexpr double record_overhead_bytes = 80;  // batch and record framing per message, roughly
+constexpr double target_ratio = 0.70;
+
+struct Corpus {
+    uint64_t value_bytes = 0;     // the "input MB/s" figure counts values, like pipeline_bench
+    double fullest_partition_bytes = 0;
+    double seconds = 0;
+};
+
+struct PreloadDeliveries {
+    std::vector<double> bytes_per_partition;
+    uint64_t failed = 0;
+};
+
+// Bytes of each preloaded message travel in its delivery report's opaque.
+void on_preload_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    auto& deliveries = *static_cast<PreloadDeliveries*>(opaque);
+    if (message->err) {
+        ++deliveries.failed;
+        return;
+    }
+    deliveries.bytes_per_partition.at(static_cast<size_t>(message->partition)) +=
+        static_cast<double>(reinterpret_cast<uintptr_t>(message->_private)) + record_overhead_bytes;
+}
+
+// Fills the input topic as fast as possible: this producer is not the one being measured.
+Corpus preload(const std::string& brokers, const Options& o, int partitions) {
+    const int64_t start = steady_now_ns();
+    PreloadDeliveries deliveries{std::vector<double>(static_cast<size_t>(partitions)), 0};
+    kafka::ConfPtr conf = kafka::make_conf({{"bootstrap.servers", brokers},
+                                            {"enable.idempotence", "false"},
+                                            {"acks", "1"},
+                                            {"linger.ms", "50"},
+                                            {"batch.num.messages", "100000"},
+                                            {"queue.buffering.max.messages", "1000000"},
+                                            {"queue.buffering.max.kbytes", "1048576"}});
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &on_preload_delivery);
+    rd_kafka_conf_set_opaque(conf.get(), &deliveries);
+    kafka::ClientPtr producer = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
+    kafka::TopicPtr topic(rd_kafka_topic_new(producer.get(), std::string(warden::default_input_topic).c_str(), nullptr));
+
+    Corpus corpus;
+    warden::loadgen::EventGenerator generator(o.seed, o.teams);
+    for (size_t n = 0; n < o.events; ++n) {
+        const warden::loadgen::GeneratedMessage m = generator.next(n);
+        kafka::HeadersPtr headers(rd_kafka_headers_new(m.headers.size()));
+        size_t bytes = m.key.size() + m.value.size();
+        for (const auto& [name, value] : m.headers) {
+            rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                                static_cast<ssize_t>(value.size()));
+            bytes += name.size() + value.size();
+        }
+        corpus.value_bytes += m.value.size();
+        for (;;) {
+            const rd_kafka_resp_err_t err = rd_kafka_producev(
+                producer.get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
+                RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(bytes)), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("preload: ") + rd_kafka_err2str(err));
+            rd_kafka_poll(producer.get(), 10);
+        }
+        (void)headers.release();
+        rd_kafka_poll(producer.get(), 0);
+    }
+    if (rd_kafka_flush(producer.get(), 60'000) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("preload: flush timed out");
+    if (deliveries.failed) throw std::runtime_error("preload: " + std::to_string(deliveries.failed) + " deliveries failed");
+    corpus.fullest_partition_bytes =
+        *std::max_element(deliveries.bytes_per_partition.begin(), deliveries.bytes_per_partition.end());
+    corpus.seconds = seconds_since(start);
+    return corpus;
+}
+
+int partitions_for(const Options& o) {
+    if (o.partitions > 0) return o.partitions;
+    const double bytes = static_cast<double>(o.events) * 900;  // ~720 B values + key, headers, framing
+    const int needed = static_cast<int>(std::ceil(bytes / (partition_budget_bytes * 0.75)));  // room for skew
+    return std::max(16, (needed + 7) / 8 * 8);
+}
+
+struct ModeResult {
+    Figures raw;
+    double events_per_s = 0, input_mb_per_s = 0, cpu_us_per_event = 0;
+};
+
+ModeResult derive(Figures raw, const Options& o, const Corpus& corpus) {
+    ModeResult r;
+    r.raw = std::move(raw);
+    const double events = r.raw["events"], seconds = r.raw["seconds"];
+    r.events_per_s = events / seconds;
+    r.input_mb_per_s = static_cast<double>(corpus.value_bytes) * (events / static_cast<double>(o.events)) / seconds / 1e6;
+    r.cpu_us_per_event = r.raw["cpu_seconds"] / events * 1e6;
+    return r;
+}
+
+double figure_or_zero(const Figures& figures, const std::string& name) {
+    auto it = figures.find(name);
+    return it == figures.end() ? 0 : it->second;
+}
+
+std::string properties_json(const warden::KafkaProperties& properties) {
+    std::string out = "[";
+    for (const auto& [name, value] : properties) {
+        if (out.size() > 1) out += ',';
+        out += json_string(name + "=" + value);
+    }
+    return out + "]";
+}
+
+std::string mode_json(const ModeResult& r) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  R"({"events_per_s":%.0f,"input_mb_per_s":%.1f,"seconds":%.3f,"cpu_seconds":%.3f,)"
+                  R"("cpu_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
+                  R"("broker_cpu_seconds":%.2f,"other_cpu_seconds":%.2f})",
+                  r.events_per_s, r.input_mb_per_s, r.raw.at("seconds"), r.raw.at("cpu_seconds"), r.cpu_us_per_event,
+                  r.raw.at("peak_rss_mb"), r.raw.at("outputs"), r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"),
+                  r.raw.at("broker_cpu_seconds"), r.raw.at("other_cpu_seconds"));
+    return buf;
+}
+
+// The runs of one mode; the median run by events/s stands for the mode.
+struct ModeRuns {
+    std::string mode;
+    std::vector<ModeResult> runs;
+    const ModeResult& median() const {
+        std::vector<const ModeResult*> sorted;
+        for (const ModeResult& r : runs) sorted.push_back(&r);
+        std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->events_per_s < b->events_per_s; });
+        return *sorted[sorted.size() / 2];
+    }
+};
+
+void print_row(const char* label, const char* format, const std::vector<ModeRuns>& modes,
+               double (*figure)(const ModeResult&)) {
+    std::printf("%-22s", label);
+    for (const ModeRuns& m : modes) {
+        char cell[64];
+        std::snprintf(cell, sizeof cell, format, figure(m.median()));
+        std::printf("%16s", cell);
+    }
+    std::printf("\n");
+}
+
+std::string runs_text(const ModeRuns& m, const char* separator) {
+    std::string out;
+    for (const ModeResult& r : m.runs) out += (out.empty() ? "" : separator) + std::to_string(std::lround(r.events_per_s));
+    return out;
+}
+
+int orchestrate(const Options& o) {
+    warden::MockCluster cluster;
+    const int partitions = partitions_for(o);
+    const warden::TopicNames outputs;
+    // Every topic exists before any client: auto-created topics stall the first produce.
+    for (const std::string& topic : {std::string(warden::default_input_topic), outputs.analytics,
+                                     outputs.error_tracking, outputs.heatmaps, outputs.dead_letter,
+                                     std::string(passthrough_topic)}) {
+        cluster.create_topic(topic, partitions);
+    }
+    const Corpus corpus = preload(cluster.bootstraps(), o, partitions);
+    if (corpus.fullest_partition_bytes > partition_budget_bytes) {
+        std::fprintf(stderr, "kafka_bench: a partition would hold %.1f MiB, more than the mock keeps; raise --partitions\n",
+                     corpus.fullest_partition_bytes / 1048576);
+        return 1;
+    }
+    std::printf("corpus                %zu events, %.1f MB of values (%.0f B/event), %d partitions "
+                "(fullest ~%.1f MiB), %d teams, seed %llu, preloaded in %.1f s\n",
+                o.events, static_cast<double>(corpus.value_bytes) / 1e6,
+                static_cast<double>(corpus.value_bytes) / static_cast<double>(o.events), partitions,
+                corpus.fullest_partition_bytes / 1048576, o.teams, static_cast<unsigned long long>(o.seed), corpus.seconds);
+    std::printf("consumer overrides    %s\nproducer overrides    %s\n", properties_json(o.consumer_properties).c_str(),
+                properties_json(o.producer_properties).c_str());
+
+    std::vector<ModeRuns> results;
+    for (const char* mode : {"passthrough", "warden"}) {
+        if (o.mode == "both" || o.mode == mode) results.push_back({mode, {}});
+    }
+    // Alternating, so that a burst of other load on the machine hits both modes alike.
+    for (int round = 1; round <= o.rounds; ++round) {
+        for (ModeRuns& m : results) {
+            const std::string group = "bench-" + m.mode + "-" + std::to_string(round);
+            m.runs.push_back(derive(run_child(child_args(o, m.mode, cluster.bootstraps(), group)), o, corpus));
+        }
+    }
+
+    std::printf("%-22s", "median of runs");
+    for (const ModeRuns& m : results) std::printf("%16s", m.mode.c_str());
+    std::printf("\n");
+    print_row("events/s", "%.0f", results, [](const ModeResult& r) { return r.events_per_s; });
+    print_row("input MB/s", "%.1f", results, [](const ModeResult& r) { return r.input_mb_per_s; });
+    print_row("wall seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("seconds"); });
+    print_row("CPU seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("cpu_seconds"); });
+    print_row("CPU us/event", "%.2f", results, [](const ModeResult& r) { return r.cpu_us_per_event; });
+    print_row("peak RSS MB", "%.1f", results, [](const ModeResult& r) { return r.raw.at("peak_rss_mb"); });
+    print_row("outputs acknowledged", "%.0f", results, [](const ModeResult& r) { return r.raw.at("outputs"); });
+    print_row("group join s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("join_seconds"); });
+    print_row("mock broker CPU s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("broker_cpu_seconds"); });
+    print_row("other load CPU s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("other_cpu_seconds"); });
+    print_row("fetch pauses", "%.0f", results, [](const ModeResult& r) { return figure_or_zero(r.raw, "pauses"); });
+    for (const ModeRuns& m : results) std::printf("%-22s%s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
+
+    std::string json = "{\"events\":" + std::to_string(o.events) + ",\"partitions\":" + std::to_string(partitions) +
+                       ",\"teams\":" + std::to_string(o.teams) + ",\"input_value_bytes\":" +
+                       std::to_string(corpus.value_bytes) + ",\"consumer_properties\":" +
+                       properties_json(o.consumer_properties) + ",\"producer_properties\":" +
+                       properties_json(o.producer_properties) + ",\"rounds\":" + std::to_string(o.rounds);
+    for (const ModeRuns& m : results) {
+        json += ",\"" + m.mode + "\":" + mode_json(m.median());
+        json.insert(json.size() - 1, ",\"runs_events_per_s\":[" + runs_text(m, ",") + "]");
+    }
+    if (results.size() == 2) {
+        const double ratio = results[1].median().events_per_s / results[0].median().events_per_s;
+        std::printf("warden/passthrough    %.1f %% of events/s (target >= %.0f %%: %s)\n", ratio * 100,
+                    target_ratio * 100, ratio >= target_ratio ? "met" : "NOT met");
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ",\"ratio\":%.4f,\"target_ratio\":%.2f", ratio, target_ratio);
+        json += buf;
+    }
+    std::printf("%s}\n", json.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse_args(argc, argv);
+    try {
+        if (o.brokers.empty()) return orchestrate(o);
+        warden::log::set_min_level(warden::log::Level::warn);  // the figures line is the output
+        print_figures(o.mode == "warden" ? run_warden(o) : run_passthrough(o));
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "kafka_bench: %s\n", e.what());
+        return 1;
+    }
+}

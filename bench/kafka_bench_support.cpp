@@ -1,0 +1,219 @@
+#include "kafka_bench_support.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace kafka_bench {
+namespace {
+
+constexpr const char* result_tag = "kafka_bench_result";
+
+[[noreturn]] void usage(const std::string& why) {
+    std::fprintf(stderr,
+                 "kafka_bench: %s\n"
+                 "usage: kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode both|passthrough|warden]\n"
+                 "                   [--consumer-property name=value]... [--producer-property name=value]...\n"
+                 "                   [--rounds R] [--timeout SECONDS] [--progress-ms MS] [--brokers LIST --group G]\n"
+                 "Without --brokers: starts a mock cluster, preloads the input topic and runs each mode R times\n"
+                 "(alternating, each run in a child process), then reports the median run of each mode.\n"
+                 "With --brokers: runs one mode here against an input topic holding N events.\n",
+                 why.c_str());
+    std::exit(2);
+}
+
+unsigned long long number(const char* text) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text, &end, 10);
+    if (end == text || *end != '\0') usage(std::string("not a number: ") + text);
+    return v;
+}
+
+// CPU seconds all processes of the machine spent busy since boot (/proc/stat).
+double machine_busy_seconds() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
+
+}  // namespace
+
+Options parse_args(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (i + 1 >= argc) usage("missing value after " + std::string(flag));
+        const char* value = argv[++i];
+        try {
+            if (flag == "--events") o.events = number(value);
+            else if (flag == "--partitions") o.partitions = static_cast<int>(number(value));
+            else if (flag == "--teams") o.teams = static_cast<int>(number(value));
+            else if (flag == "--seed") o.seed = number(value);
+            else if (flag == "--timeout") o.timeout_seconds = static_cast<double>(number(value));
+            else if (flag == "--rounds") o.rounds = static_cast<int>(number(value));
+            else if (flag == "--progress-ms") o.progress_ms = static_cast<int>(number(value));
+            else if (flag == "--mode") o.mode = value;
+            else if (flag == "--brokers") o.brokers = value;
+            else if (flag == "--group") o.group = value;
+            else if (flag == "--consumer-property") o.consumer_properties.push_back(warden::parse_kafka_property(value));
+            else if (flag == "--producer-property") o.producer_properties.push_back(warden::parse_kafka_property(value));
+            else usage("unknown flag " + std::string(flag));
+        } catch (const std::invalid_argument& e) {
+            usage(e.what());
+        }
+    }
+    if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0) usage("values must be positive");
+    if (o.mode != "both" && o.mode != "passthrough" && o.mode != "warden") usage("unknown mode " + o.mode);
+    if (!o.brokers.empty() && (o.mode == "both" || o.group.empty())) {
+        usage("--brokers runs one mode: give --mode passthrough|warden and --group");
+    }
+    return o;
+}
+
+std::vector<std::string> child_args(const Options& o, const std::string& mode, const std::string& brokers,
+                                    const std::string& group) {
+    std::vector<std::string> args = {"kafka_bench", "--mode", mode, "--brokers", brokers,
+                                     "--group", group, "--events", std::to_string(o.events),
+                                     "--teams", std::to_string(o.teams),
+                                     "--timeout", std::to_string(static_cast<long long>(o.timeout_seconds)),
+                                     "--progress-ms", std::to_string(o.progress_ms)};
+    for (const auto& [name, value] : o.consumer_properties) {
+        args.push_back("--consumer-property");
+        args.push_back(name + "=" + value);
+    }
+    for (const auto& [name, value] : o.producer_properties) {
+        args.push_back("--producer-property");
+        args.push_back(name + "=" + value);
+    }
+    return args;
+}
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return seconds_of(usage.ru_utime) + seconds_of(usage.ru_stime);
+}
+
+double peak_rss_mb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;  // in kB
+    }
+    return 0;
+}
+
+int64_t steady_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+double seconds_since(int64_t steady_ns) { return static_cast<double>(steady_now_ns() - steady_ns) * 1e-9; }
+
+void ProgressLog::update(uint64_t consumed, uint64_t acknowledged) {
+    if (interval_ns_ <= 0) return;
+    const int64_t now = steady_now_ns();
+    if (now < next_ns_) return;
+    next_ns_ = now + interval_ns_;
+    std::fprintf(stderr, "%s t=%.2f consumed=%llu acknowledged=%llu cpu=%.2f\n", mode_.c_str(),
+                 static_cast<double>(now - start_ns_) * 1e-9, static_cast<unsigned long long>(consumed),
+                 static_cast<unsigned long long>(acknowledged), process_cpu_seconds());
+}
+
+void print_figures(const Figures& figures) {
+    std::printf("%s", result_tag);
+    for (const auto& [name, value] : figures) std::printf(" %s=%.9g", name.c_str(), value);
+    std::printf("\n");
+    std::fflush(stdout);
+}
+
+Figures run_child(const std::vector<std::string>& args) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const double machine_start = machine_busy_seconds();
+    const double parent_start = process_cpu_seconds();
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+        // Only async-signal-safe calls here: the parent has the mock cluster's threads.
+        dup2(pipe_fds[1], STDOUT_FILENO);
+        execv("/proc/self/exe", argv.data());
+        _exit(127);
+    }
+    close(pipe_fds[1]);
+    std::string output;
+    char buf[4096];
+    for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        output.append(buf, static_cast<size_t>(n));
+    }
+    close(pipe_fds[0]);
+    int status = 0;
+    rusage child_usage{};
+    while (wait4(pid, &status, 0, &child_usage) < 0 && errno == EINTR) {}
+    const double parent_cpu = process_cpu_seconds() - parent_start;
+    const double child_cpu = seconds_of(child_usage.ru_utime) + seconds_of(child_usage.ru_stime);
+    const double machine_busy = machine_busy_seconds() - machine_start;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw std::runtime_error("the " + args[2] + " run failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+    }
+
+    Figures figures;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(result_tag, 0) != 0) continue;
+        std::istringstream fields(line.substr(std::strlen(result_tag)));
+        for (std::string field; fields >> field;) {
+            const size_t eq = field.find('=');
+            if (eq != std::string::npos) figures[field.substr(0, eq)] = std::strtod(field.c_str() + eq + 1, nullptr);
+        }
+    }
+    if (figures.empty()) throw std::runtime_error("the " + args[2] + " run printed no figures");
+    // Over the child's whole life (group join and shutdown included): the mock broker lives in
+    // this process, and anything else busy on the machine skews every figure.
+    figures["broker_cpu_seconds"] = parent_cpu;
+    figures["other_cpu_seconds"] = std::max(0.0, machine_busy - parent_cpu - child_cpu);
+    return figures;
+}
+
+std::string json_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", c);
+            out += esc;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+}  // namespace kafka_bench
