@@ -154,7 +154,8 @@ TEST_CASE("postgres: rotation primary -> backup -> removed stops verifying withi
     const std::string old_secret = token("phs_", 5);
     const std::string new_secret = token("phs_", 5000);
     REQUIRE(resolve_one(cache, old_secret));
-    REQUIRE(cache.resolve_batch(std::vector<std::string>{new_secret}, *new std::vector<std::shared_ptr<const Team>>));
+    std::vector<std::shared_ptr<const Team>> unused;
+    REQUIRE(cache.resolve_batch(std::vector<std::string>{new_secret}, unused));
     CHECK(resolve_one(cache, new_secret) == nullptr);  // cached as unknown before the rotation
 
     // Rotate: the old secret becomes the backup, a new secret is issued.
