@@ -1,6 +1,7 @@
 #include "kafka_bench_modes.hpp"
 
 #include "../src/kafka/handles.hpp"
+#include "../src/kafka/output_producer.hpp"
 
 #include <warden/files.hpp>
 #include <warden/kafka.hpp>
@@ -22,40 +23,19 @@ const std::string input_topic{warden::default_input_topic};
 // warden::WorkerOptions::max_in_flight: the passthrough holds consumption at the same cap.
 constexpr uint64_t max_in_flight = 100'000;
 
-KafkaProperties with_overrides(KafkaProperties p, const KafkaProperties& overrides) {
-    p.insert(p.end(), overrides.begin(), overrides.end());
-    return p;
-}
-
-// A copy of consumer_defaults() in src/kafka/worker.cpp: the passthrough must fetch and commit
-// exactly as warden does, so keep the two in step.
+// The passthrough fetches, commits and produces exactly as warden does.
 KafkaProperties consumer_settings(const Options& o) {
-    return with_overrides({
-        {"bootstrap.servers", o.brokers},
-        {"group.id", o.group},
-        {"partition.assignment.strategy", "cooperative-sticky"},
-        {"enable.auto.commit", "true"},
-        {"enable.auto.offset.store", "false"},
-        {"auto.commit.interval.ms", "1000"},
-        {"auto.offset.reset", "earliest"},
-        {"queued.min.messages", "20000"},
-        {"queued.max.messages.kbytes", "65536"},
-        {"fetch.max.bytes", "16777216"},
-    }, o.consumer_properties);
+    warden::WorkerOptions worker;
+    worker.brokers = o.brokers;
+    worker.group = o.group;
+    worker.consumer_properties = o.consumer_properties;
+    return warden::worker_consumer_properties(worker);
 }
 
-// A copy of producer_defaults() in src/kafka/output_producer.cpp; keep the two in step.
 KafkaProperties producer_settings(const Options& o) {
-    return with_overrides({
-        {"bootstrap.servers", o.brokers},
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {"linger.ms", "5"},
-        {"batch.num.messages", "10000"},
-        {"queue.buffering.max.messages", "200000"},
-        {"queue.buffering.max.kbytes", "262144"},
-        {"message.max.bytes", "10000000"},
-    }, o.producer_properties);
+    KafkaProperties overrides = {{"bootstrap.servers", o.brokers}};
+    overrides.insert(overrides.end(), o.producer_properties.begin(), o.producer_properties.end());
+    return kafka::output_producer_properties(overrides);
 }
 
 // A copy's opaque is its input's partition and offset packed into the pointer, so an

@@ -87,6 +87,10 @@ struct WorkerOptions {
     std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag
 };
 
+// The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored
+// only after acknowledgement, the pre-fetch caps, then `options.consumer_properties`.
+KafkaProperties worker_consumer_properties(const WorkerOptions& options);
+
 // A consistent copy of the worker's figures, safe to take from another thread.
 struct WorkerStats {
     OutcomeCounters outcomes;

@@ -12,7 +12,9 @@ namespace {
 constexpr std::chrono::milliseconds first_retry_backoff{100};
 constexpr std::chrono::milliseconds max_retry_backoff{5000};
 
-KafkaProperties producer_defaults(const KafkaProperties& overrides) {
+}  // namespace
+
+KafkaProperties output_producer_properties(const KafkaProperties& overrides) {
     KafkaProperties p = {
         {"enable.idempotence", "true"},  // implies acks=all and ordered, duplicate-free retries
         {"acks", "all"},
@@ -27,13 +29,15 @@ KafkaProperties producer_defaults(const KafkaProperties& overrides) {
     return p;
 }
 
+namespace {
+
 void* opaque_of(uint32_t slot) { return reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1); }
 uint32_t slot_of(void* opaque) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(opaque) - 1); }
 
 }  // namespace
 
 OutputProducer::OutputProducer(const KafkaProperties& properties, AckHandler on_ack) : on_ack_(std::move(on_ack)) {
-    ConfPtr conf = make_conf(producer_defaults(properties));
+    ConfPtr conf = make_conf(output_producer_properties(properties));
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &OutputProducer::on_delivery);
     rd_kafka_conf_set_opaque(conf.get(), this);
     client_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));

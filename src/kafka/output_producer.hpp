@@ -22,6 +22,9 @@ struct SourceTag {
     uint32_t epoch = 0;
 };
 
+// warden's producer settings (idempotent, acks=all, batching, queue caps), then `overrides`.
+KafkaProperties output_producer_properties(const KafkaProperties& overrides);
+
 class OutputProducer {
 public:
     using AckHandler = std::function<void(const SourceTag&)>;

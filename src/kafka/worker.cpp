@@ -23,7 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 // Prefetch sized to keep the loop fed without unbounded memory: librdkafka's defaults make the
 // consumer hit its global queue limit and stall for about a second at a time on this loop.
-KafkaProperties consumer_defaults(const WorkerOptions& o) {
+}  // namespace
+
+KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
     KafkaProperties p = {
         {"bootstrap.servers", o.brokers},
         {"group.id", o.group},
@@ -40,6 +42,8 @@ KafkaProperties consumer_defaults(const WorkerOptions& o) {
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
 }
+
+namespace {
 
 KafkaProperties producer_properties(const WorkerOptions& o) {
     KafkaProperties p = {{"bootstrap.servers", o.brokers}};
@@ -67,7 +71,7 @@ public:
           processor_(cache, options_.topics, options_.limits),
           producer_(producer_properties(options_), [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
-        kafka::ConfPtr conf = kafka::make_conf(consumer_defaults(options_));
+        kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
         rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
         rd_kafka_conf_set_opaque(conf.get(), this);
         consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
