@@ -140,12 +140,14 @@ std::string properties_json(const warden::KafkaProperties& properties) {
 }
 
 std::string mode_json(const ModeResult& r) {
-    char buf[512];
+    char buf[768];
     std::snprintf(buf, sizeof buf,
                   R"({"events_per_s":%.0f,"input_mb_per_s":%.1f,"seconds":%.3f,"cpu_seconds":%.3f,)"
-                  R"("cpu_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
+                  R"("cpu_us_per_event":%.2f,"main_thread_us_per_event":%.2f,"librdkafka_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
                   R"("broker_cpu_seconds":%.2f,"other_cpu_seconds":%.2f})",
                   r.events_per_s, r.input_mb_per_s, r.raw.at("seconds"), r.raw.at("cpu_seconds"), r.cpu_us_per_event,
+                  r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6,
+                  r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6,
                   r.raw.at("peak_rss_mb"), r.raw.at("outputs"), r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"),
                   r.raw.at("broker_cpu_seconds"), r.raw.at("other_cpu_seconds"));
     return buf;
@@ -224,6 +226,12 @@ int orchestrate(const Options& o) {
     print_row("wall seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("seconds"); });
     print_row("CPU seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("cpu_seconds"); });
     print_row("CPU us/event", "%.2f", results, [](const ModeResult& r) { return r.cpu_us_per_event; });
+    print_row("  main thread us/event", "%.2f", results, [](const ModeResult& r) {
+        return r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6;
+    });
+    print_row("  librdkafka us/event", "%.2f", results, [](const ModeResult& r) {
+        return r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6;
+    });
     print_row("peak RSS MB", "%.1f", results, [](const ModeResult& r) { return r.raw.at("peak_rss_mb"); });
     print_row("outputs acknowledged", "%.0f", results, [](const ModeResult& r) { return r.raw.at("outputs"); });
     print_row("group join s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("join_seconds"); });

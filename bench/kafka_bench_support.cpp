@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -118,6 +119,34 @@ double peak_rss_mb() {
     return 0;
 }
 
+ThreadCpu thread_cpu() {
+    ThreadCpu cpu;
+    const std::string task_dir = "/proc/self/task/";
+    const std::string main_tid = std::to_string(getpid());
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    for (const auto& entry : std::filesystem::directory_iterator(task_dir)) {
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        if (!std::getline(stat, line)) continue;  // the thread ended meanwhile
+        // Fields after the parenthesised name: state is the 3rd field, utime and stime the 14th and 15th.
+        const size_t open = line.find('('), close = line.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        const std::string name = line.substr(open + 1, close - open - 1);
+        std::istringstream fields(line.substr(close + 2));
+        std::string field;
+        unsigned long long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> field; ++i) {
+            if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+            if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+        }
+        const double seconds = static_cast<double>(utime + stime) / ticks;
+        if (entry.path().filename() == main_tid) cpu.main += seconds;
+        else if (name.rfind("rdk:", 0) == 0) cpu.librdkafka += seconds;
+        else cpu.other += seconds;
+    }
+    return cpu;
+}
+
 int64_t steady_now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
@@ -145,6 +174,8 @@ void print_figures(const Figures& figures) {
 Figures run_child(const std::vector<std::string>& args) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    // The resolved path rather than /proc/self/exe itself, which under valgrind names the tool.
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -157,7 +188,7 @@ Figures run_child(const std::vector<std::string>& args) {
     if (pid == 0) {
         // Only async-signal-safe calls here: the parent has the mock cluster's threads.
         dup2(pipe_fds[1], STDOUT_FILENO);
-        execv("/proc/self/exe", argv.data());
+        execv(self.c_str(), argv.data());
         _exit(127);
     }
     close(pipe_fds[1]);

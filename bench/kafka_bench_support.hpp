@@ -40,6 +40,13 @@ double process_cpu_seconds();
 // VmHWM: the process's peak resident set.
 double peak_rss_mb();
 double seconds_since(int64_t steady_ns);
+
+// CPU seconds of each thread of this process by kind: the main thread (which runs the measured
+// loop in both modes), librdkafka's threads (named rdk:*), and any other thread.
+struct ThreadCpu {
+    double main = 0, librdkafka = 0, other = 0;
+};
+ThreadCpu thread_cpu();
 int64_t steady_now_ns();
 
 // Progress lines on stderr (time, consumed, acknowledged, process CPU), to see stalls.
