@@ -1,5 +1,6 @@
 // log: one JSON object per line on stderr, with level, message and context fields. Secret
-// ("phs_…") and personal ("phx_…") keys are redacted in every line; a warning or error repeated
+// ("phs_…") and personal ("phx_…") keys, and the credentials warden was given, are redacted in
+// every line; a warning or error repeated
 // with the same message is written at most once a second.
 #pragma once
 
@@ -26,6 +27,16 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
 
 // The line write() would emit, with `suppressed` repeats noted when positive.
 std::string format(Level level, std::string_view message, std::initializer_list<Field> fields, int64_t suppressed = 0);
+
+// Credentials warden was given (a database password, SASL or TLS secrets) that must never reach
+// a log line or an error message: every line has them replaced by "[redacted]", whatever wrote
+// it. Register each as soon as it is read, before anything can log it.
+void add_sensitive_value(std::string_view value);
+void clear_sensitive_values();  // tests
+
+// `text` with registered credentials and secret/personal keys redacted, as every log line is:
+// for error messages that are printed outside the log.
+std::string redact(std::string_view text);
 
 // Same-message warnings and errors closer together than this are held back. Default 1 s.
 void set_repeat_interval(std::chrono::milliseconds interval);

@@ -3,6 +3,8 @@
 #include "commands.hpp"
 #include "layered_args.hpp"
 
+#include <warden/log.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
         try {
             return command.run();
         } catch (const std::exception& e) {
-            std::cerr << "warden " << command.app->get_name() << ": " << e.what() << std::endl;
+            // Error texts can quote what a library was given: credentials never go out.
+            std::cerr << "warden " << command.app->get_name() << ": " << warden::log::redact(e.what()) << std::endl;
             return 1;
         }
     }

@@ -1,17 +1,21 @@
 #include <warden/log.hpp>
+#include <warden/secret_keys.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 #include <unistd.h>
 
 namespace warden::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::info)};
+constexpr std::string_view redacted_suffix = "[redacted]";
 
 constexpr std::string_view level_name(Level level) {
     switch (level) {
@@ -23,39 +27,60 @@ constexpr std::string_view level_name(Level level) {
     return "info";
 }
 
-// Secret and personal keys never reach a log line, whatever wrote the text (warden, librdkafka,
-// libpq): "phs_…" and "phx_…" keep their prefix and lose the rest, up to a character that cannot
-// be part of an issued key (space, quotes, separators of URLs and lists).
-bool token_char(unsigned char c) {
-    constexpr std::string_view stops = "\"'\\,;&?#/=()[]{}<>";
-    return c > 0x20 && c < 0x7f && stops.find(static_cast<char>(c)) == std::string_view::npos;
+// Credentials given to warden (database password, SASL and TLS secrets), longest first so a
+// value containing another is replaced whole.
+class SensitiveValues {
+public:
+    void add(std::string_view value) {
+        if (value.empty()) return;
+        std::lock_guard lock(mutex_);
+        if (std::find(values_.begin(), values_.end(), value) != values_.end()) return;
+        values_.emplace_back(value);
+        std::sort(values_.begin(), values_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    }
+    void replace_in(std::string& text) const {
+        std::lock_guard lock(mutex_);
+        for (const std::string& value : values_) {
+            for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at + marker.size())) {
+                text.replace(at, value.size(), marker);
+            }
+        }
+    }
+    void clear() {
+        std::lock_guard lock(mutex_);
+        values_.clear();
+    }
+
+private:
+    static constexpr std::string_view marker = "[redacted]";
+    mutable std::mutex mutex_;
+    std::vector<std::string> values_;
+};
+
+SensitiveValues& sensitive_values() {
+    static SensitiveValues values;
+    return values;
 }
 
-void append_escaped_redacted(std::string& out, std::string_view text) {
+void append_escaped(std::string& out, std::string_view text) {
     out += '"';
-    for (size_t i = 0; i < text.size(); ++i) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c == 'p' && i + 4 < text.size() && text[i + 1] == 'h' && (text[i + 2] == 's' || text[i + 2] == 'x') &&
-            text[i + 3] == '_' && token_char(static_cast<unsigned char>(text[i + 4]))) {
-            out.append(text.substr(i, 4));
-            out += "[redacted]";
-            i += 4;
-            while (i + 1 < text.size() && token_char(static_cast<unsigned char>(text[i + 1]))) ++i;
-            continue;
-        }
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
         if (c == '"' || c == '\\') {
             out += '\\';
-            out += static_cast<char>(c);
+            out += ch;
         } else if (c < 0x20) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             out += buf;
         } else {
-            out += static_cast<char>(c);
+            out += ch;
         }
     }
     out += '"';
 }
+
+void append_escaped_redacted(std::string& out, std::string_view text) { append_escaped(out, redact(text)); }
 
 std::string timestamp() {
     const auto now = std::chrono::system_clock::now();
@@ -111,6 +136,21 @@ RepeatLimiter& repeats() {
 std::atomic<Sink> sink{nullptr};
 
 }  // namespace
+
+std::string redact(std::string_view text) {
+    std::string out(text);
+    sensitive_values().replace_in(out);
+    // Secret and personal keys keep their prefix and lose the rest.
+    for (secret_keys::Span key = secret_keys::find_key(out); key.found();
+         key = secret_keys::find_key(out, key.begin + 4 + redacted_suffix.size())) {
+        out.replace(key.begin + 4, key.size - 4, redacted_suffix);
+    }
+    return out;
+}
+
+void add_sensitive_value(std::string_view value) { sensitive_values().add(value); }
+
+void clear_sensitive_values() { sensitive_values().clear(); }
 
 void set_min_level(Level level) { min_level.store(static_cast<int>(level)); }
 

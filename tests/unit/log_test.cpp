@@ -90,3 +90,17 @@ TEST_CASE("log: held-back repeats are counted in the next line written") {
     REQUIRE(captured.size() == 2);
     CHECK(captured[1].find("\"suppressed_repeats\":2") != std::string::npos);
 }
+
+TEST_CASE("log: registered credentials are redacted in every line and in error texts, longest first") {
+    CaptureLog guard;
+    log::add_sensitive_value("hunter2");
+    log::add_sensitive_value("hunter2%00x");
+    log::warn("connect failed: invalid percent-encoded token: \"hunter2%00x\"", {{"dsn", "postgresql://u:hunter2@db/x"}});
+    REQUIRE(captured.size() == 1);
+    CHECK(captured[0].find("hunter2") == std::string::npos);
+    CHECK(captured[0].find("token: \\\"[redacted]\\\"") != std::string::npos);  // not "[redacted]%00x"
+    CHECK(captured[0].find("u:[redacted]@db") != std::string::npos);
+    CHECK(log::redact("sasl.password=hunter2 key phs_abc") == "sasl.password=[redacted] key phs_[redacted]");
+    log::clear_sensitive_values();
+    CHECK(log::redact("hunter2") == "hunter2");
+}
