@@ -23,7 +23,8 @@ struct Team {
     bool anonymize_ips = false;
     std::optional<bool> heatmaps_opt_in;
 
-    // True when `token` is this team's secret or backup secret (null secrets never match).
+    // True when `token` is this team's secret or backup secret (null secrets never match), and
+    // not also its public token.
     bool is_secret(std::string_view token) const;
 
     // Calls f(const std::string&) for each non-empty token: public, secret, backup.

@@ -18,11 +18,18 @@
 
 namespace warden {
 
+// One store round trip: the teams owning any of `tokens` (as public, secret or backup token),
+// and the teams with the given ids (rows that changed, whose new tokens the cache must learn).
+struct TeamQuery {
+    std::span<const std::string> tokens;
+    std::span<const int64_t> team_ids;
+};
+
 // Where team rows live: a JSON file, or PostgreSQL in production.
 class TeamStore {
 public:
     struct FetchResult {
-        std::vector<Team> teams;           // every team owning any of the tokens
+        std::vector<Team> teams;           // see fetch()
         std::optional<std::string> error;  // set when the store could not answer
     };
     // Teams changed in the store since the last call, whose cached keys must go.
@@ -31,8 +38,10 @@ public:
         bool everything = false;  // changes may have been missed: forget the whole cache
     };
     virtual ~TeamStore() = default;
-    // One round trip for all tokens, matched across api_token, secret and backup secret.
-    virtual FetchResult fetch_by_tokens(std::span<const std::string> tokens) = 0;
+    // The teams matching `query`, plus every team sharing a token with one of them, in one
+    // round trip: whoever caches a token sees all the rows that own it, never just the first.
+    virtual FetchResult fetch(const TeamQuery& query) = 0;
+    FetchResult fetch_by_tokens(std::span<const std::string> tokens) { return fetch({tokens, {}}); }
     // Never blocks. Stores without change notifications rely on the cache TTL alone.
     virtual Invalidations poll_invalidations() { return {}; }
 };
@@ -44,13 +53,14 @@ public:
     static std::unique_ptr<FileTeamStore> load(const std::string& path);
     static std::unique_ptr<FileTeamStore> from_json(std::string_view json, const std::string& origin);
 
-    FetchResult fetch_by_tokens(std::span<const std::string> tokens) override;
+    FetchResult fetch(const TeamQuery& query) override;
     size_t team_count() const { return teams_.size(); }
     uint64_t fetch_count() const { return fetches_; }
 
 private:
     std::vector<Team> teams_;
     std::unordered_multimap<std::string, size_t> by_token_;  // a token may be (wrongly) shared
+    std::unordered_map<int64_t, size_t> by_id_;
     uint64_t fetches_ = 0;
 };
 
@@ -79,7 +89,7 @@ public:
     explicit PostgresTeamStore(PostgresStoreOptions options);
     ~PostgresTeamStore() override;
 
-    FetchResult fetch_by_tokens(std::span<const std::string> tokens) override;
+    FetchResult fetch(const TeamQuery& query) override;
     Invalidations poll_invalidations() override;
 
     uint64_t query_count() const;
@@ -117,8 +127,9 @@ public:
     // Forgets every key of the team (all its tokens, old ones included).
     void evict_team(int64_t team_id);
     void clear();
-    // Applies the store's change notifications: evicts the changed teams and, since a changed or
-    // new team may own a token cached as unknown, every negative entry.
+    // Applies the store's change notifications: evicts the changed teams' cached keys, and has
+    // the next resolve_batch() learn their current tokens first, since a changed or new team may
+    // now own a token cached as unknown or as another team's.
     void apply_store_changes();
 
     const std::optional<std::string>& last_error() const { return last_error_; }
@@ -140,7 +151,17 @@ private:
     void insert_team(std::shared_ptr<const Team> team, std::chrono::steady_clock::time_point now);
     void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now);
     void erase_token(const std::string& token);
-    void clear_negative();
+    // One store round trip through the query cap; nothing (and last_error() set) on failure.
+    std::optional<TeamStore::FetchResult> fetch(const TeamQuery& query, std::chrono::steady_clock::time_point now);
+    // Learns the current tokens of teams the store reported changed; false when the store failed.
+    bool reload_changed_teams(std::chrono::steady_clock::time_point now);
+    // The owner of each `wanted` token (null: unknown, or owned by more than one team), cached.
+    using Owners = std::unordered_map<std::string_view, std::shared_ptr<const Team>>;
+    Owners cache_fetched(const std::vector<Team>& fetched, std::span<const std::string> wanted,
+                         std::chrono::steady_clock::time_point now);
+
+    // More pending changes than this (a bulk update) forget the whole cache instead.
+    static constexpr size_t max_pending_reloads = 10'000;
 
     TeamStore& store_;
     TeamCacheOptions options_;
@@ -154,6 +175,7 @@ private:
     std::deque<std::pair<int64_t, std::chrono::steady_clock::time_point>> team_order_;
     std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> negative_order_;
     size_t negative_count_ = 0;
+    std::vector<int64_t> changed_teams_;  // reported changed, current tokens not yet learnt
     std::optional<std::string> last_error_;
     Stats stats_;
 };

@@ -4,6 +4,7 @@
 namespace warden {
 
 bool Team::is_secret(std::string_view token) const {
+    if (token == api_token) return false;  // a secret that is also the public token proves nothing
     return (secret_api_token && *secret_api_token == token) ||
            (secret_api_token_backup && *secret_api_token_backup == token);
 }

@@ -77,22 +77,37 @@ std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, c
     }
     for (size_t i = 0; i < store->teams_.size(); ++i) {
         const Team& t = store->teams_[i];
+        if (auto [it, fresh] = store->by_id_.emplace(t.id, i); !fresh) {
+            fail(origin, "team #" + std::to_string(it->second) + " and team #" + std::to_string(i) + " have the same id " +
+                             std::to_string(t.id) + " (each id must appear once)");
+        }
         t.for_each_token([&](const std::string& token) { store->by_token_.emplace(token, i); });
     }
     return store;
 }
 
-TeamStore::FetchResult FileTeamStore::fetch_by_tokens(std::span<const std::string> tokens) {
+TeamStore::FetchResult FileTeamStore::fetch(const TeamQuery& query) {
     ++fetches_;
     FetchResult result;
     std::vector<bool> taken(teams_.size(), false);
-    for (const std::string& token : tokens) {
+    auto take = [&](size_t index) {
+        if (taken[index]) return;
+        taken[index] = true;
+        result.teams.push_back(teams_[index]);
+    };
+    auto take_owners = [&](const std::string& token) {
         auto [first, last] = by_token_.equal_range(token);
-        for (auto it = first; it != last; ++it) {
-            if (taken[it->second]) continue;
-            taken[it->second] = true;
-            result.teams.push_back(teams_[it->second]);
-        }
+        for (auto it = first; it != last; ++it) take(it->second);
+    };
+    for (const std::string& token : query.tokens) take_owners(token);
+    for (int64_t id : query.team_ids) {
+        if (auto it = by_id_.find(id); it != by_id_.end()) take(it->second);
+    }
+    // Every other owner of a matched team's tokens: the closure the cache decides ownership from.
+    const size_t matched = result.teams.size();
+    for (size_t i = 0; i < matched; ++i) {
+        const Team match = result.teams[i];  // a copy: take() may grow the vector
+        match.for_each_token(take_owners);
     }
     return result;
 }

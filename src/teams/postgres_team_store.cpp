@@ -52,6 +52,15 @@ std::string text_array_literal(std::span<const std::string> tokens) {
     return out + "}";
 }
 
+std::string id_array_literal(std::span<const int64_t> ids) {
+    std::string out = "{";
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(ids[i]);
+    }
+    return out + "}";
+}
+
 // A single-line error text without the trailing newline libpq adds.
 std::string pg_error(const PGconn* conn) {
     std::string text = conn ? PQerrorMessage(conn) : "out of memory";
@@ -152,17 +161,17 @@ public:
         if (!plain_identifier(options_.channel)) throw std::invalid_argument("invalid channel name: " + options_.channel);
     }
 
-    FetchResult fetch(std::span<const std::string> tokens) {
+    FetchResult fetch(const TeamQuery& query) {
         FetchResult result;
         // Listen before loading rows, so no change to a row we cache can go unheard.
         start_listening();
         // Stored tokens are printable ASCII; anything else cannot match, and text that is not
         // valid in the database encoding would fail the whole query (and the batch with it).
         matchable_.clear();
-        for (const std::string& t : tokens) {
+        for (const std::string& t : query.tokens) {
             if (std::all_of(t.begin(), t.end(), [](char c) { return c > 0x20 && c < 0x7f; })) matchable_.push_back(t);
         }
-        if (matchable_.empty()) return result;
+        if (matchable_.empty() && query.team_ids.empty()) return result;
         bool reopened = false;
         PGconn* conn = lookup_.get(reopened);
         if (!conn) {
@@ -174,10 +183,11 @@ public:
             lookup_.drop(*result.error);
             return result;
         }
-        const std::string array = text_array_literal(matchable_);
-        const char* params[] = {array.c_str()};
+        const std::string tokens = text_array_literal(matchable_);
+        const std::string ids = id_array_literal(query.team_ids);
+        const char* params[] = {tokens.c_str(), ids.c_str()};
         ++queries_;
-        ResultPtr r(PQexecPrepared(conn, fetch_statement, 1, params, nullptr, nullptr, 0));
+        ResultPtr r(PQexecPrepared(conn, fetch_statement, 2, params, nullptr, nullptr, 0));
         if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
             result.error = "postgres lookup failed: " + pg_error(conn);
             if (PQstatus(conn) != CONNECTION_OK) lookup_.drop(*result.error);
@@ -233,12 +243,24 @@ private:
         const std::string timeout = "SET statement_timeout = " + std::to_string(options_.query_timeout.count());
         ResultPtr set(PQexec(conn, timeout.c_str()));
         if (!set || PQresultStatus(set.get()) != PGRES_COMMAND_OK) return false;
+        // The rows matching the tokens or ids, then every row sharing a token with one of them
+        // (the cache refuses a token more than one team owns). Both steps are index lookups:
+        // `= ANY(array)` on the token columns' unique indexes and the primary key (a join with
+        // the CTE instead would scan the whole table).
+        const std::string& t = options_.table;
         const std::string sql =
-            "SELECT id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips, "
-            "heatmaps_opt_in FROM " + options_.table +
+            "WITH matched AS (SELECT id, api_token, secret_api_token, secret_api_token_backup FROM " + t +
             " WHERE api_token = ANY($1::text[]) OR secret_api_token = ANY($1::text[])"
-            " OR secret_api_token_backup = ANY($1::text[])";
-        ResultPtr r(PQprepare(conn, fetch_statement, sql.c_str(), 1, nullptr));
+            " OR secret_api_token_backup = ANY($1::text[]) OR id = ANY($2::bigint[])),"
+            " owned AS (SELECT token::text FROM matched,"
+            " LATERAL (VALUES (api_token), (secret_api_token), (secret_api_token_backup)) AS v(token)"
+            " WHERE token IS NOT NULL AND token <> '')"
+            " SELECT id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips,"
+            " heatmaps_opt_in FROM " + t +
+            " WHERE id = ANY(ARRAY(SELECT id FROM matched)) OR api_token = ANY(ARRAY(SELECT token FROM owned))"
+            " OR secret_api_token = ANY(ARRAY(SELECT token FROM owned))"
+            " OR secret_api_token_backup = ANY(ARRAY(SELECT token FROM owned))";
+        ResultPtr r(PQprepare(conn, fetch_statement, sql.c_str(), 2, nullptr));
         return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
     }
 
@@ -267,9 +289,7 @@ private:
 PostgresTeamStore::PostgresTeamStore(PostgresStoreOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 PostgresTeamStore::~PostgresTeamStore() = default;
 
-TeamStore::FetchResult PostgresTeamStore::fetch_by_tokens(std::span<const std::string> tokens) {
-    return impl_->fetch(tokens);
-}
+TeamStore::FetchResult PostgresTeamStore::fetch(const TeamQuery& query) { return impl_->fetch(query); }
 TeamStore::Invalidations PostgresTeamStore::poll_invalidations() { return impl_->poll(); }
 uint64_t PostgresTeamStore::query_count() const { return impl_->queries(); }
 bool PostgresTeamStore::connected() const { return impl_->connected(); }

@@ -42,6 +42,7 @@ void TeamCache::evict_team(int64_t team_id) {
 }
 
 void TeamCache::clear() {
+    changed_teams_.clear();  // nothing cached is left for their tokens to contradict
     stats_.evictions += by_id_.size() + negative_count_;
     by_token_.clear();
     by_id_.clear();
@@ -50,22 +51,16 @@ void TeamCache::clear() {
     negative_count_ = 0;
 }
 
-void TeamCache::clear_negative() {
-    std::erase_if(by_token_, [](const auto& entry) { return !entry.second.team; });
-    stats_.evictions += negative_count_;
-    negative_count_ = 0;
-    negative_order_.clear();
-}
-
 void TeamCache::apply_store_changes() {
     TeamStore::Invalidations changes = store_.poll_invalidations();
-    if (changes.everything) {
+    if (changes.everything || changed_teams_.size() + changes.team_ids.size() > max_pending_reloads) {
         clear();
         return;
     }
-    if (changes.team_ids.empty()) return;
-    for (int64_t id : changes.team_ids) evict_team(id);
-    if (negative_count_ > 0) clear_negative();
+    for (int64_t id : changes.team_ids) {
+        evict_team(id);  // its old tokens
+        changed_teams_.push_back(id);  // its new ones are learnt before the next lookup
+    }
 }
 
 void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time_point now) {
@@ -103,10 +98,74 @@ void TeamCache::insert_negative(const std::string& token, steady_clock::time_poi
     }
 }
 
+std::optional<TeamStore::FetchResult> TeamCache::fetch(const TeamQuery& query, steady_clock::time_point now) {
+    if (auto wait = fetch_limiter_.acquire(now); wait.count() > 0) {
+        ++stats_.throttled_fetches;
+        sleep_(wait);  // backpressure on the batch, not a query storm on the store
+    }
+    ++stats_.store_fetches;
+    const auto started = steady_clock::now();
+    TeamStore::FetchResult fetched = store_.fetch(query);
+    stats_.store_latency.record(steady_clock::now() - started);
+    if (fetched.error) {
+        ++stats_.store_errors;
+        last_error_ = fetched.error;
+        return std::nullopt;
+    }
+    last_error_.reset();
+    return fetched;
+}
+
+bool TeamCache::reload_changed_teams(steady_clock::time_point now) {
+    if (changed_teams_.empty()) return true;
+    std::optional<TeamStore::FetchResult> fetched = fetch({{}, changed_teams_}, now);
+    if (!fetched) return false;
+    // A changed team's current tokens may be cached for another team or as unknown: forget them
+    // (and their co-owners' entries go with them), so their next lookup asks the store.
+    for (const Team& t : fetched->teams) t.for_each_token([&](const std::string& token) { erase_token(token); });
+    changed_teams_.clear();
+    return true;
+}
+
+TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std::span<const std::string> wanted,
+                                           steady_clock::time_point now) {
+    // Every owner of each token: the store returns all co-owners of the teams it matched.
+    std::unordered_map<std::string_view, int64_t> owner;
+    std::unordered_set<std::string_view> shared;
+    for (const Team& t : fetched) {
+        t.for_each_token([&](const std::string& token) {
+            auto [it, fresh] = owner.emplace(token, t.id);
+            if (!fresh && it->second != t.id) shared.insert(token);
+        });
+    }
+    // Teams asked for are cached under all their tokens; co-owners only inform the decision,
+    // since their other tokens' owners were not looked up. The answer for the wanted tokens
+    // comes from the fetch itself, whatever the cache's bounds keep.
+    Owners answer;
+    for (const std::string& token : wanted) answer.emplace(token, nullptr);
+    for (const Team& t : fetched) {
+        std::shared_ptr<const Team> team;
+        t.for_each_token([&](const std::string& token) {
+            auto it = answer.find(token);
+            if (it == answer.end() || shared.contains(token)) return;
+            if (!team) team = std::make_shared<const Team>(t);
+            it->second = team;
+        });
+        if (team) insert_team(team, now);
+    }
+    // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
+    for (std::string_view token : shared) insert_negative(std::string(token), now);
+    for (const auto& [token, team] : answer) {
+        if (!team && !shared.contains(token)) insert_negative(std::string(token), now);
+    }
+    return answer;
+}
+
 bool TeamCache::resolve_batch(std::span<const std::string> tokens,
                               std::vector<std::shared_ptr<const Team>>& teams) {
     const auto now = clock_();
     teams.assign(tokens.size(), nullptr);
+    if (!reload_changed_teams(now)) return false;
     std::vector<std::string> misses;
     std::unordered_set<std::string_view> seen_misses;
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -119,42 +178,15 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
         ++stats_.misses;
         if (seen_misses.insert(tokens[i]).second) misses.push_back(tokens[i]);
     }
-    if (!misses.empty()) {
-        if (auto wait = fetch_limiter_.acquire(now); wait.count() > 0) {
-            ++stats_.throttled_fetches;
-            sleep_(wait);  // backpressure on the batch, not a query storm on the store
-        }
-        ++stats_.store_fetches;
-        const auto started = steady_clock::now();
-        TeamStore::FetchResult fetched = store_.fetch_by_tokens(misses);
-        stats_.store_latency.record(steady_clock::now() - started);
-        if (fetched.error) {
-            ++stats_.store_errors;
-            last_error_ = fetched.error;
-            return false;
-        }
-        last_error_.reset();
-        // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
-        std::unordered_map<std::string_view, int64_t> owner;
-        std::unordered_set<std::string_view> ambiguous;
-        for (const Team& t : fetched.teams) {
-            t.for_each_token([&](const std::string& token) {
-                auto [it, fresh] = owner.emplace(token, t.id);
-                if (!fresh && it->second != t.id) ambiguous.insert(token);
-            });
-        }
-        for (const Team& t : fetched.teams) insert_team(std::make_shared<const Team>(t), now);
-        for (std::string_view token : ambiguous) {
-            insert_negative(std::string(token), now);
-        }
-        for (const std::string& token : misses) {
-            if (!by_token_.contains(token) || by_token_.at(token).expires <= now) insert_negative(token, now);
-        }
-        for (size_t i = 0; i < tokens.size(); ++i) {
-            if (teams[i]) continue;
-            auto it = by_token_.find(tokens[i]);
-            if (it != by_token_.end()) teams[i] = it->second.team;
-        }
+    if (misses.empty()) return true;
+    std::optional<TeamStore::FetchResult> fetched = fetch({misses, {}}, now);
+    if (!fetched) {
+        teams.assign(tokens.size(), nullptr);
+        return false;
+    }
+    const Owners owners = cache_fetched(fetched->teams, misses, now);
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        if (auto it = owners.find(tokens[i]); it != owners.end()) teams[i] = it->second;
     }
     return true;
 }

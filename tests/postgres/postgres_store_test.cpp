@@ -284,3 +284,39 @@ TEST_CASE("postgres: table and channel names must be plain identifiers") {
     o.channel = "Bad-Channel";
     CHECK_THROWS_AS(PostgresTeamStore{o}, std::invalid_argument);
 }
+
+TEST_CASE("postgres: a token one team uses publicly and another as its secret never resolves, warm cache or not") {
+    Admin admin;
+    admin.exec("DELETE FROM posthog_team WHERE id IN (40, 41)");
+    // Team 40's public token is team 41's secret; the columns are unique each, not across.
+    admin.exec("INSERT INTO posthog_team (id, project_id, api_token) VALUES (40, 40, 'phs_PgShared40x')");
+    admin.exec("INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) "
+               "VALUES (41, 41, 'phc_PgTeam41x', 'phs_PgShared40x')");
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    REQUIRE(resolve_one(cache, "phc_PgTeam41x"));  // team 41 cached under all its tokens
+    CHECK(resolve_one(cache, "phs_PgShared40x") == nullptr);
+    CHECK(store.query_count() == 1);  // the first lookup already brought both owners
+
+    TeamCache cold(store);
+    CHECK(resolve_one(cold, "phs_PgShared40x") == nullptr);
+    CHECK(resolve_one(cold, "phc_PgTeam41x")->id == 41);
+}
+
+TEST_CASE("postgres: a change that makes a cached secret shared takes effect at the next lookup") {
+    Admin admin;
+    insert_team(admin, 42);
+    insert_team(admin, 43);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    REQUIRE(resolve_one(cache, token("phs_", 42))->id == 42);
+
+    // Team 43 (never looked up here) takes team 42's secret as its public token. Only team 43
+    // changed, yet the cached secret of team 42 must stop resolving.
+    admin.exec("UPDATE posthog_team SET api_token = '" + token("phs_", 42) + "' WHERE id = 43");
+    const double ms = millis_until(cache, [&] { return resolve_one(cache, token("phs_", 42)) == nullptr; });
+    MESSAGE("shared token refused " << ms << " ms after the commit");
+    CHECK(ms < 1000);
+    CHECK(resolve_one(cache, token("phs_", 542))->id == 42);  // team 42's backup is still its own
+    admin.exec("DELETE FROM posthog_team WHERE id IN (42, 43)");
+}

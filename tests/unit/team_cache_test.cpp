@@ -6,23 +6,35 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A store that counts fetches and can be switched off.
+// A store that counts fetches and can be switched off. Returns the matches and their
+// co-owners, as the TeamStore contract asks.
 struct FakeStore : TeamStore {
     std::vector<Team> teams;
     std::vector<std::vector<std::string>> fetches;
+    std::vector<std::vector<int64_t>> reloads;  // the ids of each fetch that asked for any
     bool down = false;
     Invalidations pending;  // handed out by the next poll_invalidations()
     Invalidations poll_invalidations() override { return std::exchange(pending, {}); }
-    FetchResult fetch_by_tokens(std::span<const std::string> tokens) override {
-        fetches.emplace_back(tokens.begin(), tokens.end());
+    FetchResult fetch(const TeamQuery& query) override {
+        if (!query.tokens.empty()) fetches.emplace_back(query.tokens.begin(), query.tokens.end());
+        if (!query.team_ids.empty()) reloads.emplace_back(query.team_ids.begin(), query.team_ids.end());
         if (down) return {{}, "connection refused"};
         FetchResult r;
-        for (const Team& t : teams) {
+        std::vector<std::string> wanted(query.tokens.begin(), query.tokens.end());
+        auto owns_any = [](const Team& t, const std::vector<std::string>& tokens) {
             bool match = false;
             t.for_each_token([&](const std::string& tok) {
                 for (const auto& want : tokens) match = match || tok == want;
             });
-            if (match) r.teams.push_back(t);
+            return match;
+        };
+        std::vector<std::string> closure;
+        for (const Team& t : teams) {
+            const bool by_id = std::find(query.team_ids.begin(), query.team_ids.end(), t.id) != query.team_ids.end();
+            if (by_id || owns_any(t, wanted)) t.for_each_token([&](const std::string& tok) { closure.push_back(tok); });
+        }
+        for (const Team& t : teams) {
+            if (owns_any(t, closure)) r.teams.push_back(t);
         }
         return r;
     }
@@ -156,6 +168,11 @@ TEST_CASE("file store: loads the fixture shape and rejects bad files with a clea
     CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":"x","api_token":"a"}])", "t"), std::runtime_error);
     CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":1}])", "t"), std::runtime_error);
     CHECK_THROWS_AS(FileTeamStore::load("/nonexistent/teams.json"), std::runtime_error);
+    // Two rows with one id would make "the team" of a token depend on which row was read.
+    CHECK_THROWS_WITH_AS(FileTeamStore::from_json(R"([{"id":7,"api_token":"phc_a"},{"id":8,"api_token":"phc_b"},
+                                                      {"id":7,"api_token":"phc_c"}])", "teams.json"),
+                         "teams file teams.json: team #0 and team #2 have the same id 7 (each id must appear once)",
+                         std::runtime_error);
 }
 
 TEST_CASE("team cache: store change notifications evict the team's keys, old tokens included") {
