@@ -1,14 +1,22 @@
-// libFuzzer target: decode → verify → route through BatchProcessor, checking the security invariants.
+// libFuzzer target: decode → verify → route through BatchProcessor, checking the security invariants:
+// exactly one outcome; no invalid UTF-8, no team secret and nothing shaped like a secret key in
+// any non-DLQ value, key, header name or header value; no `$verified` a NUL-stopping, any-duplicate
+// reader could find in an unverified output; every record, dead letters included, within the size
+// limit on its final bytes.
 //
 // Input: byte 0 picks the token header and team, the rest is the message value.
 //   bits 0-1: 0 public token, 1 secret, 2 backup secret, 3 no token header (token from the value)
 //   bits 2-3: team (Acme: both secrets; NoHeatmaps: secret only, heatmaps off; Beta: no secrets)
 //   bit 4:    add the header skip_heatmap_processing=true
+//   bit 5:    a small size limit (2 KiB), so outputs and dead letters get cut
+//   bit 6:    add a header whose name and value carry another team's secret
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
 #include "test_teams.hpp"
 #include "utf8.hpp"
+
+#include <warden/secret_keys.hpp>
 
 #include <rapidjson/document.h>
 
@@ -34,11 +42,14 @@ const TeamTokens team_tokens[] = {
     {"3", {"phc_public_beta", "phs_unknown_beta1", "phs_unknown_beta2"}, {}},
 };
 
+constexpr size_t small_limit = 2048;
+
 // Built once: the cache and the processor are meant to be reused across messages.
 struct Pipeline {
+    explicit Pipeline(size_t limit) : processor{cache, {}, {limit, 64}, [] { return int64_t{1700000000000}; }} {}
     std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(test::teams_json, "fuzz");
     warden::TeamCache cache{*store};
-    warden::BatchProcessor processor{cache, {}, {}, [] { return int64_t{1700000000000}; }};
+    warden::BatchProcessor processor;
     warden::BatchResult result;
 };
 
@@ -51,11 +62,12 @@ void check(bool ok, const char* what) {
     if (!ok) fail(what);
 }
 
-// Same rule as the core: a reader stopping at NUL sees "$verified\0…" as "$verified".
-bool is_verified_name(std::string_view name) {
-    constexpr std::string_view v = "$verified";
-    return name.starts_with(v) && (name.size() == v.size() || name[v.size()] == '\0');
+// What a reader that stops at NUL sees as `name`.
+bool reads_as(std::string_view actual, std::string_view name) {
+    return actual.starts_with(name) && (actual.size() == name.size() || actual[name.size()] == '\0');
 }
+
+bool is_verified_name(std::string_view name) { return reads_as(name, "$verified"); }
 
 std::string_view view(const rapidjson::Value& s) { return {s.GetString(), s.GetStringLength()}; }
 
@@ -67,21 +79,24 @@ bool has_verified_member(const rapidjson::Value* object) {
     return false;
 }
 
-// Every member named `name`: duplicates are kept by the parser and readers differ on which wins.
+// Every member a reader could take for `name`: duplicates are kept by the parser and readers
+// differ on which wins; a reader that stops at NUL also takes "name\0…".
 template <typename F>
 void for_each_member(const rapidjson::Value& object, std::string_view name, F&& f) {
     for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
-        if (view(m->name) == name) f(m->value);
+        if (reads_as(view(m->name), name)) f(m->value);
     }
 }
 
+bool contains_any(std::string_view text, const std::vector<std::string>& secrets) {
+    for (const auto& s : secrets) {
+        if (text.find(s) != std::string_view::npos) return true;
+    }
+    return warden::secret_keys::contains_key(text);
+}
+
 bool tree_has_secret(const rapidjson::Value& v, const std::vector<std::string>& secrets) {
-    auto text_has = [&](std::string_view t) {
-        for (const auto& s : secrets) {
-            if (t.find(s) != std::string_view::npos) return true;
-        }
-        return false;
-    };
+    auto text_has = [&](std::string_view t) { return contains_any(t, secrets); };
     if (v.IsString()) return text_has(view(v));
     if (v.IsArray()) {
         for (const auto& e : v.GetArray()) {
@@ -95,13 +110,6 @@ bool tree_has_secret(const rapidjson::Value& v, const std::vector<std::string>& 
     return false;
 }
 
-bool contains_any(std::string_view text, const std::vector<std::string>& secrets) {
-    for (const auto& s : secrets) {
-        if (text.find(s) != std::string_view::npos) return true;
-    }
-    return false;
-}
-
 std::optional<std::string_view> header(const warden::OutputRecord& r, std::string_view name) {
     for (size_t i = 0; i < r.headers.size(); ++i) {
         if (r.headers[i].name == name) return r.headers[i].value;
@@ -109,7 +117,8 @@ std::optional<std::string_view> header(const warden::OutputRecord& r, std::strin
     return std::nullopt;
 }
 
-void check_record(const warden::OutputRecord& r) {
+void check_record(const warden::OutputRecord& r, size_t limit) {
+    check(warden::record_wire_size(r) <= limit, "output record over the size limit");
     check(r.value.has_value(), "output has no value");
     const std::string& value = *r.value;
     check(warden::utf8::is_valid(value), "value is not valid UTF-8");
@@ -172,9 +181,13 @@ void check_record(const warden::OutputRecord& r) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static Pipeline* pipeline = new Pipeline;  // never freed: outlives every input
+    static Pipeline* pipelines[2] = {new Pipeline(warden::CoreLimits{}.max_message_bytes),
+                                     new Pipeline(small_limit)};  // never freed: outlive every input
     if (size == 0) return 0;
     const uint8_t selector = data[0];
+    const bool small = selector & 0x20;
+    Pipeline* pipeline = pipelines[small ? 1 : 0];
+    const size_t limit = small ? small_limit : warden::CoreLimits{}.max_message_bytes;
     std::string value(reinterpret_cast<const char*>(data + 1), size - 1);
 
     const TeamTokens& team = team_tokens[((selector >> 2) & 3) % 3];
@@ -187,6 +200,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     headers.add("distinct_id", "user-42");
     if (selector & 0x10) headers.add("skip_heatmap_processing", "true");
+    if (selector & 0x40) headers.add("x-phs_secret_noheat", "Bearer phs_backup_acme");
     std::vector<warden::HeaderView> header_views = headers.views();
 
     warden::MessageView message;
@@ -208,7 +222,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (o.dead_letter) {
         check(!o.drop && result.records.size() == 1, "dead letter with other outputs or a drop");
         const warden::OutputRecord& r = result.records[0];
-        check(r.destination == warden::Destination::dead_letter && r.value == value, "dead letter not verbatim");
+        check(r.destination == warden::Destination::dead_letter, "dead letter not to the dead-letter topic");
+        check(warden::record_wire_size(r) <= limit, "dead letter over the size limit");
+        if (header(r, "dlq_truncated") == std::optional<std::string_view>("true")) {
+            check(r.value && value.starts_with(*r.value), "cut dead letter is not the start of the input");
+        } else {
+            check(r.value == value, "dead letter not verbatim");
+        }
         return 0;
     }
     // Only heatmap_opt_in_disabled may come with outputs: the analytics half of a split event.
@@ -220,7 +240,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(result.records.size() <= 2, "more than two outputs");
     for (const warden::OutputRecord& r : result.records) {
         check(r.destination != warden::Destination::dead_letter, "dead-letter record without a dead-letter outcome");
-        check_record(r);
+        check_record(r, limit);
     }
     return 0;
 }

@@ -100,8 +100,10 @@ struct TopicNames {
 };
 
 struct CoreLimits {
-    // Largest value accepted in or produced out; Kafka's default message.max.bytes.
+    // Largest record accepted in or produced out, counted by record_wire_size(); Kafka's default
+    // message.max.bytes. At least min_message_bytes, so a dead letter always fits.
     size_t max_message_bytes = 1'000'000;
+    static constexpr size_t min_message_bytes = 1024;
     // Deeper JSON is dead-lettered: it bounds the stack used by parsing and rendering.
     unsigned max_json_depth = 64;
 };
@@ -113,6 +115,11 @@ struct OutputRecord {
     HeaderList headers;
     std::optional<std::string> value;
 };
+
+// The bytes a record takes in a Kafka record batch of its own (format v2, uncompressed, every
+// varint at its widest): key, value, header names and values, and the framing. This is what a
+// broker compares with its message size limit, so a record within it is never refused for size.
+size_t record_wire_size(const OutputRecord& record);
 
 // What became of one input message: its outputs are records[first_record, +record_count).
 struct MessageOutcome {

@@ -82,6 +82,7 @@ std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Docum
     event.outer = &outer_doc;
 
     const json::Value* data = json::find_last(outer_doc, "data");
+    event.data_member = data;
     if (data && data->IsString()) {
         // In-place parsing left the decoded string NUL-terminated inside our own buffer.
         char* text = const_cast<char*>(data->GetString());

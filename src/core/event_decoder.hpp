@@ -15,6 +15,7 @@ namespace warden {
 struct DecodedEvent {
     const json::Value* outer = nullptr;  // the capture object
     const json::Value* data = nullptr;   // the client's event object
+    const json::Value* data_member = nullptr;  // the outer `data` member it was decoded from
 
     std::string_view uuid;
     std::string event;        // stringified when the client sent a number or boolean

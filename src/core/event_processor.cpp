@@ -3,24 +3,22 @@
 
 #include "event_decoder.hpp"
 #include "event_writer.hpp"
+#include "record_size.hpp"
+#include "reserved_names.hpp"
 #include "secret_redaction.hpp"
 #include "token.hpp"
 #include "utf8.hpp"
 #include "uuid.hpp"
-
-#include <strings.h>
+#include "verification.hpp"
 
 #include <array>
+#include <stdexcept>
 #include <string>
 
 namespace warden {
 namespace {
 
 constexpr size_t arena_bytes = 64 * 1024;
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::string_view dead_letter_step(DeadLetterReason reason) {
     switch (reason) {
@@ -56,6 +54,10 @@ struct EventProcessor::Scratch {
 };
 
 EventProcessor::EventProcessor(TopicNames topics, CoreLimits limits) : scratch_(std::make_unique<Scratch>()) {
+    if (limits.max_message_bytes < CoreLimits::min_message_bytes) {
+        throw std::invalid_argument("the message size limit must be at least " +
+                                    std::to_string(CoreLimits::min_message_bytes) + " bytes, so a dead letter fits");
+    }
     scratch_->topics = std::move(topics);
     scratch_->limits = limits;
 }
@@ -115,17 +117,17 @@ public:
         r.headers.add("dlq_topic", message_.topic);
         r.headers.add("dlq_partition", std::to_string(message_.partition));
         r.headers.add("dlq_offset", std::to_string(message_.offset));
+        fit_dead_letter(r, message_.headers.size(), limits_.max_message_bytes);
         outcome_ = MessageOutcome{outcome_.first_record, 0, {}, reason, Verification::none, false};
         finish();
     }
 
-    // Adds an enriched event; returns false when it had to be dead-lettered for its size.
+    // Adds an enriched event; returns false when it had to be dead-lettered for its size, which
+    // is checked on the record's final bytes (after UTF-8 repair and redaction, headers and key
+    // included), as the broker will count them.
     bool emit(Destination destination, const Team& team, bool verified, std::string_view json,
               const DecodedEvent& event, const std::string* heatmap_uuid) {
-        if (json.size() > limits_.max_message_bytes) {
-            dead_letter(DeadLetterReason::message_too_large, "an output event exceeds the size limit");
-            return false;
-        }
+        if (json.size() > limits_.max_message_bytes) return too_large();  // cannot fit, whatever follows
         OutputRecord& r = out_.records.emplace_back();
         r.destination = destination;
         r.value.emplace(json);
@@ -139,10 +141,16 @@ public:
         outcome_.secret_redacted |= secrets::redact_text(key, team);
         r.key.emplace(std::move(key));
         add_headers(r.headers, team, verified, heatmap_uuid);
+        if (record_wire_size(r) > limits_.max_message_bytes) return too_large();
         return true;
     }
 
     MessageOutcome& outcome() { return outcome_; }
+
+    bool too_large() {
+        dead_letter(DeadLetterReason::message_too_large, "an output event exceeds the size limit");
+        return false;
+    }
 
     void finish() {
         outcome_.record_count = static_cast<uint32_t>(out_.records.size()) - outcome_.first_record;
@@ -156,15 +164,12 @@ private:
         headers.reserve(message_.headers.size() + 4, bytes);
         std::string name_copy, value_copy;
         for (const HeaderView& h : message_.headers) {
-            if (equals_ignoring_case(h.name, "token") || equals_ignoring_case(h.name, "team_id") ||
-                equals_ignoring_case(h.name, "verified")) {
-                continue;
-            }
-            if (heatmap_uuid && (h.name == "event" || h.name == "uuid")) continue;
+            if (names::is_reserved_header(h.name, heatmap_uuid != nullptr)) continue;
             // Copies only for the rare header that needs repair or redaction.
             std::string_view name = h.name;
-            if (!utf8::is_valid(name)) {
+            if (!utf8::is_valid(name) || secrets::appears_in_text(name, team)) {
                 name_copy = utf8::repaired(name);
+                outcome_.secret_redacted |= secrets::redact_text(name_copy, team);
                 name = name_copy;
             }
             if (!h.value) {
@@ -249,7 +254,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
 
     MessageOutcome& outcome = run.outcome();
     outcome.verification = verified ? Verification::verified
-                                    : (has_client_verified(event) ? Verification::stripped : Verification::none);
+                                    : (has_client_verified(event, s.limits.max_json_depth) ? Verification::stripped : Verification::none);
     if (!run.emit(destination, team, verified, s.main_json.text(), event, nullptr)) return;
     if (split) {
         if (!heatmaps_allowed) {

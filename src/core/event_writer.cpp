@@ -1,5 +1,7 @@
 #include "event_writer.hpp"
 
+#include "reserved_names.hpp"
+
 #include <rapidjson/writer.h>
 
 #include <array>
@@ -8,11 +10,6 @@ namespace warden {
 namespace {
 
 using Writer = JsonWriter;
-
-// Top-level names the renderer writes itself, or never writes.
-constexpr std::array<std::string_view, 12> reserved_top_level = {
-    "uuid", "event", "distinct_id", "team_id", "project_id", "timestamp",
-    "now",  "sent_at", "properties", "token", "ip", "$verified"};
 
 constexpr std::array<std::string_view, 7> heatmap_properties = {
     "$heatmap_data", "$viewport_height", "$viewport_width", "$session_id",
@@ -24,13 +21,6 @@ void key(Writer& w, std::string_view name) {
 
 void string(Writer& w, std::string_view text) {
     w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-bool is_reserved(std::string_view name) {
-    for (std::string_view r : reserved_top_level) {
-        if (name == r) return true;
-    }
-    return is_verified_key(name);
 }
 
 bool has_member(const json::Value* object, std::string_view name) {
@@ -53,25 +43,12 @@ bool truthy(const json::Value* v) {
     return true;
 }
 
-bool contains_verified(const json::Value& v) {
-    if (v.IsObject()) {
-        for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
-            if (is_verified_key(json::view(m->name))) return true;
-        }
-    } else if (v.IsArray()) {
-        for (const auto& e : v.GetArray()) {
-            if (e.IsString() && is_verified_key(json::view(e))) return true;
-        }
-    }
-    return false;
-}
-
 // Writes `object`'s members, less `$verified` keys when `strip`, less names in `skip_names`.
 void write_members(Writer& w, const json::Value* object, bool strip, const json::Value* skip_names) {
     if (!object) return;
     for (auto m = object->MemberBegin(); m != object->MemberEnd(); ++m) {
         std::string_view name = json::view(m->name);
-        if (strip && is_verified_key(name)) continue;
+        if (strip && names::is_verified(name)) continue;
         if (has_member(skip_names, name)) continue;
         key(w, name);
         m->value.Accept(w);
@@ -83,7 +60,7 @@ void write_unset(Writer& w, const json::Value& unset, bool strip) {
     if (unset.IsArray()) {
         w.StartArray();
         for (const auto& e : unset.GetArray()) {
-            if (strip && e.IsString() && is_verified_key(json::view(e))) continue;
+            if (strip && e.IsString() && names::is_verified(json::view(e))) continue;
             e.Accept(w);
         }
         w.EndArray();
@@ -147,7 +124,7 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
             else if (name == "$set_once") inner_set_once = v;
             else if (name == "$ip") client_ip = v;
             else if (name == "$sent_at") client_sent_at = v;
-            else if (is_verified_key(name)) continue;
+            else if (names::is_verified(name) || names::is_disguised_special_property(name)) continue;
             else if (name == "$heatmap_data" && options.drop_heatmap_data) continue;
             else if (name == "$unset") {
                 if (shadowed_later(*props, m)) continue;
@@ -196,7 +173,7 @@ void write_other_fields(Writer& w, const DecodedEvent& event, bool strip) {
     auto write_from = [&](const json::Value& object, bool is_outer) {
         for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
             std::string_view name = json::view(m->name);
-            if (is_reserved(name) || shadowed_later(object, m)) continue;
+            if (names::is_reserved_top_level(name) || shadowed_later(object, m)) continue;
             if (is_outer && name == "data") continue;
             if (!is_outer && has_member(event.outer, name) && name != "data") continue;
             key(w, name);
@@ -214,29 +191,6 @@ void write_other_fields(Writer& w, const DecodedEvent& event, bool strip) {
 }
 
 }  // namespace
-
-bool is_verified_key(std::string_view name) {
-    constexpr std::string_view verified = "$verified";
-    return name.starts_with(verified) && (name.size() == verified.size() || name[verified.size()] == '\0');
-}
-
-bool has_client_verified(const DecodedEvent& event) {
-    for (const json::Value* top : {event.outer, event.data}) {
-        for (auto m = top->MemberBegin(); m != top->MemberEnd(); ++m) {
-            if (is_verified_key(json::view(m->name))) return true;
-        }
-    }
-    if ((event.set && contains_verified(*event.set)) || (event.set_once && contains_verified(*event.set_once))) {
-        return true;
-    }
-    if (!event.properties) return false;
-    for (auto m = event.properties->MemberBegin(); m != event.properties->MemberEnd(); ++m) {
-        std::string_view name = json::view(m->name);
-        if (is_verified_key(name)) return true;
-        if ((name == "$set" || name == "$set_once" || name == "$unset") && contains_verified(m->value)) return true;
-    }
-    return false;
-}
 
 void render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out) {
     Writer& w = out.restart();

@@ -10,14 +10,6 @@
 
 namespace warden {
 
-// Names a downstream reader could take for `$verified`, including C readers that stop at NUL.
-bool is_verified_key(std::string_view name);
-
-// True when a client-supplied `$verified` sits anywhere SPEC §4 forbids it for an unverified
-// event: properties (every duplicate), properties.$set/$set_once/$unset, top-level $set/$set_once,
-// or a top-level `$verified`.
-bool has_client_verified(const DecodedEvent& event);
-
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // A reusable output buffer with its writer, kept across events so both allocate once.

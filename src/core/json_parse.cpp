@@ -2,6 +2,9 @@
 
 #include <rapidjson/reader.h>
 
+#include <cstring>
+#include <string_view>
+
 namespace warden::json {
 namespace {
 
@@ -34,12 +37,60 @@ struct DepthLimiter {
     }
 };
 
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code unit of the `\uXXXX` escape at text[at] (the backslash), or -1.
+int escaped_unit(const char* text, size_t size, size_t at) {
+    if (at + 6 > size || text[at] != '\\' || text[at + 1] != 'u') return -1;
+    int unit = 0;
+    for (size_t i = at + 2; i < at + 6; ++i) {
+        const int digit = hex_digit(text[i]);
+        if (digit < 0) return -1;
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+bool is_high(int unit) { return unit >= 0xD800 && unit <= 0xDBFF; }
+bool is_low(int unit) { return unit >= 0xDC00 && unit <= 0xDFFF; }
+
 }  // namespace
+
+size_t repair_lone_surrogates(char* text, size_t size) {
+    size_t repaired = 0;
+    const std::string_view all(text, size);
+    for (size_t at = all.find("\\u"); at != std::string_view::npos; at = all.find("\\u", at)) {
+        // An escape only when an even number of backslashes precede this one.
+        size_t backslashes = 0;
+        while (backslashes < at && text[at - 1 - backslashes] == '\\') ++backslashes;
+        if (backslashes % 2 == 1) {
+            at += 2;
+            continue;
+        }
+        const int unit = escaped_unit(text, size, at);
+        if (is_high(unit) && is_low(escaped_unit(text, size, at + 6))) {
+            at += 12;  // a pair: kept
+            continue;
+        }
+        if (is_high(unit) || is_low(unit)) {
+            std::memcpy(text + at + 2, "FFFD", 4);
+            ++repaired;
+        }
+        at += 2;
+    }
+    return repaired;
+}
 
 bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth) {
     // The recursive parser is safe here: StartObject/StartArray fail past max_depth before the
     // parser descends, so its recursion is bounded by the limit (and it is faster than the
     // iterative one).
+    repair_lone_surrogates(text, size);
     constexpr unsigned flags = rapidjson::kParseInsituFlag;
     bool ok = false;
     size_t consumed = 0;

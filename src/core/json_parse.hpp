@@ -1,6 +1,8 @@
 // RapidJSON types on a reusable arena, and a depth-limited in-place parser.
 #pragma once
 
+#include <warden/json_text.hpp>
+
 #include <rapidjson/document.h>
 
 #include <cstddef>
@@ -15,7 +17,8 @@ using Value = rapidjson::GenericValue<rapidjson::UTF8<>, Allocator>;
 // Parses `text[0, size)` in place (text[size] must be NUL; strings are decoded into the
 // buffer, which must outlive `doc`). Fails on any syntax error, on trailing bytes, and when
 // arrays/objects nest deeper than `max_depth` — the depth bound keeps hostile input from
-// exhausting the stack here or in later recursive walks.
+// exhausting the stack here or in later recursive walks. Lone UTF-16 surrogate escapes are
+// repaired first (see repair_lone_surrogates).
 bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth);
 
 // Last member named `name` (later duplicates win, as in most JSON readers), or nullptr.

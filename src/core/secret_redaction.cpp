@@ -1,5 +1,7 @@
 #include "secret_redaction.hpp"
 
+#include <warden/secret_keys.hpp>
+
 #include <cstring>
 
 namespace warden::secrets {
@@ -62,13 +64,15 @@ void redact_string(json::Value& v, const Team& team, json::Allocator& allocator)
 }  // namespace
 
 bool appears_in_text(std::string_view text, const Team& team) {
-    bool found = false;
+    bool found = secret_keys::contains_key(text);
     for_each_secret(team, [&](const std::string& s) { found = found || contains(text, s); });
     return found;
 }
 
 bool appears_in_json(std::string_view json, const Team& team) {
-    bool found = false;
+    // The writer escapes only quotes, backslashes and control characters, none of which is a key
+    // character, so a key in any string shows in the JSON text as it is.
+    bool found = secret_keys::contains_key(json);
     for_each_secret(team, [&](const std::string& s) {
         found = found || contains(json, needs_escaping(s) ? std::string_view(json_escaped(s)) : s);
     });
@@ -78,6 +82,11 @@ bool appears_in_json(std::string_view json, const Team& team) {
 bool redact_text(std::string& text, const Team& team) {
     bool any = false;
     for_each_secret(team, [&](const std::string& s) { any = replace_all(text, s) || any; });
+    for (secret_keys::Span key = secret_keys::find_key(text); key.found();
+         key = secret_keys::find_key(text, key.begin + marker.size())) {
+        text.replace(key.begin, key.size, marker);
+        any = true;
+    }
     return any;
 }
 

@@ -1,5 +1,6 @@
 // kcat -J envelopes: reading input lines and writing output lines.
 #include <warden/files.hpp>
+#include <warden/json_text.hpp>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -64,7 +65,9 @@ MessageView OwnedMessage::view(std::vector<HeaderView>& header_storage) const {
 OwnedMessage parse_input_line(std::string_view line, int64_t line_number) {
     rapidjson::Document doc;
     constexpr unsigned flags = rapidjson::kParseIterativeFlag;
-    doc.Parse<flags>(line.data(), line.size());
+    std::string text(line);  // lone surrogate escapes repaired, as in message values
+    json::repair_lone_surrogates(text.data(), text.size());
+    doc.Parse<flags>(text.data(), text.size());
     if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("payload")) {
         OwnedMessage m;
         if (read_envelope(doc, m)) return m;

@@ -23,6 +23,15 @@ TEST_CASE("input lines: kcat envelopes, bare values, malformed envelopes") {
     CHECK(*odd.value == R"({"payload":"{}","headers":["only-name"]})");
     auto garbage = parse_input_line("\xFF\xFE not json", 6);
     CHECK(*garbage.value == "\xFF\xFE not json");
+
+    // A lone surrogate escape in an envelope is repaired as in message values, not a reason to
+    // take the whole line for a value.
+    auto lone = parse_input_line(R"({"topic":"t","headers":["h","\ud800"],"key":"k\udc00","payload":"{\"a\":\"\ud800\"}"})", 7);
+    CHECK(lone.topic == "t");
+    REQUIRE(lone.headers.size() == 1);
+    CHECK(*lone.headers[0].value == "\xEF\xBF\xBD");
+    CHECK(*lone.key == "k\xEF\xBF\xBD");
+    CHECK(*lone.value == "{\"a\":\"\xEF\xBF\xBD\"}");
 }
 
 TEST_CASE("output envelopes round-trip through the input parser") {
