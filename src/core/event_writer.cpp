@@ -1,5 +1,6 @@
 #include "event_writer.hpp"
 
+#include "member_index.hpp"
 #include "reserved_names.hpp"
 
 #include <rapidjson/writer.h>
@@ -23,19 +24,6 @@ void string(Writer& w, std::string_view text) {
     w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
-bool has_member(const json::Value* object, std::string_view name) {
-    return object && json::find_last(*object, name) != nullptr;
-}
-
-// True when a later member of `object` has the same name as member `m`.
-bool shadowed_later(const json::Value& object, json::Value::ConstMemberIterator m) {
-    std::string_view name = json::view(m->name);
-    for (auto later = m + 1; later != object.MemberEnd(); ++later) {
-        if (json::view(later->name) == name) return true;
-    }
-    return false;
-}
-
 bool truthy(const json::Value* v) {
     if (!v || v->IsNull()) return false;
     if (v->IsString()) return v->GetStringLength() > 0;
@@ -44,12 +32,13 @@ bool truthy(const json::Value* v) {
 }
 
 // Writes `object`'s members, less `$verified` keys when `strip`, less names in `skip_names`.
-void write_members(Writer& w, const json::Value* object, bool strip, const json::Value* skip_names) {
+void write_members(Writer& w, const json::Value* object, bool strip, const json::Value* skip_names = nullptr) {
     if (!object) return;
+    const json::MemberIndex skip(skip_names);
     for (auto m = object->MemberBegin(); m != object->MemberEnd(); ++m) {
         std::string_view name = json::view(m->name);
         if (strip && names::is_verified(name)) continue;
-        if (has_member(skip_names, name)) continue;
+        if (skip.contains(name)) continue;
         key(w, name);
         m->value.Accept(w);
     }
@@ -66,7 +55,7 @@ void write_unset(Writer& w, const json::Value& unset, bool strip) {
         w.EndArray();
     } else if (unset.IsObject()) {
         w.StartObject();
-        write_members(w, &unset, strip, nullptr);
+        write_members(w, &unset, strip);
         w.EndObject();
     } else {
         unset.Accept(w);
@@ -110,6 +99,7 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
 
     key(w, "properties");
     w.StartObject();
+    const json::MemberIndex index(props);
     if (props) {
         for (auto m = props->MemberBegin(); m != props->MemberEnd(); ++m) {
             std::string_view name = json::view(m->name);
@@ -127,7 +117,7 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
             else if (names::is_verified(name) || names::is_disguised_special_property(name)) continue;
             else if (name == "$heatmap_data" && options.drop_heatmap_data) continue;
             else if (name == "$unset") {
-                if (shadowed_later(*props, m)) continue;
+                if (index.shadowed(m)) continue;
                 key(w, name);
                 write_unset(w, m->value, strip);
             } else {
@@ -140,14 +130,14 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
         key(w, "$set");
         w.StartObject();
         write_members(w, inner_set, strip, event.set);
-        write_members(w, event.set, strip, nullptr);
+        write_members(w, event.set, strip);
         w.EndObject();
     }
     if (inner_set_once || event.set_once) {  // properties.$set_once wins over top-level
         key(w, "$set_once");
         w.StartObject();
         write_members(w, event.set_once, strip, inner_set_once);
-        write_members(w, inner_set_once, strip, nullptr);
+        write_members(w, inner_set_once, strip);
         w.EndObject();
     }
     if (!team.anonymize_ips) {
@@ -170,16 +160,18 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
 
 // Writes a top-level member unless a later duplicate, or (for `data`) the outer object, wins.
 void write_other_fields(Writer& w, const DecodedEvent& event, bool strip) {
+    const json::MemberIndex outer(event.outer);
     auto write_from = [&](const json::Value& object, bool is_outer) {
+        const json::MemberIndex index(&object);
         for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
             std::string_view name = json::view(m->name);
-            if (names::is_reserved_top_level(name) || shadowed_later(object, m)) continue;
+            if (names::is_reserved_top_level(name) || index.shadowed(m)) continue;
             if (is_outer && name == "data") continue;
-            if (!is_outer && has_member(event.outer, name) && name != "data") continue;
+            if (!is_outer && outer.contains(name) && name != "data") continue;
             key(w, name);
             if ((name == "$set" || name == "$set_once") && m->value.IsObject()) {
                 w.StartObject();
-                write_members(w, &m->value, strip, nullptr);
+                write_members(w, &m->value, strip);
                 w.EndObject();
             } else {
                 m->value.Accept(w);
