@@ -123,7 +123,10 @@ std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Docum
     if (!distinct_id || !stringify(*distinct_id, event.distinct_id)) {
         return DecodeFailure{R::failed_parse_message, "distinct_id must be a string"};
     }
+    // A reader that stops at NUL would see another id or event name ("$exception\0x" as
+    // "$exception"); routing and keys use the same repaired text that readers see.
     replace_nul(event.distinct_id);
+    replace_nul(event.event);
 
     const json::Value* id = fields.value[F::uuid];
     if (!id || (id->IsString() && id->GetStringLength() == 0)) {

@@ -133,6 +133,18 @@ TEST_CASE("names equal to a reserved name up to a NUL are not copied, in propert
     CHECK(test::header_count(r.records[0], "team_id") == 1);
 }
 
+TEST_CASE("a NUL in the event name becomes U+FFFD, as in distinct_id, before routing") {
+    Harness h;
+    const auto& r = h.run({test::event_with("phc_public_noheat", R"({"event":"$$heatmap\u0000x","distinct_id":"u"})"),
+                           test::event_with("phc_public_acme", R"({"event":"$exception\u0000","distinct_id":"u"})")});
+    REQUIRE(r.records.size() == 2);
+    for (const OutputRecord& record : r.records) {
+        CHECK(record.destination == Destination::analytics);
+        const std::string name = test::parse(record.value)["event"].GetString();  // stops at a NUL
+        CHECK(name.find("\xEF\xBF\xBD") != std::string::npos);
+    }
+}
+
 TEST_CASE("lone surrogate escapes, high or low, at either level, become one U+FFFD each") {
     const std::string fffd = "\xEF\xBF\xBD";
     Harness h;
