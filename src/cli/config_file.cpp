@@ -99,11 +99,14 @@ private:
         std::string content;
         for (int n = 0; n < line && std::getline(in, content); ++n) {
         }
-        const size_t eq = content.find('=');
-        if (eq == std::string::npos) return {};
-        std::string key = content.substr(0, eq);
-        key.erase(0, key.find_first_not_of(" \t"));
-        key.erase(key.find_last_not_of(" \t") + 1);
+        std::string key;
+        if (const size_t open = content.find_first_not_of(" \t"); open != std::string::npos && content[open] == '[') {
+            key = content.substr(open + 1, content.find(']', open) - open - 1);  // a table header: [name]
+        } else if (const size_t eq = content.find('='); eq != std::string::npos) {
+            key = content.substr(0, eq);
+        }
+        key.erase(0, key.find_first_not_of(" \t["));
+        key.erase(key.find_last_not_of(" \t]") + 1);
         if (key.size() >= 2 && (key.front() == '"' || key.front() == '\'') && key.back() == key.front()) {
             key = key.substr(1, key.size() - 2);
         }
@@ -149,8 +152,12 @@ private:
         if (key.str() == "config") fail(line, name, "a config file cannot name another one; give --config once");
         const CLI::Option* option = settable_option(command_, key.str());
         if (!option) fail(line, "", unknown_key_message(std::string(key.str()), node));
-        if (node.is_table()) fail(line, name, "takes a value, not a table");
         const Kind kind = kind_of(*option);
+        if (node.is_table()) {
+            fail(line, name, kind == Kind::repeatable ? "takes a list of \"name=value\" texts, not a table: " + name +
+                                                            " = [\"security.protocol=SASL_SSL\"]"
+                                                      : "takes one value, not a table");
+        }
         if (const toml::array* list = node.as_array()) {
             if (kind != Kind::repeatable) fail(line, name, "takes one value, not a list");
             for (const toml::node& element : *list) {

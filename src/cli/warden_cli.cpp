@@ -17,6 +17,19 @@ constexpr const char* root_footer =
     "Exit status: 0 done; 1 a failure while running (something unreachable or unreadable, a fatal Kafka "
     "error); 2 wrong usage (a bad flag, config file, environment variable or range); 3 replay interrupted.\n";
 
+// "--brokers is required" with every way of giving the setting, since it may be missing from the
+// layer the operator expected; empty when `required` is not about one option.
+std::string ways_to_give(const CLI::App& command, const std::string& required) {
+    const size_t end = required.find(" is required");
+    if (!required.starts_with("--") || end == std::string::npos) return {};
+    const CLI::Option* option = command.get_option_no_throw(required.substr(0, end));
+    if (!option) return {};
+    const std::string name = required.substr(2, end - 2);
+    std::string ways = "--" + name + " is required: give the flag, `" + name + " = …` in the config file";
+    if (!option->get_envname().empty()) ways += ", or " + option->get_envname();
+    return ways;
+}
+
 std::string version_text() {
     const BuildInfo build = build_info();
     return "warden " + build.version + " (librdkafka " + build.librdkafka + ")";
@@ -76,7 +89,7 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
         return exit_ok;
     } catch (const CLI::ParseError& e) {
         const Command* command = parsed_command();
-        const std::string where = command ? "warden " + command->app->get_name() : "warden";
+        const std::string where = command ? "warden " + command->app->get_name() : help_->parsed() ? "warden help" : "warden";
         const std::string help = command ? "warden help " + command->app->get_name() : "warden help";
         err << where << ": " << usage_error_text(e) << "\nRun `" << help << "` for the settings." << std::endl;
         return exit_usage;
@@ -91,21 +104,33 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
 std::string WardenCli::usage_error_text(const CLI::ParseError& error) const {
     const Command* command = parsed_command();
     if (!command && help_->parsed()) return "`warden help` takes one command name, such as `warden help run`";
-    const CLI::App& where = command ? *command->app : app_;
-    const std::vector<std::string> extras = where.remaining();
-    const bool unknown_option = std::any_of(extras.begin(), extras.end(), [](const std::string& a) { return a.starts_with("-"); });
+    const auto has_option = [](const std::vector<std::string>& args) {
+        return std::any_of(args.begin(), args.end(), [](const std::string& a) { return a.starts_with("-"); });
+    };
     // An unknown option first: it is usually why a required one is missing. Stray words only
     // when nothing more precise was found, as they often are a value missing its option.
+    const std::vector<std::string> root_extras = app_.remaining();
+    const std::vector<std::string> extras = command ? command->app->remaining() : root_extras;
+    if (command && has_option(root_extras)) {
+        // `warden --brokers x run`: the option exists, in the wrong place.
+        return unplaced_arguments_message(app_, root_extras) + "; options go after the command: `warden " +
+               command->app->get_name() + " --name value`";
+    }
     const bool precise = !dynamic_cast<const CLI::RequiredError*>(&error) && !dynamic_cast<const CLI::ExtrasError*>(&error);
-    if (unknown_option || (!extras.empty() && !precise)) return unplaced_arguments_message(where, extras);
+    if (has_option(extras) || (!extras.empty() && !precise)) {
+        return unplaced_arguments_message(command ? *command->app : app_, extras);
+    }
     if (!command && dynamic_cast<const CLI::RequiredError*>(&error)) {
         return "a command is needed: run, replay, process, demo, mock-cluster or help";
+    }
+    if (command && dynamic_cast<const CLI::RequiredError*>(&error)) {
+        if (std::string ways = ways_to_give(*command->app, error.what()); !ways.empty()) return ways;
     }
     return parse_error_message(error);
 }
 
 int WardenCli::print_help(std::ostream& out, std::ostream& err) const {
-    if (help_topic_.empty()) {
+    if (help_topic_.empty() || help_topic_ == "help") {
         out << app_.get_formatter()->make_help(&app_, "warden", CLI::AppFormatMode::Normal);
         return exit_ok;
     }

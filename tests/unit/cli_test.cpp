@@ -233,3 +233,9 @@ TEST_CASE("cli: suggestions are made for typos only") {
     CHECK(contains(outcome.err, "unknown option --zzzzzz"));
     CHECK_FALSE(contains(outcome.err, "did you mean"));
 }
+
+TEST_CASE("cli: a missing setting is named with every way of giving it") {
+    const Outcome outcome = parse({"run", "--teams", "t.json"});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "--brokers is required: give the flag, `brokers = …` in the config file, or WARDEN_BROKERS"));
+}

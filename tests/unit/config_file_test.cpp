@@ -132,6 +132,12 @@ TEST_CASE("config file: a value of the wrong shape is refused without quoting it
     const std::string quoted_secret = std::string("\"") + secret + "\"";
     CHECK(contains(refusal("brokers = [" + quoted_secret + "]\n"), "takes one value, not a list"));
     CHECK(contains(refusal("[brokers]\nx = " + quoted_secret + "\n"), "not a table"));
+    // One spelling for properties: the flag's list, not a table of them.
+    std::string message = refusal("[kafka-property]\n\"sasl.password\" = " + quoted_secret + "\n");
+    CHECK(contains(message, ":1: setting 'kafka-property'"));
+    CHECK(contains(message, "kafka-property = [\""));
+    message = refusal("kafka-property = [\"a=1\"]\n[kafka-property]\n\"sasl.password\" = " + quoted_secret + "\n");
+    CHECK(contains(message, ":2: setting 'kafka-property'"));
     CHECK(contains(refusal("brokers = true\n"), "not true or false"));
     CHECK(contains(refusal("dry-run = " + quoted_secret + "\n"), "is a switch"));
     CHECK(contains(refusal("dry-run = 1\n"), "is a switch"));
