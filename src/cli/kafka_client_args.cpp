@@ -60,8 +60,15 @@ std::string lowercase(std::string_view text) {
 
 // The value of a --kafka-property-file: the file's content without its final line break.
 std::string read_secret_file(const std::string& property, const std::string& path) {
-    const std::string what = "the file " + path + " given for " + property;
     std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        // Not quoted: a "path" that names nothing may be the secret itself, given where
+        // --kafka-property was meant.
+        throw std::runtime_error("the file given for " + property +
+                                 " does not exist (its name is not shown, in case it is the value itself: "
+                                 "--kafka-property takes values, --kafka-property-file takes files)");
+    }
+    const std::string what = "the file " + path + " given for " + property;
     if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(what + " is a directory; name the file itself");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));

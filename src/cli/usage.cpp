@@ -79,12 +79,7 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
         }
         std::vector<std::string> names;
         for (const CLI::App* sub : command.get_subcommands({})) names.push_back(sub->get_name());
-        // A command word is not a secret: it is quoted so that the typo can be seen.
-        std::string message = "unknown command '" + extras.front() + "'";
-        if (const std::string near = closest_name(extras.front(), names); !near.empty()) {
-            message += "; did you mean " + near + "?";
-        }
-        return message;
+        return unknown_command_message(extras.front(), names);
     }
     // Only the option's name: `--name=value` keeps its value to itself.
     std::string name = option->substr(0, option->find('='));
@@ -98,6 +93,18 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
     if (takes_properties && (bare.starts_with("sasl") || bare.starts_with("ssl") || bare.starts_with("security"))) {
         message += "; librdkafka properties go in --kafka-property name=value, such as --kafka-property sasl.username=reader";
     }
+    return message;
+}
+
+std::string unknown_command_message(const std::string& word, const std::vector<std::string>& commands) {
+    const bool word_like = !word.empty() && word.size() <= 32 && std::all_of(word.begin(), word.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    });
+    if (!word_like) return "unknown command (not shown: it may hold a secret)";
+    std::string message = "unknown command '" + word + "'";
+    if (const std::string near = closest_name(word, commands); !near.empty()) return message + "; did you mean " + near + "?";
+    message += "; the commands are";
+    for (size_t i = 0; i < commands.size(); ++i) message += (i ? ", " : " ") + commands[i];
     return message;
 }
 

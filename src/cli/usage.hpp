@@ -38,6 +38,10 @@ std::vector<std::string> long_option_names(const CLI::App& command);
 // Only option names are quoted, never the values that follow them.
 std::string unplaced_arguments_message(const CLI::App& command, const std::vector<std::string>& extras);
 
+// "unknown command 'rn'; did you mean run?". The word is quoted only when it looks like a command
+// name: a first argument could be anything, a password pasted at the wrong place included.
+std::string unknown_command_message(const std::string& word, const std::vector<std::string>& commands);
+
 // CLI11's message for `error`, reworded where it would quote a value or read awkwardly.
 std::string parse_error_message(const CLI::ParseError& error);
 

@@ -138,9 +138,7 @@ int WardenCli::print_help(std::ostream& out, std::ostream& err) const {
     if (!command) {
         std::vector<std::string> names;
         for (const Command& c : commands_) names.push_back(c.app->get_name());
-        std::string message = "warden help: unknown command '" + help_topic_ + "'";
-        if (const std::string near = closest_name(help_topic_, names); !near.empty()) message += "; did you mean " + near + "?";
-        err << message << "\nRun `warden help` for the commands." << std::endl;
+        err << "warden help: " << unknown_command_message(help_topic_, names) << std::endl;
         return exit_usage;
     }
     out << command->app->help("warden");

@@ -130,6 +130,13 @@ TEST_CASE("cli: an unknown option is named with the closest known one, its value
     outcome = parse({"rn"});
     CHECK(outcome.status == 2);
     CHECK(contains(outcome.err, "did you mean run?"));
+    for (const std::vector<std::string>& args : {std::vector<std::string>{std::string("sasl.password=") + secret},
+                                                 std::vector<std::string>{"help", std::string("pw:") + secret}}) {
+        outcome = parse(args);
+        CHECK(outcome.status == 2);
+        CHECK(contains(outcome.err, "unknown command"));
+        CHECK_FALSE(contains(outcome.err, secret));
+    }
     CHECK(parse({}).status == 2);
 }
 
