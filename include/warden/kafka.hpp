@@ -66,7 +66,8 @@ private:
 // librdkafka properties applied in order; a later entry overrides an earlier one.
 using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
 
-// Parses "name=value"; throws std::invalid_argument naming the text when there is no '='.
+// Parses "name=value" (a name of letters, digits, '.', '_', '-'); throws std::invalid_argument
+// saying what is wrong, never quoting the text, which may hold a credential.
 std::pair<std::string, std::string> parse_kafka_property(std::string_view text);
 
 struct WorkerOptions {

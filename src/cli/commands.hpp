@@ -1,6 +1,9 @@
 // The subcommands of the warden command; each registers its flags and returns how to run it.
 #pragma once
 
+#include "layered_args.hpp"
+#include "option_checks.hpp"
+
 #include <warden/core.hpp>
 
 #include <CLI/CLI.hpp>

@@ -190,15 +190,17 @@ Command add_demo_command(CLI::App& root) {
     CLI::App* cmd = root.add_subcommand(
         "demo", "The whole pipeline on this machine: an in-process mock Kafka cluster, generated teams and "
                 "capture traffic, and the real worker, with a live summary; prints the JSON summary last");
-    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
+    add_config_option(*cmd);
     cmd->add_option("--events", args->events, "Events to generate; the demo stops once all are processed")
-        ->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--rate", args->rate, "Generated events per second (0: as fast as possible)")->capture_default_str();
-    cmd->add_option("--partitions", args->partitions, "Partitions of each topic")->capture_default_str()->check(CLI::Range(1, 256));
-    cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(CLI::Range(1, 100000));
-    cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str();
+        ->capture_default_str()->check(whole_number<uint64_t>(1));
+    cmd->add_option("--rate", args->rate, "Generated events per second (0: as fast as possible)")
+        ->capture_default_str()->check(whole_number<uint64_t>(0));
+    cmd->add_option("--partitions", args->partitions, "Partitions of each topic")
+        ->capture_default_str()->check(whole_number_range(1, 256));
+    cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(whole_number_range(1, 100000));
+    cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str()->check(whole_number<uint64_t>(0));
     cmd->add_option("--cache-ttl-ms", args->cache_ttl_ms, "Team cache time-to-live")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(whole_number<int64_t>(1));
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
         ->capture_default_str();

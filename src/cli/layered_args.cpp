@@ -1,71 +1,98 @@
 #include "layered_args.hpp"
 
-#include <fstream>
+#include "config_file.hpp"
+#include "usage.hpp"
+
+#include <algorithm>
 
 namespace warden::cli {
 namespace {
 
-std::string trim(const std::string& s) {
-    const size_t first = s.find_first_not_of(" \t\r");
-    if (first == std::string::npos) return {};
-    return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
-}
-
-const CLI::Option* long_option(const CLI::App& command, const std::string& name) {
-    for (const CLI::Option* option : command.get_options()) {
-        for (const std::string& lname : option->get_lnames()) {
-            if (lname == name) return option;
-        }
+bool asks_for_help(const std::vector<std::string>& args) {
+    for (const std::string& arg : args) {
+        if (arg == "--") break;
+        if (arg == "--help" || arg == "-h") return true;
     }
-    return nullptr;
+    return false;
 }
 
-// The value of `--config FILE` / `--config=FILE` on the command line, if any.
+// The config file named by `--config FILE` / `--config=FILE` (the last one), else WARDEN_CONFIG.
 std::string config_path(const std::vector<std::string>& args, const GetEnv& getenv) {
     std::string path;
+    bool given = false;
     if (const char* env = getenv("WARDEN_CONFIG")) path = env;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--config" && i + 1 < args.size()) path = args[i + 1];
-        if (args[i].rfind("--config=", 0) == 0) path = args[i].substr(9);
+    for (size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
+        if (args[i] == "--config" && i + 1 < args.size()) {
+            path = args[++i];
+            given = true;
+        } else if (args[i].starts_with("--config=")) {
+            path = args[i].substr(9);
+            given = true;
+        }
     }
+    if (given && path.empty()) throw UsageError("--config needs the name of a TOML file");
     return path;
+}
+
+// The first complaint of the option's checks about `value`, or empty when they accept it.
+std::string complaint(CLI::Option& option, const std::string& value) {
+    for (int i = 0;; ++i) {
+        CLI::Validator* check = nullptr;
+        try {
+            check = option.get_validator(i);
+        } catch (const CLI::OptionNotFound&) {
+            return {};
+        }
+        std::string copy = value;
+        if (std::string message = (*check)(copy); !message.empty()) return message;
+    }
+}
+
+// Appends `--name=value` after checking the value; `source` says where it came from.
+void add_checked(CLI::App& command, const std::string& name, const std::string& value, const std::string& source,
+                 std::vector<std::string>& out) {
+    CLI::Option* option = command.get_option("--" + name);
+    if (const std::string message = complaint(*option, value); !message.empty()) {
+        throw UsageError(source + " " + message);
+    }
+    out.push_back("--" + name + "=" + value);
+}
+
+bool has_long_option(const CLI::App& command, const std::string& name) {
+    const std::vector<std::string> names = long_option_names(command);
+    return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 }  // namespace
 
-std::vector<std::string> config_file_arguments(const CLI::App& command, const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw CLI::FileError("cannot read the config file " + path);
-    std::vector<std::string> out;
-    std::string line;
-    for (int number = 1; std::getline(in, line); ++number) {
-        const size_t hash = line.find('#');
-        if (hash != std::string::npos) line.resize(hash);
-        line = trim(line);
-        if (line.empty()) continue;
-        const size_t eq = line.find('=');
-        const std::string where = path + ":" + std::to_string(number);
-        if (eq == std::string::npos) throw CLI::ValidationError(where, "expected `name = value`, got '" + line + "'");
-        const std::string name = trim(line.substr(0, eq));
-        if (name == "config" || !long_option(command, name)) {
-            throw CLI::ValidationError(where, "unknown setting '" + name + "' (see --help for the names)");
-        }
-        out.push_back("--" + name + "=" + trim(line.substr(eq + 1)));
-    }
-    return out;
+void add_config_option(CLI::App& command) {
+    command.add_option("--config",
+                       "TOML config file (env WARDEN_CONFIG); its keys are the long flag names below without dashes, "
+                       "such as brokers = \"kafka-1:9092\" or batch-size = 500; environment variables override it, "
+                       "flags override both");
 }
 
-std::vector<std::string> layered_arguments(const CLI::App& command, const std::vector<std::string>& command_line,
-                                           const GetEnv& getenv) {
+std::vector<std::string> layered_arguments(CLI::App& command, const std::vector<std::string>& command_line,
+                                           const GetEnv& getenv, const std::vector<EnvironmentValue>& extra_environment) {
+    if (asks_for_help(command_line)) return command_line;
     std::vector<std::string> out;
     if (const std::string path = config_path(command_line, getenv); !path.empty()) {
-        out = config_file_arguments(command, path);
+        for (const ConfigSetting& setting : read_config_file(command, path)) {
+            add_checked(command, setting.name, setting.value,
+                        path + ":" + std::to_string(setting.line) + ": setting '" + setting.name + "'", out);
+        }
     }
     for (const CLI::Option* option : command.get_options()) {
-        const std::string& env = option->get_envname();
-        if (env.empty() || option->get_lnames().empty()) continue;
-        if (const char* value = getenv(env.c_str()); value && *value) {
-            out.push_back("--" + option->get_lnames().front() + "=" + value);
+        const std::string& variable = option->get_envname();
+        if (variable.empty() || option->get_lnames().empty()) continue;
+        if (const char* value = getenv(variable.c_str()); value && *value) {
+            add_checked(command, option->get_lnames().front(), value, "the environment variable " + variable, out);
+        }
+    }
+    for (const EnvironmentValue& extra : extra_environment) {
+        if (!has_long_option(command, extra.option)) continue;
+        if (const char* value = getenv(extra.variable.c_str()); value && *value) {
+            add_checked(command, extra.option, extra.prefix + value, "the environment variable " + extra.variable, out);
         }
     }
     out.insert(out.end(), command_line.begin(), command_line.end());

@@ -11,16 +11,29 @@ namespace warden::cli {
 
 using GetEnv = std::function<const char*(const char*)>;
 
-// Reads a config file: one `name = value` per line, names being the subcommand's long option
-// names without dashes; `#` starts a comment; a name may repeat for repeatable options. Returns
-// the lines as `--name=value` arguments. Throws CLI::FileError / CLI::ValidationError naming the
-// file and line.
-std::vector<std::string> config_file_arguments(const CLI::App& command, const std::string& path);
+// An environment variable that adds one value to a repeatable option: WARDEN_KAFKA_SASL_PASSWORD
+// adds "sasl.password=<its value>" to --kafka-property.
+struct EnvironmentValue {
+    std::string variable;
+    std::string option;  // long name without dashes
+    std::string prefix;  // put before the variable's value
+};
+
+// --config FILE: the subcommand's TOML config file (also WARDEN_CONFIG).
+void add_config_option(CLI::App& command);
 
 // The arguments of `command` in rising precedence: the config file named by `--config` (or the
-// WARDEN_CONFIG variable), then every option's environment variable, then `command_line`. With
-// options taking their last value, flags win over the environment, which wins over the file.
-std::vector<std::string> layered_arguments(const CLI::App& command, const std::vector<std::string>& command_line,
-                                           const GetEnv& getenv);
+// WARDEN_CONFIG variable; see read_config_file), then every option's environment variable and
+// the `extra_environment` that apply to the command, then `command_line`. Single-valued options
+// take their last value and repeatable ones apply theirs in order, so flags win over the
+// environment, which wins over the file. An empty variable counts as unset.
+//
+// Values from the file and the environment are checked here with the options' own checks, so
+// that an error names the file and line or the variable (never the value). With --help or -h on
+// the command line nothing else is read: a broken config file must not hide the help.
+// Throws UsageError.
+std::vector<std::string> layered_arguments(CLI::App& command, const std::vector<std::string>& command_line,
+                                           const GetEnv& getenv,
+                                           const std::vector<EnvironmentValue>& extra_environment = {});
 
 }  // namespace warden::cli

@@ -52,9 +52,10 @@ Command add_mock_cluster_command(CLI::App& root) {
     CLI::App* cmd = root.add_subcommand(
         "mock-cluster", "Start librdkafka's in-process mock Kafka cluster with warden's topics, print its "
                         "bootstrap address on stdout and serve until SIGINT/SIGTERM (for scripts and kcat)");
-    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
-    cmd->add_option("--broker-count", args->brokers, "Brokers in the cluster")->capture_default_str()->check(CLI::Range(1, 16));
-    cmd->add_option("--partitions", args->partitions, "Partitions of each topic")->capture_default_str()->check(CLI::Range(1, 1024));
+    add_config_option(*cmd);
+    cmd->add_option("--broker-count", args->brokers, "Brokers in the cluster")->capture_default_str()->check(whole_number_range(1, 16));
+    cmd->add_option("--partitions", args->partitions, "Partitions of each topic")
+        ->capture_default_str()->check(whole_number_range(1, 1024));
     cmd->add_option("--input-topic", args->input_topic, "Input topic to create")->capture_default_str();
     add_topic_options(*cmd, args->topics);
     cmd->add_option("--bootstrap-file", args->bootstrap_file, "Also write the bootstrap address to this file");

@@ -57,12 +57,12 @@ Command add_process_command(CLI::App& root) {
     CLI::App* cmd = root.add_subcommand(
         "process", "Run the pipeline over a file of messages (kcat -J envelopes or bare values), "
                    "writing one JSONL file per output topic; prints a JSON summary last");
-    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
+    add_config_option(*cmd);
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")->required();
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")->required();
     cmd->add_option("--max-message-bytes", args->limits.max_message_bytes, "Largest value accepted or produced")
-        ->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(whole_number<size_t>(1));
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_process(*args); }};
 }

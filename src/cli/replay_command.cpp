@@ -1,5 +1,7 @@
 // `warden replay`: a bounded, resumable, rate-limited backfill of a topic range.
 #include "commands.hpp"
+#include "kafka_client_args.hpp"
+#include "replay_args.hpp"
 #include "team_store_args.hpp"
 
 #include <warden/kafka.hpp>
@@ -29,27 +31,9 @@ struct ReplayArgs {
     std::string from = "earliest";
     std::string to = "latest";
     std::string partitions;
-    std::vector<std::string> consumer_properties;
-    std::vector<std::string> producer_properties;
+    KafkaClientArgs kafka;
     std::string progress = "auto";
 };
-
-std::vector<int32_t> parse_partitions(const std::string& text) {
-    std::vector<int32_t> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        size_t used = 0;
-        int value = -1;
-        try {
-            value = std::stoi(item, &used);
-        } catch (const std::exception&) {
-        }
-        if (used != item.size() || value < 0) throw CLI::ValidationError("--partitions", "not a partition number: '" + item + "'");
-        out.push_back(value);
-    }
-    return out;
-}
 
 struct Totals {
     int64_t done = 0, total = 0;
@@ -131,9 +115,13 @@ void json_progress(const ReplayProgress& p) {
 int run_replay(ReplayArgs& args) {
     args.replay.from = parse_offset_spec(args.from);
     args.replay.to = parse_offset_spec(args.to);
-    if (!args.partitions.empty()) args.replay.partitions = parse_partitions(args.partitions);
-    for (const auto& text : args.consumer_properties) args.replay.consumer_properties.push_back(parse_kafka_property(text));
-    for (const auto& text : args.producer_properties) args.replay.producer_properties.push_back(parse_kafka_property(text));
+    check_replay_range(args.replay.from, args.replay.to, args.from, args.to);
+    if (!args.partitions.empty()) args.replay.partitions = parse_partition_list(args.partitions);
+    // Before anything can print: from here on the credentials among them are redacted.
+    ClientProperties properties = client_properties(args.kafka);
+    args.replay.brokers = args.kafka.brokers;
+    args.replay.consumer_properties = std::move(properties.consumer);
+    args.replay.producer_properties = std::move(properties.producer);
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
@@ -172,29 +160,28 @@ Command add_replay_command(CLI::App& root) {
         "replay", "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
                   "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
                   "(rerun with the same --checkpoint to resume)");
-    cmd->add_option("--config", "Config file of `name = value` lines (env WARDEN_CONFIG)");
-    cmd->add_option("--brokers", r.brokers, "Kafka bootstrap servers")->required()->envname("WARDEN_BROKERS");
+    add_config_option(*cmd);
+    add_kafka_client_options(*cmd, args->kafka);
     cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str();
     cmd->add_option("--from", args->from,
                     "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
-        ->capture_default_str();
+        ->capture_default_str()->check(replay_position());
     cmd->add_option("--to", args->to, "End, exclusive, same forms as --from; fixed when the replay starts")
-        ->capture_default_str();
-    cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)");
+        ->capture_default_str()->check(replay_position());
+    cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)")->check(partition_list());
     add_team_store_options(*cmd, args->store);
     add_topic_options(*cmd, r.topics);
     cmd->add_option("--max-rate", r.max_rate, "Events per second at most (0: unlimited)")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->capture_default_str()->check(number_at_least(0));
     cmd->add_flag("--dry-run", r.dry_run, "Compute outcomes and the summary without producing anything");
     cmd->add_option("--checkpoint", r.checkpoint_path,
                     "File recording each partition's range and acknowledged progress; a rerun with it resumes");
     cmd->add_option("--progress", args->progress, "auto (a bar on a terminal, else JSON lines), bar, json or none")
-        ->capture_default_str()->check(CLI::IsMember({"auto", "bar", "json", "none"}));
-    cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")->capture_default_str()->check(CLI::PositiveNumber);
+        ->capture_default_str()->check(one_of({"auto", "bar", "json", "none"}));
+    cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")
+        ->capture_default_str()->check(whole_number<size_t>(1));
     cmd->add_option("--max-message-bytes", r.limits.max_message_bytes, "Largest value accepted or produced")
-        ->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--consumer-property", args->consumer_properties, "librdkafka consumer property name=value, repeatable");
-    cmd->add_option("--producer-property", args->producer_properties, "librdkafka producer property name=value, repeatable");
+        ->capture_default_str()->check(whole_number<size_t>(1));
     return {cmd, [args] { return run_replay(*args); }};
 }
 

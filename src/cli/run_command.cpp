@@ -1,5 +1,6 @@
 // `warden run`: the long-running consumer-group worker.
 #include "commands.hpp"
+#include "kafka_client_args.hpp"
 #include "team_store_args.hpp"
 
 #include <warden/kafka.hpp>
@@ -26,25 +27,21 @@ void stop_running_worker() {
 struct RunArgs {
     WorkerOptions worker;
     TeamStoreArgs store;
-    std::vector<std::string> consumer_properties;
-    std::vector<std::string> producer_properties;
+    KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string log_level = "info";
     std::string metrics_address = "0.0.0.0:9464";
 };
 
-KafkaProperties parse_properties(const std::vector<std::string>& texts) {
-    KafkaProperties out;
-    for (const std::string& text : texts) out.push_back(parse_kafka_property(text));
-    return out;
-}
-
 int run_worker(RunArgs& args) {
+    // First: from here on the credentials among them are redacted wherever they would be printed.
+    ClientProperties properties = client_properties(args.kafka);
+    args.worker.brokers = args.kafka.brokers;
+    args.worker.consumer_properties = std::move(properties.consumer);
+    args.worker.producer_properties = std::move(properties.producer);
     static const std::map<std::string, log::Level> levels = {
         {"debug", log::Level::debug}, {"info", log::Level::info}, {"warn", log::Level::warn}, {"error", log::Level::error}};
     log::set_min_level(levels.at(args.log_level));
-    args.worker.consumer_properties = parse_properties(args.consumer_properties);
-    args.worker.producer_properties = parse_properties(args.producer_properties);
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
     // Handled before the setup, so a SIGTERM during it stops the worker cleanly instead of killing it.
@@ -73,10 +70,8 @@ Command add_run_command(CLI::App& root) {
     CLI::App* cmd = root.add_subcommand(
         "run", "Consume the capture topic as a consumer group and produce the enriched events "
                "(at-least-once). SIGTERM/SIGINT drain, commit and exit 0; prints a JSON summary last");
-    cmd->add_option("--config", "Config file of `name = value` lines, names as the flags below without "
-                                "dashes (env WARDEN_CONFIG); environment variables override it, flags override both");
-    cmd->add_option("--brokers", w.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
-        ->required()->envname("WARDEN_BROKERS");
+    add_config_option(*cmd);
+    add_kafka_client_options(*cmd, args->kafka);
     cmd->add_option("--group", w.group, "Consumer group id")->envname("WARDEN_GROUP")->capture_default_str();
     cmd->add_option("--group-instance-id", w.group_instance_id,
                     "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
@@ -85,25 +80,21 @@ Command add_run_command(CLI::App& root) {
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
         ->envname("WARDEN_INPUT_TOPIC")->capture_default_str();
     add_topic_options(*cmd, w.topics);
-    cmd->add_option("--consumer-property", args->consumer_properties,
-                    "librdkafka consumer property name=value, repeatable; applied after warden's defaults");
-    cmd->add_option("--producer-property", args->producer_properties,
-                    "librdkafka producer property name=value, repeatable; applied after warden's defaults");
     cmd->add_option("--batch-size", w.batch_size, "Messages per processing batch (one team lookup each)")
-        ->envname("WARDEN_BATCH_SIZE")->capture_default_str()->check(CLI::PositiveNumber);
+        ->envname("WARDEN_BATCH_SIZE")->capture_default_str()->check(whole_number<size_t>(1));
     cmd->add_option("--max-in-flight", w.max_in_flight,
                     "Unacknowledged outputs at which fetching pauses (resumes at half)")
-        ->envname("WARDEN_MAX_IN_FLIGHT")->capture_default_str()->check(CLI::PositiveNumber);
+        ->envname("WARDEN_MAX_IN_FLIGHT")->capture_default_str()->check(whole_number<size_t>(1));
     cmd->add_option("--shutdown-timeout-ms", args->shutdown_timeout_ms,
                     "Longest drain on SIGTERM/SIGINT before committing what was acknowledged and exiting")
-        ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")->capture_default_str()->check(whole_number<int64_t>(0));
     cmd->add_option("--max-message-bytes", w.limits.max_message_bytes, "Largest value accepted or produced")
-        ->envname("WARDEN_MAX_MESSAGE_BYTES")->capture_default_str()->check(CLI::PositiveNumber);
+        ->envname("WARDEN_MAX_MESSAGE_BYTES")->capture_default_str()->check(whole_number<size_t>(1));
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
         ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str();
     cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
-        ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+        ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(one_of({"debug", "info", "warn", "error"}));
     return {cmd, [args] { return run_worker(*args); }};
 }
 

@@ -1,5 +1,7 @@
 #include "team_store_args.hpp"
 
+#include "option_checks.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -26,10 +28,10 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
     command.add_option("--postgres-table", args.postgres_table, "Table of teams")
         ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str();
     command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
-        ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(CLI::PositiveNumber);
+        ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(whole_number<int64_t>(1));
     command.add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
                        "Cap on team store queries; a flood of unknown tokens waits instead (0: no cap)")
-        ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")->capture_default_str()->check(CLI::NonNegativeNumber);
+        ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")->capture_default_str()->check(number_at_least(0));
 }
 
 std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {

@@ -7,12 +7,35 @@
 
 namespace warden {
 
+namespace {
+
+// librdkafka's property names: lowercase words joined by '.', some with '_'.
+bool is_property_name(std::string_view name) {
+    if (name.empty()) return false;
+    for (const char c : name) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                             c == '_' || c == '-';
+        if (!allowed) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+// The text is never quoted in errors: a malformed property is as likely to hold a password as a
+// well-formed one (`sasl.password:hunter2`).
 std::pair<std::string, std::string> parse_kafka_property(std::string_view text) {
     const size_t eq = text.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-        throw std::invalid_argument("a Kafka property must look like name=value, got '" + std::string(text) + "'");
+    if (eq == std::string_view::npos) {
+        throw std::invalid_argument("a Kafka property must look like name=value, such as security.protocol=SASL_SSL");
     }
-    return {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+    const std::string_view name = text.substr(0, eq);
+    if (!is_property_name(name)) {
+        throw std::invalid_argument(
+            "a Kafka property name holds only letters, digits, '.', '_' and '-' and is followed directly by '=' "
+            "(name=value, no spaces), such as sasl.username=reader");
+    }
+    return {std::string(name), std::string(text.substr(eq + 1))};
 }
 
 namespace kafka {
@@ -25,6 +48,38 @@ void log_to_warden(const rd_kafka_t* rk, int level, const char* facility, const 
     log::write(ours, message, {{"component", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
 }
 
+// librdkafka's refusal with the refused value taken out. It quotes values ("Invalid value \"…\"
+// for configuration property \"name\""), possibly cut off at the end of its buffer, and a value
+// given to the wrong property may be a password: every quoted text but the property's name goes.
+std::string without_value(std::string_view text, const std::string& name, const std::string& value) {
+    constexpr std::string_view replacement = "(the value)";
+    std::string out;
+    for (;;) {
+        const size_t open = text.find('"');
+        if (open == std::string_view::npos) break;
+        out += text.substr(0, open + 1);
+        const size_t close = text.find('"', open + 1);
+        if (close == std::string_view::npos) {
+            out += replacement;
+            out += '"';
+            text = {};
+            break;
+        }
+        const std::string_view quoted = text.substr(open + 1, close - open - 1);
+        out += quoted == name ? quoted : replacement;
+        out += '"';
+        text.remove_prefix(close + 1);
+    }
+    out += text;
+    // Bare copies too, unless the value is so short that it would cut up the words around it.
+    if (value.size() >= 4) {
+        for (size_t at = out.find(value); at != std::string::npos; at = out.find(value, at + replacement.size())) {
+            out.replace(at, value.size(), replacement);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 ConfPtr make_conf(const KafkaProperties& properties) {
@@ -32,7 +87,7 @@ ConfPtr make_conf(const KafkaProperties& properties) {
     char errstr[512];
     for (const auto& [name, value] : properties) {
         if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-            throw std::runtime_error("Kafka property " + name + ": " + errstr);
+            throw std::runtime_error("Kafka property " + name + ": " + without_value(errstr, name, value));
         }
     }
     rd_kafka_conf_set_log_cb(conf.get(), log_to_warden);

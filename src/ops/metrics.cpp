@@ -1,4 +1,5 @@
 // The worker's figures as Prometheus families, built from a WorkerStats snapshot at scrape time.
+#include <warden/build_info.hpp>
 #include <warden/ops.hpp>
 
 #include <prometheus/metric_family.h>
@@ -182,6 +183,10 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     const auto [rss, peak] = process_memory();
     f.gauge("warden_process_resident_memory_bytes", "Resident memory of the process", rss);
     f.gauge("warden_process_peak_resident_memory_bytes", "Peak resident memory of the process", peak);
+
+    const BuildInfo build = build_info();
+    f.family("warden_build_info", "Versions of warden and of the librdkafka it runs with; always 1", MetricType::Gauge)
+        .metric.push_back(Families::gauge_metric({{"version", build.version}, {"librdkafka", build.librdkafka}}, 1));
     return f.take();
 }
 

@@ -3,16 +3,7 @@
 # reaches the log, although the messages carry them in keys, headers and values.
 #   log_redaction_test.sh WARDEN ROOT
 set -euo pipefail
-warden=$1
-root=$2
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
 
 "$warden" mock-cluster --partitions 2 --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/mock.log" &
 pids+=($!)

@@ -1,0 +1,22 @@
+// Checks of `warden replay`'s range flags that need more than one value at a time.
+#pragma once
+
+#include <warden/kafka.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace warden::cli {
+
+// The partitions of a --partitions list that passed partition_list().
+std::vector<int32_t> parse_partition_list(const std::string& text);
+
+// Refuses a range that is empty or inverted whatever the brokers hold: --to earliest (it is
+// exclusive), --from latest --to latest, and two offsets or two times with --from not before
+// --to. Ends of kinds that only the brokers can compare (an offset and a time, latest and an
+// offset) are left to the replay. Throws UsageError quoting the two positions.
+void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std::string& from_text,
+                        const std::string& to_text);
+
+}  // namespace warden::cli

@@ -1,0 +1,46 @@
+// The warden command line: the subcommands, `help`, `--version`, configuration layering and the
+// exit statuses (0 done, 1 runtime failure, 2 wrong usage).
+#pragma once
+
+#include "commands.hpp"
+#include "layered_args.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace warden::cli {
+
+class WardenCli {
+public:
+    WardenCli();
+    WardenCli(const WardenCli&) = delete;
+    WardenCli& operator=(const WardenCli&) = delete;
+
+    // Parses `args` (without the program name) over the config file and environment layers.
+    // Returns the exit status when parsing is all there is to do (help and version on `out`,
+    // usage errors on `err`), or nothing when a command is ready to run.
+    std::optional<int> parse(const std::vector<std::string>& args, const GetEnv& getenv, std::ostream& out,
+                             std::ostream& err);
+
+    // Runs the parsed command and returns its exit status; failures are printed on `err`.
+    int run(std::ostream& err);
+
+    CLI::App& app() { return app_; }
+
+private:
+    const Command* command_named(const std::string& name) const;
+    const Command* parsed_command() const;
+    int print_help(std::ostream& out, std::ostream& err) const;
+    std::string usage_error_text(const CLI::ParseError& error) const;
+
+    CLI::App app_;
+    std::vector<Command> commands_;
+    CLI::App* help_ = nullptr;
+    std::string help_topic_;
+};
+
+}  // namespace warden::cli
