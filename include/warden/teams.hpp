@@ -18,12 +18,18 @@
 
 namespace warden {
 
+// Whether waiting can help a team store that did not answer: a transient failure (the server is
+// down, restarting, overloaded) passes by itself; a permanent one (refused credentials, a missing
+// table or column, a revoked privilege, an unusable connection string) needs an operator.
+enum class StoreFailure { transient, permanent };
+
 // Where team rows live: a JSON file, or PostgreSQL in production.
 class TeamStore {
 public:
     struct FetchResult {
         std::vector<Team> teams;           // every team owning any of the tokens
-        std::optional<std::string> error;  // set when the store could not answer
+        std::optional<std::string> error;  // set when the store could not answer; never a credential
+        StoreFailure failure = StoreFailure::transient;  // with `error`: whether a retry can succeed
     };
     // Teams changed in the store since the last call, whose cached keys must go.
     struct Invalidations {
@@ -35,6 +41,10 @@ public:
     virtual FetchResult fetch_by_tokens(std::span<const std::string> tokens) = 0;
     // Never blocks. Stores without change notifications rely on the cache TTL alone.
     virtual Invalidations poll_invalidations() { return {}; }
+    // Whether the store can answer lookups now: everything a fetch needs, done without looking a
+    // token up (no teams in the result). Commands call it before consuming, so a wrong setting
+    // shows at start-up rather than at the first event.
+    virtual FetchResult check() { return {}; }
 };
 
 // Teams from a JSON array of team objects (SPEC §1), loaded once.
@@ -70,17 +80,23 @@ struct PostgresStoreOptions {
 // Teams from a table shaped like PostHog's posthog_team. All tokens of a fetch go in one
 // prepared, parameterised query; a second connection LISTENs for the change notifications of
 // deploy/sql/002. A lost connection is reopened with backoff; meanwhile fetches report an error
-// (never "not found"), and after the listener reconnects the whole cache is invalidated since
-// notifications may have been missed.
+// (never "not found"), classified transient or permanent, and after the listener reconnects the
+// whole cache is invalidated since notifications may have been missed.
 class PostgresTeamStore : public TeamStore {
 public:
-    // Connects lazily: a store that is down at start-up makes fetches wait, not the process fail.
-    // Throws std::invalid_argument when the table or channel name is not a plain identifier.
+    // Registers every form the password can take (the password option, PGPASSWORD, the conninfo's
+    // password, raw and decoded) with the log's redaction before anything can log it. Connects on
+    // check() or the first fetch. Throws std::invalid_argument, naming the setting but never its
+    // value, when the conninfo cannot be parsed or the table or channel name is not a plain
+    // identifier.
     explicit PostgresTeamStore(PostgresStoreOptions options);
     ~PostgresTeamStore() override;
 
     FetchResult fetch_by_tokens(std::span<const std::string> tokens) override;
     Invalidations poll_invalidations() override;
+    // Connects, sets the statement timeout, prepares the lookup and runs it for no token (the
+    // server checks privileges only when a statement runs), and starts listening.
+    FetchResult check() override;
 
     uint64_t query_count() const;
     // True while the lookup connection is up (for readiness).
@@ -121,7 +137,13 @@ public:
     // new team may own a token cached as unknown, every negative entry.
     void apply_store_changes();
 
+    // Asks the store whether it can answer (TeamStore::check), recording the outcome as
+    // last_error(). True when it can.
+    bool check_store();
+
+    // Why the last store call failed; empty once one succeeds.
     const std::optional<std::string>& last_error() const { return last_error_; }
+    StoreFailure last_failure() const { return last_failure_; }
 
     struct Stats {
         uint64_t hits = 0, negative_hits = 0, misses = 0, store_fetches = 0, evictions = 0, throttled_fetches = 0;
@@ -141,6 +163,7 @@ private:
     void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now);
     void erase_token(const std::string& token);
     void clear_negative();
+    void record_store_error(const TeamStore::FetchResult& failed);
 
     TeamStore& store_;
     TeamCacheOptions options_;
@@ -155,6 +178,7 @@ private:
     std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> negative_order_;
     size_t negative_count_ = 0;
     std::optional<std::string> last_error_;
+    StoreFailure last_failure_ = StoreFailure::transient;
     Stats stats_;
 };
 

@@ -129,8 +129,7 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
         TeamStore::FetchResult fetched = store_.fetch_by_tokens(misses);
         stats_.store_latency.record(steady_clock::now() - started);
         if (fetched.error) {
-            ++stats_.store_errors;
-            last_error_ = fetched.error;
+            record_store_error(fetched);
             return false;
         }
         last_error_.reset();
@@ -156,6 +155,22 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
             if (it != by_token_.end()) teams[i] = it->second.team;
         }
     }
+    return true;
+}
+
+void TeamCache::record_store_error(const TeamStore::FetchResult& failed) {
+    ++stats_.store_errors;
+    last_error_ = failed.error;
+    last_failure_ = failed.failure;
+}
+
+bool TeamCache::check_store() {
+    TeamStore::FetchResult checked = store_.check();
+    if (checked.error) {
+        record_store_error(checked);
+        return false;
+    }
+    last_error_.reset();
     return true;
 }
 
