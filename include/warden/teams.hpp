@@ -71,7 +71,7 @@ struct PostgresStoreOptions {
     std::string password;  // e.g. read from --postgres-password-file; empty: libpq's own sources
     std::string table = "posthog_team";
     std::string channel = "warden_team_changed";  // NOTIFY channel of deploy/sql/002
-    std::chrono::milliseconds connect_timeout{3000};
+    std::chrono::milliseconds connect_timeout{3000};  // a whole connection attempt, every host included
     std::chrono::milliseconds query_timeout{2000};  // statement_timeout of the lookup
     std::chrono::milliseconds min_backoff{100};     // reconnect backoff doubles up to max
     std::chrono::milliseconds max_backoff{5000};

@@ -103,7 +103,7 @@ Failure connection_failure(std::string_view text, bool needed_password) {
     return {StoreFailure::transient, "PostgreSQL is unreachable (" + said + ")"};
 }
 
-Failure statement_failure(const PGconn* conn, const PGresult* result) {
+Failure statement_failure(const PGconn* conn, const PGresult* result, std::string_view what) {
     const char* text = result ? PQresultErrorMessage(result) : nullptr;
     if (!text || !*text) text = conn ? PQerrorMessage(conn) : "out of memory";
     const std::string said = one_line(text);
@@ -114,7 +114,7 @@ Failure statement_failure(const PGconn* conn, const PGresult* result) {
         code = codes.front();
     }
     if (failure_of_sqlstate(code) != StoreFailure::permanent) {
-        return {StoreFailure::transient, "the team lookup failed (" + said + ")"};
+        return {StoreFailure::transient, std::string(what) + " failed (" + said + ")"};
     }
     if (code == "42P01" || code == "3F000") {
         return {StoreFailure::permanent, "the team table does not exist (" + said +
@@ -130,7 +130,8 @@ Failure statement_failure(const PGconn* conn, const PGresult* result) {
         return {StoreFailure::permanent, "the user in --postgres may not read the team table (" + said +
                                              "): grant it SELECT on the team columns (deploy/sql/003_reader_role.sql)"};
     }
-    return {StoreFailure::permanent, "PostgreSQL refuses the team lookup (" + said + "): check --postgres and --postgres-table"};
+    return {StoreFailure::permanent,
+            "PostgreSQL refuses " + std::string(what) + " (" + said + "): check --postgres and --postgres-table"};
 }
 
 }  // namespace warden::postgres

@@ -38,9 +38,9 @@ std::string one_line(std::string_view libpq_text);
 // Why a connection attempt failed. `text` is PQerrorMessage of the attempt (made verbose).
 Failure connection_failure(std::string_view text, bool needed_password);
 
-// Why a statement failed: the lookup's SET, PREPARE, the lookup itself or LISTEN. `result` may be
-// null (the statement's result was not kept, or the connection broke); the connection's error
-// text is used then.
-Failure statement_failure(const PGconn* conn, const PGresult* result);
+// Why a statement failed: the lookup's SET, PREPARE, the lookup itself or LISTEN (`what` names it
+// in the message). `result` may be null (the statement's result was not kept, or the connection
+// broke); the connection's error text is used then.
+Failure statement_failure(const PGconn* conn, const PGresult* result, std::string_view what = "the team lookup");
 
 }  // namespace warden::postgres

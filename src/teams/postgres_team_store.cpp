@@ -19,6 +19,7 @@ using postgres::NotifyPtr;
 using postgres::ResultPtr;
 
 constexpr const char* fetch_statement = "warden_fetch_teams";
+constexpr std::string_view listening = "listening for team changes";
 
 bool plain_identifier(const std::string& name) {
     if (name.empty() || name.size() > 63) return false;
@@ -51,8 +52,7 @@ std::optional<std::string> optional_text(const PGresult* r, int row, int col) {
     return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
-// Every credential the store may be given goes to the log's redaction before anything can log
-// it; a connection string libpq cannot parse is refused without quoting it.
+// Every credential the store may be given goes to the log's redaction before anything can log it.
 void register_credentials(const PostgresStoreOptions& options) {
     log::add_sensitive_value(options.password);
     if (const char* from_environment = std::getenv("PGPASSWORD")) log::add_sensitive_value(from_environment);
@@ -111,7 +111,7 @@ public:
         changes.everything = std::exchange(missed_changes_, false);
         if (!conn) return changes;
         if (!PQconsumeInput(conn)) {
-            listener_.drop(postgres::statement_failure(conn, nullptr));
+            listener_.drop(postgres::statement_failure(conn, nullptr, listening));
             missed_changes_ = loaded_rows_;  // flushed again once the listener is back
             return changes;
         }
@@ -134,7 +134,7 @@ public:
         if (!conn || !reopened) return conn;
         ResultPtr r(PQexec(conn, ("LISTEN " + options_.channel).c_str()));
         if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-            listener_.drop(postgres::statement_failure(conn, r.get()));
+            listener_.drop(postgres::statement_failure(conn, r.get(), listening));
             return nullptr;
         }
         listener_.healthy();
