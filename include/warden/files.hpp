@@ -5,6 +5,7 @@
 #include <warden/core.hpp>
 #include <warden/pipeline.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <istream>
 #include <map>
@@ -40,10 +41,13 @@ std::string envelope_json(const std::string& topic, const OutputRecord& record);
 struct ProcessFilesOptions {
     std::filesystem::path output_dir;
     size_t batch_size = 1000;
+    // Longest wait for a team store that is unavailable before giving up.
+    std::chrono::milliseconds store_wait_timeout{300'000};
 };
 
-// Runs every line of `input` through `processor`, writing DIR/<topic>.jsonl. Throws
-// std::runtime_error on an I/O failure; waits (with backoff) while the team store is unavailable.
+// Runs every line of `input` through `processor`, writing DIR/<topic>.jsonl. Waits (with backoff)
+// while the team store is unavailable. Throws std::runtime_error on an I/O failure, a permanent
+// store failure, or a store still unavailable after `store_wait_timeout`.
 OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options);
 
 }  // namespace warden

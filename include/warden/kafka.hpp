@@ -108,7 +108,8 @@ struct WorkerStats {
     size_t in_flight = 0;           // outputs produced, not yet acknowledged
     size_t producer_queue = 0;      // messages in librdkafka's producer queue
     bool paused = false;            // fetching paused (backpressure or team store away)
-    bool store_available = true;    // false while a batch waits for the team store
+    bool store_available = true;    // false while the team store does not answer (a batch may wait)
+    std::string store_error;        // why, while store_available is false
     bool subscribed = false;        // in the group (possibly waiting for an assignment)
     std::chrono::steady_clock::time_point last_progress{};  // the processing loop's last turn
     std::chrono::steady_clock::time_point last_delivery{};  // the last acknowledged output
@@ -173,6 +174,7 @@ struct ReplayOptions {
     size_t batch_size = 1000;
     std::chrono::milliseconds progress_interval{1000};
     std::chrono::milliseconds shutdown_timeout{30'000};
+    std::chrono::milliseconds store_wait_timeout{300'000};  // then an unavailable team store ends the replay
 };
 
 // One partition's range and how far the replay got.
@@ -208,6 +210,8 @@ public:
     // Resolves the ranges (or takes them from the checkpoint), replays them and returns the final
     // progress; `progress` is called every progress_interval. Throws std::runtime_error when the
     // topic or ranges cannot be resolved, or the checkpoint does not belong to this topic.
+    // Throws too when the team store fails for good or stays unavailable past store_wait_timeout;
+    // the checkpoint last written stays valid, so a rerun resumes.
     ReplayProgress run(const ProgressSink& progress);
 
     // Safe from a signal handler: stops reading, drains, writes the checkpoint.

@@ -25,12 +25,18 @@ struct TeamQuery {
     std::span<const int64_t> team_ids;
 };
 
+// Whether waiting can help a team store that did not answer: a transient failure (the server is
+// down, restarting, overloaded) passes by itself; a permanent one (refused credentials, a missing
+// table or column, a revoked privilege, an unusable connection string) needs an operator.
+enum class StoreFailure { transient, permanent };
+
 // Where team rows live: a JSON file, or PostgreSQL in production.
 class TeamStore {
 public:
     struct FetchResult {
         std::vector<Team> teams;           // see fetch()
-        std::optional<std::string> error;  // set when the store could not answer
+        std::optional<std::string> error;  // set when the store could not answer; never a credential
+        StoreFailure failure = StoreFailure::transient;  // with `error`: whether a retry can succeed
     };
     // Teams changed in the store since the last call, whose cached keys must go.
     struct Invalidations {
@@ -44,6 +50,10 @@ public:
     FetchResult fetch_by_tokens(std::span<const std::string> tokens) { return fetch({tokens, {}}); }
     // Never blocks. Stores without change notifications rely on the cache TTL alone.
     virtual Invalidations poll_invalidations() { return {}; }
+    // Whether the store can answer lookups now: everything a fetch needs, done without looking a
+    // token up (no teams in the result). Commands call it before consuming, so a wrong setting
+    // shows at start-up rather than at the first event.
+    virtual FetchResult check() { return {}; }
 };
 
 // Teams from a JSON array of team objects (SPEC §1), loaded once.
@@ -71,7 +81,7 @@ struct PostgresStoreOptions {
     std::string password;  // e.g. read from --postgres-password-file; empty: libpq's own sources
     std::string table = "posthog_team";
     std::string channel = "warden_team_changed";  // NOTIFY channel of deploy/sql/002
-    std::chrono::milliseconds connect_timeout{3000};
+    std::chrono::milliseconds connect_timeout{3000};  // a whole connection attempt, every host included
     std::chrono::milliseconds query_timeout{2000};  // statement_timeout of the lookup
     std::chrono::milliseconds min_backoff{100};     // reconnect backoff doubles up to max
     std::chrono::milliseconds max_backoff{5000};
@@ -80,17 +90,23 @@ struct PostgresStoreOptions {
 // Teams from a table shaped like PostHog's posthog_team. All tokens of a fetch go in one
 // prepared, parameterised query; a second connection LISTENs for the change notifications of
 // deploy/sql/002. A lost connection is reopened with backoff; meanwhile fetches report an error
-// (never "not found"), and after the listener reconnects the whole cache is invalidated since
-// notifications may have been missed.
+// (never "not found"), classified transient or permanent, and after the listener reconnects the
+// whole cache is invalidated since notifications may have been missed.
 class PostgresTeamStore : public TeamStore {
 public:
-    // Connects lazily: a store that is down at start-up makes fetches wait, not the process fail.
-    // Throws std::invalid_argument when the table or channel name is not a plain identifier.
+    // Registers every form the password can take (the password option, PGPASSWORD, the conninfo's
+    // password, raw and decoded) with the log's redaction before anything can log it. Connects on
+    // check() or the first fetch. Throws std::invalid_argument, naming the setting but never its
+    // value, when the conninfo cannot be parsed or the table or channel name is not a plain
+    // identifier.
     explicit PostgresTeamStore(PostgresStoreOptions options);
     ~PostgresTeamStore() override;
 
     FetchResult fetch(const TeamQuery& query) override;
     Invalidations poll_invalidations() override;
+    // Connects, sets the statement timeout, prepares the lookup and runs it for no token (the
+    // server checks privileges only when a statement runs), and starts listening.
+    FetchResult check() override;
 
     uint64_t query_count() const;
     // True while the lookup connection is up (for readiness).
@@ -132,7 +148,13 @@ public:
     // now own a token cached as unknown or as another team's.
     void apply_store_changes();
 
+    // Asks the store whether it can answer (TeamStore::check), recording the outcome as
+    // last_error(). True when it can.
+    bool check_store();
+
+    // Why the last store call failed; empty once one succeeds.
     const std::optional<std::string>& last_error() const { return last_error_; }
+    StoreFailure last_failure() const { return last_failure_; }
 
     struct Stats {
         uint64_t hits = 0, negative_hits = 0, misses = 0, store_fetches = 0, evictions = 0, throttled_fetches = 0;
@@ -162,6 +184,7 @@ private:
 
     // More pending changes than this (a bulk update) forget the whole cache instead.
     static constexpr size_t max_pending_reloads = 10'000;
+    void record_store_error(const TeamStore::FetchResult& failed);
 
     TeamStore& store_;
     TeamCacheOptions options_;
@@ -177,6 +200,7 @@ private:
     size_t negative_count_ = 0;
     std::vector<int64_t> changed_teams_;  // reported changed, current tokens not yet learnt
     std::optional<std::string> last_error_;
+    StoreFailure last_failure_ = StoreFailure::transient;
     Stats stats_;
 };
 

@@ -36,8 +36,10 @@ struct ProcessArgs {
 int run_process(const ProcessArgs& args) {
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
+    wait_for_team_store(cache, args.store);
     BatchProcessor processor(cache, args.topics, args.limits);
     ProcessFilesOptions options{args.output_dir};
+    options.store_wait_timeout = std::chrono::milliseconds(args.store.store_wait_timeout_ms);
     OutcomeCounters counters;
     if (args.input == "-") {
         counters = process_stream(std::cin, processor, options);
@@ -59,6 +61,7 @@ Command add_process_command(CLI::App& root) {
                    "writing one JSONL file per output topic; prints a JSON summary last");
     add_config_option(*cmd);
     add_team_store_options(*cmd, args->store);
+    add_store_wait_option(*cmd, args->store);
     cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")->required();
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")->required();
     cmd->add_option("--max-message-bytes", args->limits.max_message_bytes, "Largest value accepted or produced")

@@ -125,6 +125,8 @@ int run_replay(ReplayArgs& args) {
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
+    wait_for_team_store(cache, args.store);
+    args.replay.store_wait_timeout = std::chrono::milliseconds(args.store.store_wait_timeout_ms);
     Replayer replayer(args.replay, cache);
     running_replay.store(&replayer);
     on_stop_signal(stop_running_replay);
@@ -170,6 +172,7 @@ Command add_replay_command(CLI::App& root) {
         ->capture_default_str()->check(replay_position());
     cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)")->check(partition_list());
     add_team_store_options(*cmd, args->store);
+    add_store_wait_option(*cmd, args->store);
     add_topic_options(*cmd, r.topics);
     cmd->add_option("--max-rate", r.max_rate, "Events per second at most (0: unlimited)")
         ->capture_default_str()->check(number_at_least(0));

@@ -48,6 +48,7 @@ int run_worker(RunArgs& args) {
     on_stop_signal(stop_running_worker);
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
+    check_team_store(cache);
     Worker worker(args.worker, cache);
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {

@@ -2,6 +2,8 @@
 
 #include "option_checks.hpp"
 
+#include <warden/pipeline.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -34,6 +36,13 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
         ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")->capture_default_str()->check(number_at_least(0));
 }
 
+void add_store_wait_option(CLI::App& command, TeamStoreArgs& args) {
+    command.add_option("--store-wait-timeout-ms", args.store_wait_timeout_ms,
+                       "Longest wait for an unavailable team store (at start or mid-run) before exiting 1; "
+                       "a store that refuses the login, or lacks the table or a column, exits 1 at once")
+        ->envname("WARDEN_STORE_WAIT_TIMEOUT_MS")->capture_default_str()->check(whole_number<int64_t>(0));
+}
+
 std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
     if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file);
     if (args.postgres.empty()) throw std::runtime_error("no team store: give --teams FILE or --postgres CONNINFO");
@@ -54,6 +63,15 @@ std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(e.what());
     }
+}
+
+void wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args) {
+    const auto limit = std::chrono::milliseconds(args.store_wait_timeout_ms);
+    StoreWaiter(cache, RetryPolicy::Options::giving_up_after(limit)).until_store_answers();
+}
+
+void check_team_store(TeamCache& cache) {
+    if (!cache.check_store() && cache.last_failure() == StoreFailure::permanent) throw store_failed_error(cache);
 }
 
 TeamCacheOptions team_cache_options(const TeamStoreArgs& args) {

@@ -1,12 +1,10 @@
 // The offline pipeline: lines in, one JSONL file per output topic out.
 #include <warden/files.hpp>
-#include <warden/log.hpp>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
-#include <thread>
 
 namespace warden {
 namespace {
@@ -55,19 +53,18 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
     BatchResult result;
     std::string line;
     int64_t line_number = 0;
+    StoreWaiter store_waiter(processor.cache(), RetryPolicy::Options::giving_up_after(options.store_wait_timeout));
 
     auto flush = [&] {
         views.clear();
         header_storage.resize(messages.size());
         for (size_t i = 0; i < messages.size(); ++i) views.push_back(messages[i].view(header_storage[i]));
-        result.clear();
-        // An unavailable store is waited for, never a reason to drop (SPEC §3.5).
-        auto backoff = std::chrono::milliseconds(100);
-        while (processor.process(views, result) != BatchProcessor::Status::done) {
-            log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
-            std::this_thread::sleep_for(backoff);
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-        }
+        // An unavailable store is waited for, never a reason to drop (SPEC §3.5); past the bounded
+        // wait, or when it failed for good, the command ends with the cause.
+        store_waiter.until_done([&] {
+            result.clear();
+            return processor.process(views, result);
+        });
         for (const OutputRecord& r : result.records) {
             files.write(processor.topics().name_of(r.destination), envelope_json(processor.topics().name_of(r.destination), r));
         }

@@ -49,6 +49,11 @@ public:
         : options_(std::move(options)),
           stop_(stop),
           processor_(cache, options_.topics, options_.limits),
+          store_waiter_(cache, RetryPolicy::Options::giving_up_after(options_.store_wait_timeout),
+                        [this](std::chrono::milliseconds how_long) {
+                            wait(how_long);
+                            return !stop_.load(std::memory_order_relaxed);
+                        }),
           limiter_(options_.max_rate, std::max(1.0, options_.max_rate / 10)) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         if (!options_.dry_run) {
@@ -263,16 +268,13 @@ private:
         consumed_views_.clear();
         for (const auto& m : batch_) consumed_views_.add(*m);
         const std::span<const MessageView> views = consumed_views_.views(options_.topic);
-        result_.clear();
-        auto backoff = std::chrono::milliseconds(100);
-        while (processor_.process(views, result_) == BatchProcessor::Status::store_unavailable) {
-            log::warn("team store unavailable; the batch waits and is retried", {{"backoff_ms", std::to_string(backoff.count())}});
-            wait(backoff);
-            if (stop_.load(std::memory_order_relaxed)) {
-                batch_.clear();  // not processed: a resumed run redoes it
-                return;
-            }
-            backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        const bool processed = store_waiter_.until_done([&] {
+            result_.clear();
+            return processor_.process(views, result_);
+        });
+        if (!processed) {
+            batch_.clear();  // stopped while the store was away: a resumed run redoes it
+            return;
         }
         wait(limiter_.acquire(Clock::now(), static_cast<double>(batch_.size())));
 
@@ -344,6 +346,7 @@ private:
     ReplayOptions options_;
     const std::atomic<bool>& stop_;
     BatchProcessor processor_;
+    StoreWaiter store_waiter_;
     RateLimiter limiter_;
     OffsetTracker tracker_;
     std::unique_ptr<kafka::OutputProducer> producer_;  // none in a dry run

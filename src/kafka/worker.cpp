@@ -8,6 +8,7 @@
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 #include <warden/pipeline.hpp>
+#include <warden/retry_policy.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -87,6 +88,8 @@ public:
                                                      std::lock_guard lock(stats_mutex_);
                                                      stats_.lag = std::move(lag);
                                                  });
+        // Readiness follows the team store from the start, not from the first event.
+        probe_store();
         while (!stop_.load(std::memory_order_relaxed)) {
             apply_backpressure();
             if (store_waiting_) {
@@ -94,7 +97,13 @@ public:
             } else {
                 fill_batch();
             }
-            if (!batch_.empty() && Clock::now() >= store_retry_at_) process_batch();
+            if (Clock::now() >= store_retry_at_) {
+                if (!batch_.empty()) {
+                    process_batch();
+                } else if (store_waiting_) {
+                    probe_store();
+                }
+            }
             producer_.poll(std::chrono::milliseconds(0));
             store_offsets();
         }
@@ -171,19 +180,19 @@ private:
             auto it = epochs_.find(c.message->partition);
             return it == epochs_.end() || it->second != c.epoch;
         });
+        if (batch_.empty()) {  // all revoked: an empty batch would not ask the store
+            if (store_waiting_) probe_store();
+            return;
+        }
         const auto started = Clock::now();
         build_views();
         result_.clear();
-        if (processor_.process(views_, result_) == BatchProcessor::Status::store_unavailable) {
-            wait_for_store();  // the batch is kept and retried; its offsets cannot advance
+        const BatchProcessor::Status status = processor_.process(views_, result_);
+        if (status != BatchProcessor::Status::done) {
+            wait_for_store(status);  // the batch is kept and retried; its offsets cannot advance
             return;
         }
-        if (store_waiting_) {
-            store_waiting_ = false;
-            log::info("team store available again; processing resumes");
-            update_pause();
-            set_store_available(true);
-        }
+        store_answered();
 
         uint64_t consumed_bytes = 0;
         uint64_t produced_bytes[destination_count] = {};
@@ -214,23 +223,53 @@ private:
         batch_.clear();  // releases the fetched buffers promptly
     }
 
-    void wait_for_store() {
-        store_backoff_ = store_waiting_ ? std::min(store_backoff_ * 2, std::chrono::milliseconds(5000))
-                                        : std::chrono::milliseconds(100);
-        store_retry_at_ = Clock::now() + store_backoff_;
+    // Asks the team store whether it answers while no batch needs it (at start-up, or while
+    // waiting after the held batch was revoked), so readiness follows the store without events.
+    void probe_store() {
+        const BatchProcessor::Status status = processor_.check_store();
+        if (status == BatchProcessor::Status::done) {
+            store_answered();
+        } else {
+            wait_for_store(status);
+        }
+    }
+
+    // A long-running worker never gives up on the store, whatever the failure: it holds its
+    // offsets, is not ready, and says why once per report interval until someone fixes it.
+    void wait_for_store(BatchProcessor::Status status) {
+        const auto now = Clock::now();
+        const std::chrono::milliseconds delay = store_retry_.failed(now).value_or(store_retry_.options().max_delay);
+        store_retry_at_ = now + delay;
+        const std::string cause = cache_.last_error().value_or("no answer");
         if (!store_waiting_) {
             store_waiting_ = true;
             update_pause();
-            set_store_available(false);
         }
-        bump([](WorkerStats& s) { ++s.store_waits; });
-        log::warn("team store unavailable; the batch waits and is retried",
-                  {{"backoff_ms", std::to_string(store_backoff_.count())}, {"messages", std::to_string(batch_.size())}});
+        set_store_available(false, cause);
+        if (!batch_.empty()) bump([](WorkerStats& s) { ++s.store_waits; });
+        if (!store_retry_.report_due(now, cause)) return;
+        const std::initializer_list<log::Field> fields = {
+            {"error", cause}, {"retry_in_ms", std::to_string(delay.count())}, {"messages", std::to_string(batch_.size())}};
+        if (status == BatchProcessor::Status::store_failed) {
+            log::error("team store failed; processing waits until it is fixed, offsets held", fields);
+        } else {
+            log::warn("team store unavailable; processing waits and retries", fields);
+        }
     }
 
-    void set_store_available(bool available) {
+    void store_answered() {
+        store_retry_.succeeded();
+        if (!store_waiting_) return;
+        store_waiting_ = false;
+        log::info("team store available again; processing resumes");
+        update_pause();
+        set_store_available(true, "");
+    }
+
+    void set_store_available(bool available, const std::string& cause) {
         std::lock_guard lock(stats_mutex_);
         stats_.store_available = available;
+        stats_.store_error = cause;
     }
 
     // One debug line per message. Keys start with the sender's token, which the log redacts when
@@ -440,8 +479,8 @@ private:
     uint32_t next_epoch_ = 0;
     bool paused_ = false;        // as set on the consumer
     bool backpressure_ = false;  // too many outputs in flight
-    bool store_waiting_ = false; // the held batch waits for the team store
-    std::chrono::milliseconds store_backoff_{100};
+    bool store_waiting_ = false; // the team store does not answer: the held batch (if any) waits
+    RetryPolicy store_retry_;     // unbounded: `run` waits out any outage
     Clock::time_point store_retry_at_{};
     std::exception_ptr callback_failure_;
     std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping

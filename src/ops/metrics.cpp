@@ -95,7 +95,7 @@ Health evaluate_health(const WorkerStats& s, std::chrono::steady_clock::time_poi
     } else if (!s.subscribed) {
         h.reason = "not in the consumer group yet";
     } else if (!s.store_available) {
-        h.reason = "the team store is unavailable";
+        h.reason = "the team store is unavailable" + (s.store_error.empty() ? "" : ": " + s.store_error);
     } else if (producer_stalled) {
         h.reason = "outputs are waiting and none was acknowledged recently";
     }
@@ -160,7 +160,7 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     f.counter("warden_team_store_throttled_total", "Team store queries that waited for the query cap",
               static_cast<double>(c.throttled_fetches));
     f.histogram("warden_team_store_query_duration_seconds", "Team store query latency", c.store_latency);
-    f.gauge("warden_team_store_available", "1 while the team store answers, 0 while a batch waits for it",
+    f.gauge("warden_team_store_available", "1 while the team store answers, 0 while it does not (a batch may wait for it)",
             s.store_available ? 1 : 0);
 
     f.histogram("warden_batch_duration_seconds", "Processing of one batch, from the team lookup to its outputs queued",

@@ -3,6 +3,8 @@
 #include <warden/ops.hpp>
 
 #include <CivetServer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,10 +24,21 @@ void respond(mg_connection* conn, int status, const char* content_type, const st
     mg_write(conn, body.data(), body.size());
 }
 
+// The reason may quote a dependency's error (a table name in quotes, say): written as JSON, and
+// redacted like a log line.
 std::string health_json(bool ok, const std::string& reason) {
-    std::string out = ok ? "{\"status\":\"ok\"" : "{\"status\":\"unavailable\"";
-    if (!reason.empty()) out += ",\"reason\":\"" + reason + "\"";  // fixed texts, nothing to escape
-    return out + "}\n";
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> json(out);
+    json.StartObject();
+    json.Key("status");
+    json.String(ok ? "ok" : "unavailable");
+    if (!reason.empty()) {
+        const std::string redacted = log::redact(reason);
+        json.Key("reason");
+        json.String(redacted.data(), static_cast<rapidjson::SizeType>(redacted.size()));
+    }
+    json.EndObject();
+    return std::string(out.GetString(), out.GetSize()) + "\n";
 }
 
 class Endpoint : public CivetHandler {

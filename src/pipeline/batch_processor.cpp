@@ -22,7 +22,7 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
         lookups_.push_back(processor_.find_token(message));
         if (lookups_.back().status == TokenStatus::candidate) tokens_.push_back(std::move(lookups_.back().token));
     }
-    if (!cache_.resolve_batch(tokens_, teams_)) return Status::store_unavailable;
+    if (!cache_.resolve_batch(tokens_, teams_)) return failure_status(cache_);
 
     const int64_t now_ms = wall_clock_();
     size_t next_team = 0;
@@ -42,6 +42,12 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
         processor_.process(batch[i], resolution, now_ms, out);
     }
     return Status::done;
+}
+
+BatchProcessor::Status BatchProcessor::check_store() { return cache_.check_store() ? Status::done : failure_status(cache_); }
+
+BatchProcessor::Status BatchProcessor::failure_status(const TeamCache& cache) {
+    return cache.last_failure() == StoreFailure::permanent ? Status::store_failed : Status::store_unavailable;
 }
 
 }  // namespace warden

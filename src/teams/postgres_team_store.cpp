@@ -1,30 +1,25 @@
 // PostgreSQL team store: batched lookups over libpq, with a LISTEN connection for rotations.
+#include "postgres_connection.hpp"
+#include "postgres_conninfo.hpp"
+#include "postgres_errors.hpp"
+
 #include <warden/log.hpp>
 #include <warden/teams.hpp>
 
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
-#include <sys/select.h>
 
 namespace warden {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-struct PgDeleter {
-    void operator()(PGconn* conn) const { PQfinish(conn); }
-    void operator()(PGresult* result) const { PQclear(result); }
-    void operator()(PGnotify* notify) const { PQfreemem(notify); }
-};
-using ConnectionPtr = std::unique_ptr<PGconn, PgDeleter>;
-using ResultPtr = std::unique_ptr<PGresult, PgDeleter>;
-using NotifyPtr = std::unique_ptr<PGnotify, PgDeleter>;
+using postgres::NotifyPtr;
+using postgres::ResultPtr;
 
 constexpr const char* fetch_statement = "warden_fetch_teams";
+constexpr std::string_view listening = "listening for team changes";
 
 bool plain_identifier(const std::string& name) {
     if (name.empty() || name.size() > 63) return false;
@@ -61,95 +56,24 @@ std::string id_array_literal(std::span<const int64_t> ids) {
     return out + "}";
 }
 
-// A single-line error text without the trailing newline libpq adds.
-std::string pg_error(const PGconn* conn) {
-    std::string text = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    std::string out;
-    for (char c : text) {
-        const bool space = c == '\n' || c == '\t' || c == ' ';
-        if (space && (out.empty() || out.back() == ' ')) continue;
-        out += space ? ' ' : c;
-    }
-    return out;
-}
-
 std::optional<std::string> optional_text(const PGresult* r, int row, int col) {
     if (PQgetisnull(r, row, col)) return std::nullopt;
     return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
-// A connection that is reopened with exponential backoff when it fails.
-class Reconnecting {
-public:
-    Reconnecting(const PostgresStoreOptions& options, std::string role) : options_(options), role_(std::move(role)) {}
+// Every credential the store may be given goes to the log's redaction before anything can log it.
+void register_credentials(const PostgresStoreOptions& options) {
+    log::add_sensitive_value(options.password);
+    if (const char* from_environment = std::getenv("PGPASSWORD")) log::add_sensitive_value(from_environment);
+    for (const std::string& form : postgres::password_forms(options.conninfo)) log::add_sensitive_value(form);
+}
 
-    // The open connection, or null while down (a reconnect is tried when the backoff allows).
-    // `reopened` is set when this call opened a new connection.
-    PGconn* get(bool& reopened) {
-        reopened = false;
-        if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return conn_.get();
-        const auto now = Clock::now();
-        if (now < next_attempt_) return nullptr;
-        conn_ = open();
-        if (conn_) {
-            backoff_ = options_.min_backoff;
-            reopened = true;
-            log::info("postgres connected", {{"connection", role_}, {"host", PQhost(conn_.get())},
-                                              {"port", PQport(conn_.get())}, {"database", PQdb(conn_.get())}});
-            return conn_.get();
-        }
-        next_attempt_ = now + backoff_;
-        backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-        return nullptr;
-    }
-
-    void drop(const std::string& why) {
-        if (conn_) log::warn("postgres connection lost; reconnecting with backoff", {{"connection", role_}, {"error", why}});
-        conn_.reset();
-        next_attempt_ = Clock::now() + backoff_;
-        backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-    }
-
-    bool up() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
-    const std::string& last_error() const { return last_error_; }
-
-private:
-    ConnectionPtr open() {
-        const std::string timeout = std::to_string(std::max<int64_t>(1, options_.connect_timeout.count() / 1000));
-        // dbname is expanded as a connection string; the keywords after it override its values.
-        std::vector<const char*> keys = {"dbname", "connect_timeout", "application_name"};
-        std::vector<const char*> values = {options_.conninfo.c_str(), timeout.c_str(), "warden"};
-        if (!options_.password.empty()) {
-            keys.push_back("password");
-            values.push_back(options_.password.c_str());
-        }
-        keys.push_back(nullptr);
-        values.push_back(nullptr);
-        ConnectionPtr conn(PQconnectdbParams(keys.data(), values.data(), 1));
-        if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
-            const std::string error = pg_error(conn.get());
-            if (error != last_error_) log::warn("postgres connect failed", {{"connection", role_}, {"error", error}});
-            last_error_ = error;
-            return nullptr;
-        }
-        last_error_.clear();
-        // Server notices (e.g. "terminating connection") go to the JSON log, not raw stderr.
-        PQsetNoticeProcessor(conn.get(), [](void*, const char* message) {
-            std::string text = message;
-            while (!text.empty() && text.back() == '\n') text.pop_back();
-            log::info("postgres notice", {{"notice", text}});
-        }, nullptr);
-        return conn;
-    }
-
-    const PostgresStoreOptions& options_;
-    std::string role_;
-    ConnectionPtr conn_;
-    std::chrono::milliseconds backoff_{options_.min_backoff};
-    Clock::time_point next_attempt_{};
-    std::string last_error_;
-};
+TeamStore::FetchResult failed(const postgres::Failure& failure) {
+    TeamStore::FetchResult result;
+    result.error = failure.message;
+    result.failure = failure.kind;
+    return result;
+}
 
 }  // namespace
 
@@ -157,12 +81,16 @@ class PostgresTeamStore::Impl {
 public:
     explicit Impl(PostgresStoreOptions options)
         : options_(std::move(options)), lookup_(options_, "lookup"), listener_(options_, "listener") {
-        if (!plain_identifier(options_.table)) throw std::invalid_argument("invalid table name: " + options_.table);
+        register_credentials(options_);
+        if (auto problem = postgres::conninfo_problem(options_.conninfo)) throw std::invalid_argument(*problem);
+        if (!plain_identifier(options_.table)) {
+            throw std::invalid_argument("invalid --postgres-table " + options_.table +
+                                        ": a table name of lower-case letters, digits, '_' and '.' (schema.table)");
+        }
         if (!plain_identifier(options_.channel)) throw std::invalid_argument("invalid channel name: " + options_.channel);
     }
 
     FetchResult fetch(const TeamQuery& query) {
-        FetchResult result;
         // Listen before loading rows, so no change to a row we cache can go unheard.
         start_listening();
         // Stored tokens are printable ASCII; anything else cannot match, and text that is not
@@ -171,31 +99,19 @@ public:
         for (const std::string& t : query.tokens) {
             if (std::all_of(t.begin(), t.end(), [](char c) { return c > 0x20 && c < 0x7f; })) matchable_.push_back(t);
         }
-        if (matchable_.empty() && query.team_ids.empty()) return result;
-        bool reopened = false;
-        PGconn* conn = lookup_.get(reopened);
-        if (!conn) {
-            result.error = "postgres unavailable: " + (lookup_.last_error().empty() ? "reconnect pending" : lookup_.last_error());
-            return result;
-        }
-        if (reopened && !prepare(conn)) {
-            result.error = "postgres: cannot prepare the lookup: " + pg_error(conn);
-            lookup_.drop(*result.error);
-            return result;
-        }
-        const std::string tokens = text_array_literal(matchable_);
-        const std::string ids = id_array_literal(query.team_ids);
-        const char* params[] = {tokens.c_str(), ids.c_str()};
+        if (matchable_.empty() && query.team_ids.empty()) return {};
         ++queries_;
-        ResultPtr r(PQexecPrepared(conn, fetch_statement, 2, params, nullptr, nullptr, 0));
-        if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
-            result.error = "postgres lookup failed: " + pg_error(conn);
-            if (PQstatus(conn) != CONNECTION_OK) lookup_.drop(*result.error);
-            return result;
-        }
-        for (int row = 0; row < PQntuples(r.get()); ++row) result.teams.push_back(team_of(r.get(), row));
-        loaded_rows_ = true;
+        FetchResult result = lookup(text_array_literal(matchable_), id_array_literal(query.team_ids));
+        if (!result.error) loaded_rows_ = true;
         return result;
+    }
+
+    FetchResult check() {
+        // The listener only speeds up rotations (the TTL bounds them without it): it logs its own
+        // failures and does not fail the check.
+        start_listening();
+        // Privileges are checked when a statement runs, not when it is prepared: look nothing up.
+        return lookup("{}", "{}");
     }
 
     Invalidations poll() {
@@ -204,7 +120,7 @@ public:
         changes.everything = std::exchange(missed_changes_, false);
         if (!conn) return changes;
         if (!PQconsumeInput(conn)) {
-            listener_.drop(pg_error(conn));
+            listener_.drop(postgres::statement_failure(conn, nullptr, listening));
             missed_changes_ = loaded_rows_;  // flushed again once the listener is back
             return changes;
         }
@@ -227,9 +143,10 @@ public:
         if (!conn || !reopened) return conn;
         ResultPtr r(PQexec(conn, ("LISTEN " + options_.channel).c_str()));
         if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-            listener_.drop(pg_error(conn));
+            listener_.drop(postgres::statement_failure(conn, r.get(), listening));
             return nullptr;
         }
+        listener_.healthy();
         // Rows loaded while nobody listened may have changed unheard: the cache starts over.
         if (loaded_rows_) missed_changes_ = true;
         return conn;
@@ -239,6 +156,32 @@ public:
     bool connected() const { return lookup_.up(); }
 
 private:
+    // The lookup for the tokens and team ids of two array literals, on a connection opened and
+    // prepared if needed.
+    FetchResult lookup(const std::string& token_array, const std::string& id_array) {
+        bool reopened = false;
+        PGconn* conn = lookup_.get(reopened);
+        if (!conn) return failed(lookup_.failure());
+        if (reopened && !prepare(conn)) {
+            postgres::Failure failure = postgres::statement_failure(conn, nullptr);
+            lookup_.drop(failure);
+            return failed(failure);
+        }
+        const char* params[] = {token_array.c_str(), id_array.c_str()};
+        ResultPtr r(PQexecPrepared(conn, fetch_statement, 2, params, nullptr, nullptr, 0));
+        if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+            postgres::Failure failure = postgres::statement_failure(conn, r.get());
+            // A permanent failure may come from what was prepared (a table dropped and created
+            // again): the next attempt prepares afresh on a new connection.
+            if (PQstatus(conn) != CONNECTION_OK || failure.kind == StoreFailure::permanent) lookup_.drop(failure);
+            return failed(failure);
+        }
+        lookup_.healthy();
+        FetchResult result;
+        for (int row = 0; row < PQntuples(r.get()); ++row) result.teams.push_back(team_of(r.get(), row));
+        return result;
+    }
+
     bool prepare(PGconn* conn) {
         const std::string timeout = "SET statement_timeout = " + std::to_string(options_.query_timeout.count());
         ResultPtr set(PQexec(conn, timeout.c_str()));
@@ -278,9 +221,9 @@ private:
     }
 
     PostgresStoreOptions options_;
-    Reconnecting lookup_;
-    Reconnecting listener_;
-    bool loaded_rows_ = false;     // rows were handed to the cache
+    postgres::Reconnecting lookup_;
+    postgres::Reconnecting listener_;
+    bool loaded_rows_ = false;     // rows (or their absence) were handed to the cache
     bool missed_changes_ = false;  // to report as `everything` at the next poll
     std::vector<std::string> matchable_;
     uint64_t queries_ = 0;
@@ -291,6 +234,7 @@ PostgresTeamStore::~PostgresTeamStore() = default;
 
 TeamStore::FetchResult PostgresTeamStore::fetch(const TeamQuery& query) { return impl_->fetch(query); }
 TeamStore::Invalidations PostgresTeamStore::poll_invalidations() { return impl_->poll(); }
+TeamStore::FetchResult PostgresTeamStore::check() { return impl_->check(); }
 uint64_t PostgresTeamStore::query_count() const { return impl_->queries(); }
 bool PostgresTeamStore::connected() const { return impl_->connected(); }
 

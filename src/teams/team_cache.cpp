@@ -108,8 +108,7 @@ std::optional<TeamStore::FetchResult> TeamCache::fetch(const TeamQuery& query, s
     TeamStore::FetchResult fetched = store_.fetch(query);
     stats_.store_latency.record(steady_clock::now() - started);
     if (fetched.error) {
-        ++stats_.store_errors;
-        last_error_ = fetched.error;
+        record_store_error(fetched);
         return std::nullopt;
     }
     last_error_.reset();
@@ -188,6 +187,22 @@ bool TeamCache::resolve_batch(std::span<const std::string> tokens,
     for (size_t i = 0; i < tokens.size(); ++i) {
         if (auto it = owners.find(tokens[i]); it != owners.end()) teams[i] = it->second;
     }
+    return true;
+}
+
+void TeamCache::record_store_error(const TeamStore::FetchResult& failed) {
+    ++stats_.store_errors;
+    last_error_ = failed.error;
+    last_failure_ = failed.failure;
+}
+
+bool TeamCache::check_store() {
+    TeamStore::FetchResult checked = store_.check();
+    if (checked.error) {
+        record_store_error(checked);
+        return false;
+    }
+    last_error_.reset();
     return true;
 }
 

@@ -276,6 +276,150 @@ TEST_CASE("postgres: a store that is down reports an error, never 'not found'") 
     CHECK_FALSE(store.connected());
 }
 
+TEST_CASE("postgres: check() connects, prepares and runs the lookup before any event") {
+    Admin admin;
+    insert_team(admin, 7);
+    PostgresTeamStore store(store_options());
+    CHECK_FALSE(store.connected());
+    TeamStore::FetchResult checked = store.check();
+    CHECK_FALSE(checked.error);
+    CHECK(checked.teams.empty());
+    CHECK(store.connected());
+    CHECK(store.query_count() == 0);  // a check looks no token up
+    TeamCache cache(store);
+    CHECK(resolve_one(cache, token("phc_", 7))->id == 7);
+}
+
+namespace {
+
+// The reader role with a known password, as deploy/sql/003 leaves it (SELECT on the team columns).
+PostgresStoreOptions reader_options(Admin& admin) {
+    admin.exec("ALTER ROLE warden_reader PASSWORD 'reader-pass-123'");
+    PostgresStoreOptions o = store_options();
+    o.conninfo += " user=warden_reader";
+    o.password = "reader-pass-123";
+    return o;
+}
+
+void check_permanent(PostgresStoreOptions o, const std::string& mention, const std::string& secret = "") {
+    CAPTURE(mention);
+    PostgresTeamStore store(o);
+    const TeamStore::FetchResult checked = store.check();
+    REQUIRE(checked.error);
+    CAPTURE(*checked.error);
+    CHECK(checked.failure == StoreFailure::permanent);
+    CHECK(checked.error->find(mention) != std::string::npos);
+    if (!secret.empty()) CHECK(checked.error->find(secret) == std::string::npos);
+    // A fetch reports the same, and retrying does not turn it transient.
+    const TeamStore::FetchResult fetched = store.fetch_by_tokens(std::vector<std::string>{"phc_anything"});
+    REQUIRE(fetched.error);
+    CHECK(fetched.failure == StoreFailure::permanent);
+}
+
+}  // namespace
+
+TEST_CASE("postgres: what waiting cannot fix is permanent, named with the setting to change") {
+    Admin admin;
+    PostgresStoreOptions o = reader_options(admin);
+    SUBCASE("wrong password") {
+        o.password = "wrong-secret-password";
+        check_permanent(o, "--postgres-password-file", "wrong-secret-password");
+    }
+    SUBCASE("no password") {
+        const size_t at = o.conninfo.find(" password=");
+        o.conninfo = o.conninfo.substr(0, at) + o.conninfo.substr(o.conninfo.find(' ', at + 1));
+        REQUIRE(o.conninfo.find("password") == std::string::npos);
+        o.password.clear();
+        check_permanent(o, "none was given");
+    }
+    SUBCASE("unknown user") {
+        o.conninfo = store_options().conninfo + " user=no_such_role";
+        check_permanent(o, "refused the login", "reader-pass-123");
+    }
+    SUBCASE("unknown database") {
+        o.conninfo += " dbname=no_such_database";
+        check_permanent(o, "dbname", "reader-pass-123");
+    }
+    SUBCASE("missing table") {
+        o.table = "no_such_table";
+        check_permanent(o, "--postgres-table");
+    }
+    SUBCASE("missing column") {
+        admin.exec("DROP TABLE IF EXISTS team_without_secret");
+        admin.exec("CREATE TABLE team_without_secret (id bigint, project_id bigint, name text, api_token text)");
+        admin.exec("GRANT SELECT ON team_without_secret TO warden_reader");
+        o.table = "team_without_secret";
+        check_permanent(o, "column");
+    }
+    SUBCASE("SELECT revoked") {
+        admin.exec("DROP TABLE IF EXISTS team_copy");
+        admin.exec("CREATE TABLE team_copy (LIKE posthog_team)");
+        o.table = "team_copy";
+        check_permanent(o, "SELECT");
+    }
+    SUBCASE("CONNECT revoked") {
+        admin.exec("CREATE DATABASE closed_db");
+        admin.exec("REVOKE CONNECT ON DATABASE closed_db FROM PUBLIC");
+        o.conninfo += " dbname=closed_db";
+        check_permanent(o, "CONNECT");
+        admin.exec("DROP DATABASE closed_db");
+    }
+}
+
+TEST_CASE("postgres: an unparseable connection string is refused at once, without repeating it") {
+    PostgresStoreOptions o = store_options();
+    for (const std::string conninfo : {"postgresql://reader:pa%ss-word@127.0.0.1/warden",
+                                       "postgresql://reader:pa%00ss-word@127.0.0.1/warden",
+                                       "host=127.0.0.1 password='pa ss-word"}) {
+        o.conninfo = conninfo;
+        CAPTURE(conninfo);
+        try {
+            PostgresTeamStore store(o);
+            FAIL("accepted");
+        } catch (const std::invalid_argument& e) {
+            CHECK(std::string(e.what()).find("--postgres") != std::string::npos);
+            CHECK(std::string(e.what()).find("ss-word") == std::string::npos);
+        }
+        CHECK(log::redact("libpq said: \"" + conninfo + "\"").find("ss-word") == std::string::npos);
+    }
+}
+
+TEST_CASE("postgres: a server that is down is transient; a permanent failure after start-up heals when fixed") {
+    Admin admin;
+    insert_team(admin, 8);
+    insert_team(admin, 9);
+    PostgresStoreOptions o = reader_options(admin);
+    PostgresTeamStore store(o);
+    REQUIRE_FALSE(store.check().error);
+    TeamCache cache(store);
+    REQUIRE(resolve_one(cache, token("phc_", 8)));
+
+    // The privilege goes while running: the next lookup fails for good, cached teams still answer.
+    admin.exec("REVOKE SELECT ON posthog_team FROM warden_reader");
+    std::vector<std::shared_ptr<const Team>> teams;
+    CHECK_FALSE(cache.resolve_batch(std::vector<std::string>{token("phc_", 9)}, teams));
+    CHECK(cache.last_failure() == StoreFailure::permanent);
+    CHECK(cache.last_error()->find("SELECT") != std::string::npos);
+    CHECK(resolve_one(cache, token("phc_", 8)));
+    admin.exec("GRANT SELECT (id, project_id, name, api_token, secret_api_token, secret_api_token_backup, "
+               "anonymize_ips, heatmaps_opt_in) ON posthog_team TO warden_reader");
+    CHECK(millis_until(cache, [&] {
+              std::vector<std::shared_ptr<const Team>> found;
+              return cache.resolve_batch(std::vector<std::string>{token("phc_", 9)}, found) && found[0];
+          }) < 3000);
+
+    // The server goes: transient, for check and fetch alike.
+    REQUIRE(std::system(env("WARDEN_TEST_PG_STOP").c_str()) == 0);
+    const TeamStore::FetchResult checked = store.check();
+    REQUIRE(checked.error);
+    CHECK(checked.failure == StoreFailure::transient);
+    CHECK(checked.error->find("reader-pass-123") == std::string::npos);
+    CHECK_FALSE(cache.resolve_batch(std::vector<std::string>{"phc_not_cached"}, teams));
+    CHECK(cache.last_failure() == StoreFailure::transient);
+    REQUIRE(std::system(env("WARDEN_TEST_PG_START").c_str()) == 0);
+    CHECK(millis_until(cache, [&] { return !store.check().error; }) < 3000);
+}
+
 TEST_CASE("postgres: table and channel names must be plain identifiers") {
     PostgresStoreOptions o = store_options();
     o.table = "posthog_team; DROP TABLE x";

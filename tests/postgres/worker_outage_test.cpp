@@ -2,12 +2,10 @@
 // loses or drops nothing.
 #include <doctest/doctest.h>
 
-#include "../../src/kafka/handles.hpp"
-
 #include <warden/kafka.hpp>
 #include <warden/teams.hpp>
 
-#include "pg_test_env.hpp"
+#include "worker_test_support.hpp"
 
 #include <libpq-fe.h>
 
@@ -23,39 +21,11 @@ using namespace std::chrono_literals;
 namespace {
 
 using pgtest::env;
+using pgtest::exec_sql;
+using pgtest::wait_for;
 
-void exec_sql(const std::string& sql) {
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(env("WARDEN_TEST_PG").c_str()), PQfinish);
-    REQUIRE(PQstatus(conn.get()) == CONNECTION_OK);
-    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn.get(), sql.c_str()), PQclear);
-    REQUIRE(PQresultStatus(r.get()) == PGRES_COMMAND_OK);
-}
-
-// Produces `count` messages whose secret tokens belong to teams 200.., a new team every 50
-// messages, so the stream keeps needing the store.
-void produce_secret_events(const std::string& brokers, int first, int count) {
-    kafka::ClientPtr producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", brokers}}));
-    for (int i = first; i < first + count; ++i) {
-        const std::string token = "phs_OutageTeam" + std::to_string(200 + i / 50);
-        char uuid[40];
-        std::snprintf(uuid, sizeof uuid, "01900a3c-8f1e-7a2b-9c3d-%012d", i);
-        const std::string value = std::string(R"({"uuid":")") + uuid + R"(","distinct_id":"u)" + std::to_string(i) +
-                                  R"(","event":"$pageview","data":"{}","token":")" + token + R"("})";
-        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC("events_plugin_ingestion"),
-                                  RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
-    }
-    REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
-}
-
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return done();
-}
+// Secret tokens of teams 200.., a new team every 50 messages, so the stream keeps needing the store.
+std::string outage_token(int i) { return "phs_OutageTeam" + std::to_string(200 + i / 50); }
 
 }  // namespace
 
@@ -88,12 +58,12 @@ TEST_CASE("worker: a PostgreSQL outage mid-stream pauses processing and drops no
     std::thread runner([&] { worker.run(); });
 
     // Half the stream with the store up.
-    produce_secret_events(cluster.bootstraps(), 0, total / 2);
+    pgtest::produce_events(cluster.bootstraps(), 0, total / 2, outage_token);
     REQUIRE(wait_for([&] { return worker.stats().outcomes.consumed == total / 2; }, 20s));
 
     // Stop the server; the second half arrives while it is down.
     REQUIRE(std::system(env("WARDEN_TEST_PG_STOP").c_str()) == 0);
-    produce_secret_events(cluster.bootstraps(), total / 2, total / 2);
+    pgtest::produce_events(cluster.bootstraps(), total / 2, total / 2, outage_token);
     CHECK(wait_for([&] { return !worker.stats().store_available; }, 10s));
     std::this_thread::sleep_for(1s);
     const WorkerStats during = worker.stats();

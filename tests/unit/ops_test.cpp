@@ -52,6 +52,8 @@ TEST_CASE("health: live while the loop turns; ready when in the group, store up 
     h = evaluate_health(store_down, now, policy);
     CHECK_FALSE(h.ready);
     CHECK(h.reason.find("store") != std::string::npos);
+    store_down.store_error = "PostgreSQL refused the login";
+    CHECK(evaluate_health(store_down, now, policy).reason.find("PostgreSQL refused the login") != std::string::npos);
 
     WorkerStats stalled = s;
     stalled.in_flight = 10;
