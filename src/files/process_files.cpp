@@ -9,19 +9,20 @@
 namespace warden {
 namespace {
 
-// Output files opened on first use, one per topic.
+// One output file per topic. Every topic's file is emptied when the run starts, so a directory
+// reused from an earlier run never shows that run's records as this one's.
 class TopicFiles {
 public:
-    explicit TopicFiles(std::filesystem::path dir) : dir_(std::move(dir)) {}
+    TopicFiles(std::filesystem::path dir, const TopicNames& topics) : dir_(std::move(dir)) {
+        for (Destination d : {Destination::analytics, Destination::error_tracking, Destination::heatmaps,
+                              Destination::dead_letter}) {
+            open(topics.name_of(d));
+        }
+    }
 
     void write(const std::string& topic, const std::string& line) {
         auto it = files_.find(topic);
-        if (it == files_.end()) {
-            auto path = dir_ / (topic + ".jsonl");
-            auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
-            if (!*file) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-            it = files_.emplace(topic, std::move(file)).first;
-        }
+        if (it == files_.end()) it = open(topic);
         *it->second << line << '\n';
         if (!*it->second) throw std::runtime_error("write to " + (dir_ / (topic + ".jsonl")).string() + " failed");
     }
@@ -34,8 +35,17 @@ public:
     }
 
 private:
+    using Files = std::map<std::string, std::unique_ptr<std::ofstream>>;
+    Files::iterator open(const std::string& topic) {
+        if (auto it = files_.find(topic); it != files_.end()) return it;  // two topics may share a name
+        auto path = dir_ / (topic + ".jsonl");
+        auto file = std::make_unique<std::ofstream>(path, std::ios::binary | std::ios::trunc);
+        if (!*file) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+        return files_.emplace(topic, std::move(file)).first;
+    }
+
     std::filesystem::path dir_;
-    std::map<std::string, std::unique_ptr<std::ofstream>> files_;
+    Files files_;
 };
 
 }  // namespace
@@ -44,7 +54,7 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
     std::error_code ec;
     std::filesystem::create_directories(options.output_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + options.output_dir.string() + ": " + ec.message());
-    TopicFiles files(options.output_dir);
+    TopicFiles files(options.output_dir, processor.topics());
 
     OutcomeCounters counters;
     std::vector<OwnedMessage> messages;

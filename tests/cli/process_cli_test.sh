@@ -49,6 +49,14 @@ from_stdin=$("$warden" process --teams "$root/samples/teams.json" --input - --ou
 [ "$from_stdin" = "$summary" ] || { echo "FAIL: stdin summary differs: $from_stdin"; exit 1; }
 cmp -s "$work/out/events_analytics.jsonl" "$work/stdin/events_analytics.jsonl" || { echo "FAIL: stdin outputs differ"; exit 1; }
 
+# A directory reused from an earlier run holds this run's records only: every topic file is emptied.
+head -n 1 "$root/samples/events.jsonl" > "$work/one.jsonl"
+"$warden" process --teams "$root/samples/teams.json" --input "$work/one.jsonl" --output-dir "$work/out" >/dev/null
+for topic in events_analytics events_error_tracking events_heatmaps events_dlq; do
+    [ -f "$work/out/$topic.jsonl" ] || { echo "FAIL: $topic.jsonl missing"; exit 1; }
+done
+[ "$(cat "$work/out"/*.jsonl | wc -l)" -eq 1 ] || { echo "FAIL: records of the earlier run left in $work/out"; exit 1; }
+
 # Exit codes: 2 for wrong usage, 1 for I/O failure, 0 for hostile but readable input.
 set +e
 "$warden" process --input x >/dev/null 2>&1; code=$?
