@@ -1,12 +1,12 @@
 // `warden replay`: a bounded, resumable, rate-limited backfill of a topic range.
 #include "commands.hpp"
+#include "replay_progress.hpp"
 #include "team_store_args.hpp"
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 
 #include <atomic>
-#include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -32,6 +32,7 @@ struct ReplayArgs {
     std::vector<std::string> consumer_properties;
     std::vector<std::string> producer_properties;
     std::string progress = "auto";
+    int64_t broker_wait_ms = 60'000;
 };
 
 std::vector<int32_t> parse_partitions(const std::string& text) {
@@ -51,86 +52,10 @@ std::vector<int32_t> parse_partitions(const std::string& text) {
     return out;
 }
 
-struct Totals {
-    int64_t done = 0, total = 0;
-};
-
-Totals totals(const ReplayProgress& p) {
-    Totals t;
-    for (const PartitionProgress& part : p.partitions) {
-        t.total += part.end - part.start;
-        t.done += std::min(part.consumed, part.end) - part.start;
-    }
-    return t;
-}
-
-// Redraws a bar per partition and a total line on a terminal.
-class TerminalProgress {
-public:
-    void show(const ReplayProgress& p) {
-        const Totals t = totals(p);
-        const double seconds = std::chrono::duration<double>(p.elapsed).count();
-        const double rate = seconds > 0 ? static_cast<double>(t.done - resumed_base(t)) / seconds : 0;
-        std::string out;
-        if (lines_ > 0) out += "\x1b[" + std::to_string(lines_) + "F";  // back to the first line
-        out += line("total", t.done, t.total) + fmt("  %.0f ev/s  eta %s\x1b[K\n", rate, eta(t.total - t.done, rate).c_str());
-        for (const PartitionProgress& part : p.partitions) {
-            out += line("p" + std::to_string(part.partition), std::min(part.consumed, part.end) - part.start,
-                        part.end - part.start) + (part.done ? "  done" : "") + "\x1b[K\n";
-        }
-        lines_ = static_cast<int>(p.partitions.size()) + 1;
-        std::fputs(out.c_str(), stderr);
-    }
-
-private:
-    int64_t resumed_base(const Totals& t) {
-        if (base_ < 0) base_ = t.done;  // a resumed run's rate counts only its own work
-        return base_;
-    }
-    static std::string fmt(const char* format, double v, const char* s) {
-        char buf[128];
-        std::snprintf(buf, sizeof buf, format, v, s);
-        return buf;
-    }
-    static std::string eta(int64_t remaining, double rate) {
-        if (remaining <= 0) return "0s";
-        if (rate <= 0) return "?";
-        const auto s = static_cast<int64_t>(static_cast<double>(remaining) / rate);
-        return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
-    }
-    static std::string line(const std::string& label, int64_t done, int64_t total) {
-        constexpr int width = 30;
-        const int filled = total > 0 ? static_cast<int>(width * done / total) : width;
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "%-6s [%s%s] %" PRId64 "/%" PRId64 " remaining %" PRId64, label.c_str(),
-                      std::string(static_cast<size_t>(filled), '#').c_str(),
-                      std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total, total - done);
-        return buf;
-    }
-    int lines_ = 0;
-    int64_t base_ = -1;
-};
-
-void json_progress(const ReplayProgress& p) {
-    const Totals t = totals(p);
-    std::string line = "{\"progress\":{\"done\":" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
-                       ",\"elapsed_s\":" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(p.elapsed).count()) +
-                       ",\"consumed\":" + std::to_string(p.outcomes.consumed) + ",\"partitions\":[";
-    for (size_t i = 0; i < p.partitions.size(); ++i) {
-        const PartitionProgress& part = p.partitions[i];
-        if (i) line += ',';
-        line += "{\"partition\":" + std::to_string(part.partition) + ",\"done\":" +
-                std::to_string(std::min(part.consumed, part.end) - part.start) + ",\"remaining\":" +
-                std::to_string(part.end - std::min(part.consumed, part.end)) + ",\"acked\":" + std::to_string(part.acked) +
-                ",\"end\":" + std::to_string(part.end) + "}";
-    }
-    line += "]}}\n";
-    std::fputs(line.c_str(), stderr);
-}
-
 int run_replay(ReplayArgs& args) {
     args.replay.from = parse_offset_spec(args.from);
     args.replay.to = parse_offset_spec(args.to);
+    args.replay.broker_wait = std::chrono::milliseconds(args.broker_wait_ms);
     if (!args.partitions.empty()) args.replay.partitions = parse_partitions(args.partitions);
     for (const auto& text : args.consumer_properties) args.replay.consumer_properties.push_back(parse_kafka_property(text));
     for (const auto& text : args.producer_properties) args.replay.producer_properties.push_back(parse_kafka_property(text));
@@ -145,11 +70,7 @@ int run_replay(ReplayArgs& args) {
     TerminalProgress terminal;
     auto show = [&](const ReplayProgress& p) {
         if (args.progress == "none") return;
-        if (bar) {
-            terminal.show(p);
-        } else {
-            json_progress(p);
-        }
+        std::fputs((bar ? terminal.render(p) : progress_json(p)).c_str(), stderr);
     };
     const ReplayProgress result = replayer.run(show);
     running_replay.store(nullptr);
@@ -193,6 +114,9 @@ Command add_replay_command(CLI::App& root) {
     cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")->capture_default_str()->check(CLI::PositiveNumber);
     cmd->add_option("--max-message-bytes", r.limits.max_message_bytes, "Largest value accepted or produced")
         ->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
+                    "How long to wait for the brokers to answer before giving up with exit 1")
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     cmd->add_option("--consumer-property", args->consumer_properties, "librdkafka consumer property name=value, repeatable");
     cmd->add_option("--producer-property", args->producer_properties, "librdkafka producer property name=value, repeatable");
     return {cmd, [args] { return run_replay(*args); }};

@@ -3,6 +3,8 @@
 #include <warden/ops.hpp>
 
 #include <CivetServer.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,10 +24,19 @@ void respond(mg_connection* conn, int status, const char* content_type, const st
     mg_write(conn, body.data(), body.size());
 }
 
+// Reasons can quote librdkafka (a broker's address, a resolver's answer): written escaped.
 std::string health_json(bool ok, const std::string& reason) {
-    std::string out = ok ? "{\"status\":\"ok\"" : "{\"status\":\"unavailable\"";
-    if (!reason.empty()) out += ",\"reason\":\"" + reason + "\"";  // fixed texts, nothing to escape
-    return out + "}\n";
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+    writer.StartObject();
+    writer.Key("status");
+    writer.String(ok ? "ok" : "unavailable");
+    if (!reason.empty()) {
+        writer.Key("reason");
+        writer.String(reason.data(), static_cast<rapidjson::SizeType>(reason.size()));
+    }
+    writer.EndObject();
+    return std::string(out.GetString(), out.GetSize()) + "\n";
 }
 
 class Endpoint : public CivetHandler {
