@@ -43,7 +43,8 @@ void BrokerHealth::request_failed(const std::string& what) {
 void BrokerHealth::client_error(rd_kafka_t* client, rd_kafka_resp_err_t error, const char* reason) {
     // Library texts can quote configuration: they are redacted before they are kept or shown.
     const std::string text = log::redact(reason ? reason : rd_kafka_err2str(error));
-    log::warn(text, {{"component", "librdkafka"}, {"error", rd_kafka_err2name(error)}, {"client", rd_kafka_name(client)}});
+    log::write(error == RD_KAFKA_RESP_ERR__FATAL ? log::Level::error : log::Level::warn, text,
+               {{"component", "librdkafka"}, {"error", rd_kafka_err2name(error)}, {"client", rd_kafka_name(client)}});
     std::lock_guard lock(mutex_);
     if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         reachable_ = false;
