@@ -35,7 +35,7 @@ KafkaProperties consumer_settings(const Options& o) {
 KafkaProperties producer_settings(const Options& o) {
     KafkaProperties overrides = {{"bootstrap.servers", o.brokers}};
     overrides.insert(overrides.end(), o.producer_properties.begin(), o.producer_properties.end());
-    return kafka::output_producer_properties(overrides);
+    return kafka::output_producer_properties(overrides, warden::CoreLimits{}.max_message_bytes);
 }
 
 // A copy's opaque is its input's partition and offset packed into the pointer, so an

@@ -110,7 +110,11 @@ struct WorkerStats {
     bool paused = false;            // fetching paused (backpressure or team store away)
     bool store_available = true;    // false while the team store does not answer (a batch may wait)
     std::string store_error;        // why, while store_available is false
-    bool subscribed = false;        // in the group (possibly waiting for an assignment)
+    bool brokers_reached = false;   // the brokers answered, and nothing since says they stopped
+    std::string broker_issue;       // why they count as unreached, in librdkafka's words (redacted)
+    bool group_joined = false;      // an assignment (an empty one too) came since the last loss
+    bool group_lost = false;        // the group moved on without this member; it is rejoining
+    uint64_t dead_letters_cut = 0;  // dead letters cut to the size the producer or broker accepts
     std::chrono::steady_clock::time_point last_progress{};  // the processing loop's last turn
     std::chrono::steady_clock::time_point last_delivery{};  // the last acknowledged output
     std::chrono::steady_clock::time_point outputs_waiting_since{};  // in_flight last went from 0 to more
@@ -129,9 +133,11 @@ public:
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    // Runs until request_stop(), then stops fetching, drains in-flight outputs (up to the
-    // shutdown timeout), commits and leaves the group. Throws std::runtime_error on a fatal
-    // client error; offsets past unacknowledged work are never committed either way.
+    // Waits for the brokers (however long: readiness says why meanwhile), requires the input and
+    // output topics, then runs until request_stop(): stops fetching, drains in-flight outputs (up
+    // to the shutdown timeout), commits and leaves the group. Throws std::runtime_error when a
+    // topic does not exist and on a fatal client error; offsets past unacknowledged work are
+    // never committed either way.
     void run();
 
     // Safe from a signal handler and from other threads.
@@ -175,6 +181,7 @@ struct ReplayOptions {
     std::chrono::milliseconds progress_interval{1000};
     std::chrono::milliseconds shutdown_timeout{30'000};
     std::chrono::milliseconds store_wait_timeout{300'000};  // then an unavailable team store ends the replay
+    std::chrono::milliseconds broker_wait{60'000};  // longest wait for the brokers' first answer
 };
 
 // One partition's range and how far the replay got.
@@ -209,9 +216,10 @@ public:
 
     // Resolves the ranges (or takes them from the checkpoint), replays them and returns the final
     // progress; `progress` is called every progress_interval. Throws std::runtime_error when the
-    // topic or ranges cannot be resolved, or the checkpoint does not belong to this topic.
-    // Throws too when the team store fails for good or stays unavailable past store_wait_timeout;
-    // the checkpoint last written stays valid, so a rerun resumes.
+    // brokers do not answer within broker_wait, when the topic or an output topic does not exist,
+    // when a range cannot be resolved or turns out inverted, or when the checkpoint does not
+    // belong to this topic. Throws too when the team store fails for good or stays unavailable
+    // past store_wait_timeout; the checkpoint last written stays valid, so a rerun resumes.
     ReplayProgress run(const ProgressSink& progress);
 
     // Safe from a signal handler: stops reading, drains, writes the checkpoint.

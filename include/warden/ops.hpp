@@ -29,8 +29,9 @@ struct Health {
     std::string reason;  // why not live or not ready; empty when both hold
 };
 
-// Readiness: in the group (assigned, or waiting for an assignment), team store reachable,
-// producer delivering. Liveness: the loop made progress recently.
+// Readiness: brokers reached, in the group (an assignment, an empty one too, since the last
+// loss), team store answering, producer delivering; the reason names the first that fails.
+// Liveness: the loop made progress recently.
 Health evaluate_health(const WorkerStats& stats, std::chrono::steady_clock::time_point now, const HealthPolicy& policy);
 
 // Where the metrics are labelled from.

@@ -2,13 +2,13 @@
 #include "commands.hpp"
 #include "kafka_client_args.hpp"
 #include "replay_args.hpp"
+#include "replay_progress.hpp"
 #include "team_store_args.hpp"
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 
 #include <atomic>
-#include <cinttypes>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -33,84 +33,8 @@ struct ReplayArgs {
     std::string partitions;
     KafkaClientArgs kafka;
     std::string progress = "auto";
+    int64_t broker_wait_ms = 60'000;
 };
-
-struct Totals {
-    int64_t done = 0, total = 0;
-};
-
-Totals totals(const ReplayProgress& p) {
-    Totals t;
-    for (const PartitionProgress& part : p.partitions) {
-        t.total += part.end - part.start;
-        t.done += std::min(part.consumed, part.end) - part.start;
-    }
-    return t;
-}
-
-// Redraws a bar per partition and a total line on a terminal.
-class TerminalProgress {
-public:
-    void show(const ReplayProgress& p) {
-        const Totals t = totals(p);
-        const double seconds = std::chrono::duration<double>(p.elapsed).count();
-        const double rate = seconds > 0 ? static_cast<double>(t.done - resumed_base(t)) / seconds : 0;
-        std::string out;
-        if (lines_ > 0) out += "\x1b[" + std::to_string(lines_) + "F";  // back to the first line
-        out += line("total", t.done, t.total) + fmt("  %.0f ev/s  eta %s\x1b[K\n", rate, eta(t.total - t.done, rate).c_str());
-        for (const PartitionProgress& part : p.partitions) {
-            out += line("p" + std::to_string(part.partition), std::min(part.consumed, part.end) - part.start,
-                        part.end - part.start) + (part.done ? "  done" : "") + "\x1b[K\n";
-        }
-        lines_ = static_cast<int>(p.partitions.size()) + 1;
-        std::fputs(out.c_str(), stderr);
-    }
-
-private:
-    int64_t resumed_base(const Totals& t) {
-        if (base_ < 0) base_ = t.done;  // a resumed run's rate counts only its own work
-        return base_;
-    }
-    static std::string fmt(const char* format, double v, const char* s) {
-        char buf[128];
-        std::snprintf(buf, sizeof buf, format, v, s);
-        return buf;
-    }
-    static std::string eta(int64_t remaining, double rate) {
-        if (remaining <= 0) return "0s";
-        if (rate <= 0) return "?";
-        const auto s = static_cast<int64_t>(static_cast<double>(remaining) / rate);
-        return std::to_string(s / 60) + "m" + std::to_string(s % 60) + "s";
-    }
-    static std::string line(const std::string& label, int64_t done, int64_t total) {
-        constexpr int width = 30;
-        const int filled = total > 0 ? static_cast<int>(width * done / total) : width;
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "%-6s [%s%s] %" PRId64 "/%" PRId64 " remaining %" PRId64, label.c_str(),
-                      std::string(static_cast<size_t>(filled), '#').c_str(),
-                      std::string(static_cast<size_t>(width - filled), '.').c_str(), done, total, total - done);
-        return buf;
-    }
-    int lines_ = 0;
-    int64_t base_ = -1;
-};
-
-void json_progress(const ReplayProgress& p) {
-    const Totals t = totals(p);
-    std::string line = "{\"progress\":{\"done\":" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
-                       ",\"elapsed_s\":" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(p.elapsed).count()) +
-                       ",\"consumed\":" + std::to_string(p.outcomes.consumed) + ",\"partitions\":[";
-    for (size_t i = 0; i < p.partitions.size(); ++i) {
-        const PartitionProgress& part = p.partitions[i];
-        if (i) line += ',';
-        line += "{\"partition\":" + std::to_string(part.partition) + ",\"done\":" +
-                std::to_string(std::min(part.consumed, part.end) - part.start) + ",\"remaining\":" +
-                std::to_string(part.end - std::min(part.consumed, part.end)) + ",\"acked\":" + std::to_string(part.acked) +
-                ",\"end\":" + std::to_string(part.end) + "}";
-    }
-    line += "]}}\n";
-    std::fputs(line.c_str(), stderr);
-}
 
 int run_replay(ReplayArgs& args) {
     args.replay.from = parse_offset_spec(args.from);
@@ -122,6 +46,7 @@ int run_replay(ReplayArgs& args) {
     args.replay.brokers = args.kafka.brokers;
     args.replay.consumer_properties = std::move(properties.consumer);
     args.replay.producer_properties = std::move(properties.producer);
+    args.replay.broker_wait = std::chrono::milliseconds(args.broker_wait_ms);
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
@@ -135,11 +60,7 @@ int run_replay(ReplayArgs& args) {
     TerminalProgress terminal;
     auto show = [&](const ReplayProgress& p) {
         if (args.progress == "none") return;
-        if (bar) {
-            terminal.show(p);
-        } else {
-            json_progress(p);
-        }
+        std::fputs((bar ? terminal.render(p) : progress_json(p)).c_str(), stderr);
     };
     const ReplayProgress result = replayer.run(show);
     running_replay.store(nullptr);
@@ -185,6 +106,9 @@ Command add_replay_command(CLI::App& root) {
         ->capture_default_str()->check(whole_number<size_t>(1));
     cmd->add_option("--max-message-bytes", r.limits.max_message_bytes, "Largest value accepted or produced")
         ->capture_default_str()->check(whole_number<size_t>(1));
+    cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
+                    "How long to wait for the brokers to answer before giving up with exit 1")
+        ->capture_default_str()->check(whole_number<int64_t>(0));
     return {cmd, [args] { return run_replay(*args); }};
 }
 

@@ -1,11 +1,19 @@
 #include "lag_watch.hpp"
 
+#include "watermarks.hpp"
+
 #include <algorithm>
 
 namespace warden::kafka {
+namespace {
 
-LagWatch::LagWatch(rd_kafka_t* consumer, std::string topic, std::chrono::milliseconds interval, Publish publish)
-    : consumer_(consumer), topic_(std::move(topic)), interval_(interval), publish_(std::move(publish)) {
+constexpr std::chrono::milliseconds query_timeout{2000};
+
+}  // namespace
+
+LagWatch::LagWatch(rd_kafka_t* consumer, std::string topic, std::chrono::milliseconds interval, BrokerHealth& health,
+                   Publish publish)
+    : consumer_(consumer), topic_(std::move(topic)), interval_(interval), health_(health), publish_(std::move(publish)) {
     thread_ = std::thread([this] { watch(); });
 }
 
@@ -47,15 +55,23 @@ void LagWatch::watch() {
         std::map<int32_t, int64_t> bases(bases_.begin(), bases_.end());
         lock.unlock();
         fill_committed(bases);
-        std::map<int32_t, int64_t> lag;
-        for (const auto& [partition, base] : bases) {
-            int64_t low = 0, high = 0;
-            if (base != unknown && rd_kafka_query_watermark_offsets(consumer_, topic_.c_str(), partition, &low, &high,
-                                                                    2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                lag[partition] = std::max<int64_t>(0, high - std::max(base, low));
+        // Without partitions, partition 0 is asked all the same: the answer shows the brokers are there.
+        std::vector<int32_t> partitions;
+        for (const auto& [partition, base] : bases) partitions.push_back(partition);
+        if (partitions.empty()) partitions.push_back(0);
+        std::map<int32_t, Watermarks> watermarks;
+        if (rd_kafka_resp_err_t err = query_watermarks(consumer_, topic_, partitions, query_timeout, watermarks)) {
+            // The last figures stay published: an outage is told by readiness, not by lag dropping to nothing.
+            health_.request_failed(std::string("watermark query failed: ") + rd_kafka_err2str(err));
+        } else {
+            health_.answered();
+            std::map<int32_t, int64_t> lag;
+            for (const auto& [partition, base] : bases) {
+                const Watermarks& marks = watermarks[partition];
+                if (base != unknown) lag[partition] = std::max<int64_t>(0, marks.high - std::max(base, marks.low));
             }
+            publish_(std::move(lag));
         }
-        publish_(std::move(lag));
         lock.lock();
         wake_.wait_for(lock, interval_, [this] { return stop_; });
     }

@@ -1,8 +1,9 @@
 // Consumer lag per partition from the brokers' high watermarks, measured on a thread of its own
 // so the figures stay current while fetching is paused and the processing loop never waits on
-// the round trips.
+// the round trips. Its queries double as the periodic evidence that the brokers answer.
 #pragma once
 
+#include "broker_health.hpp"
 #include "handles.hpp"
 
 #include <chrono>
@@ -20,8 +21,10 @@ class LagWatch {
 public:
     using Publish = std::function<void(std::map<int32_t, int64_t> lag)>;
 
-    // `consumer` must outlive the watch; its watermark and committed-offset queries are thread-safe.
-    LagWatch(rd_kafka_t* consumer, std::string topic, std::chrono::milliseconds interval, Publish publish);
+    // `consumer` and `health` must outlive the watch; the consumer's offset queries are
+    // thread-safe. Each round's outcome is recorded in `health`.
+    LagWatch(rd_kafka_t* consumer, std::string topic, std::chrono::milliseconds interval, BrokerHealth& health,
+             Publish publish);
     ~LagWatch();
     LagWatch(const LagWatch&) = delete;
     LagWatch& operator=(const LagWatch&) = delete;
@@ -43,6 +46,7 @@ private:
     rd_kafka_t* consumer_;
     std::string topic_;
     std::chrono::milliseconds interval_;
+    BrokerHealth& health_;
     Publish publish_;
     std::mutex mutex_;  // guards bases_ and stop_
     std::unordered_map<int32_t, int64_t> bases_;

@@ -12,9 +12,40 @@ namespace {
 constexpr std::chrono::milliseconds first_retry_backoff{100};
 constexpr std::chrono::milliseconds max_retry_backoff{5000};
 
+void* opaque_of(uint32_t slot) { return reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1); }
+uint32_t slot_of(void* opaque) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(opaque) - 1); }
+
+std::optional<std::string> bytes_of(const void* data, size_t size) {
+    if (!data) return std::nullopt;
+    return std::string(static_cast<const char*>(data), size);
+}
+
+OwnedRecord copy_record(std::string topic, const void* key, size_t key_size, const void* value, size_t value_size,
+                        const rd_kafka_headers_t* headers) {
+    OwnedRecord record{std::move(topic), bytes_of(key, key_size), bytes_of(value, value_size), {}};
+    const char* name;
+    const void* header_value;
+    size_t header_size;
+    for (size_t i = 0; headers && rd_kafka_header_get_all(headers, i, &name, &header_value, &header_size) == 0; ++i) {
+        record.headers.emplace_back(name, bytes_of(header_value, header_size));
+    }
+    return record;
+}
+
+OwnedRecord copy_record(const rd_kafka_message_t& message) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(&message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) headers = nullptr;
+    return copy_record(rd_kafka_topic_name(message.rkt), message.key, message.key_len, message.payload, message.len,
+                       headers);
+}
+
 }  // namespace
 
-KafkaProperties output_producer_properties(const KafkaProperties& overrides) {
+KafkaProperties output_producer_properties(const KafkaProperties& overrides, size_t max_message_bytes) {
+    // librdkafka adds the most a record's framing can take to key, value and headers before it
+    // compares them with message.max.bytes, so every record the core let through (key, value and
+    // headers within its limit) passes; librdkafka's minimum is 1000.
+    const size_t max_record_bytes = std::max<size_t>(1000, max_message_bytes + record_framing_max);
     KafkaProperties p = {
         {"enable.idempotence", "true"},  // implies acks=all and ordered, duplicate-free retries
         {"acks", "all"},
@@ -22,22 +53,39 @@ KafkaProperties output_producer_properties(const KafkaProperties& overrides) {
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "200000"},
         {"queue.buffering.max.kbytes", "262144"},
-        // Room for a dead-lettered input of any size the consumer accepted, plus its headers.
-        {"message.max.bytes", "10000000"},
+        {"message.max.bytes", std::to_string(max_record_bytes)},
+        // Output topics are checked at start-up; one deleted later must not come back by itself.
+        {"allow.auto.create.topics", "false"},
     };
     p.insert(p.end(), overrides.begin(), overrides.end());
     return p;
 }
 
-namespace {
+OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
+                                              const CoreLimits& limits, const std::string& source_topic,
+                                              const TopicNames& topics) {
+    OutputProducerOptions options;
+    options.properties = {{"bootstrap.servers", brokers}};
+    options.properties.insert(options.properties.end(), properties.begin(), properties.end());
+    options.max_message_bytes = limits.max_message_bytes;
+    options.source_topic = source_topic;
+    options.dead_letter_topic = topics.dead_letter;
+    return options;
+}
 
-void* opaque_of(uint32_t slot) { return reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1); }
-uint32_t slot_of(void* opaque) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(opaque) - 1); }
+void add_refused_outputs(OutcomeCounters& counters, uint64_t refused_outputs) {
+    counters.dead_letters[static_cast<size_t>(DeadLetterReason::message_too_large)] += refused_outputs;
+    counters.produced[static_cast<size_t>(Destination::dead_letter)] += refused_outputs;
+}
 
-}  // namespace
-
-OutputProducer::OutputProducer(const KafkaProperties& properties, AckHandler on_ack) : on_ack_(std::move(on_ack)) {
-    ConfPtr conf = make_conf(output_producer_properties(properties));
+OutputProducer::OutputProducer(const OutputProducerOptions& options, AckHandler on_ack)
+    : options_(options), on_ack_(std::move(on_ack)) {
+    ConfPtr conf = make_conf(output_producer_properties(options_.properties, options_.max_message_bytes));
+    char value[32];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(conf.get(), "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK) {
+        max_record_bytes_ = std::stoul(value);
+    }
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &OutputProducer::on_delivery);
     rd_kafka_conf_set_opaque(conf.get(), this);
     client_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
@@ -84,6 +132,17 @@ void OutputProducer::produce(const std::string& topic_name, const OutputRecord& 
             std::move(headers), slot);
 }
 
+void OutputProducer::enqueue(const OwnedRecord& record, uint32_t slot) {
+    HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
+    for (const auto& [name, value] : record.headers) {
+        rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value ? value->data() : nullptr,
+                            value ? static_cast<ssize_t>(value->size()) : 0);
+    }
+    enqueue(topic(record.topic), record.key ? record.key->data() : nullptr, record.key ? record.key->size() : 0,
+            record.value ? record.value->data() : nullptr, record.value ? record.value->size() : 0, std::move(headers),
+            slot);
+}
+
 void OutputProducer::enqueue(rd_kafka_topic_t* rkt, const void* key, size_t key_size, const void* value,
                              size_t value_size, HeadersPtr headers, uint32_t slot) {
     for (;;) {
@@ -113,8 +172,9 @@ void OutputProducer::enqueue(rd_kafka_topic_t* rkt, const void* key, size_t key_
         check_fatal();
         // Anything else is a per-message failure (e.g. too large): treat it like a failed delivery.
         ++delivery_errors_;
-        hold_for_retry(rd_kafka_topic_name(rkt), key, key_size, value, value_size, std::move(headers), slot,
-                       rd_kafka_error_string(error.get()));
+        failed(copy_record(rd_kafka_topic_name(rkt), key, key_size, value, value_size, headers.get()), slot, code,
+               Refuser::client);
+        check_fatal();
         return;
     }
 }
@@ -127,7 +187,7 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
     const uint32_t slot = slot_of(message._private);
     if (message.err) {
         ++delivery_errors_;
-        schedule_retry(message, slot);
+        failed(copy_record(message), slot, message.err, Refuser::broker);
         return;
     }
     ++delivered_;
@@ -137,30 +197,61 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
     on_ack_(tag);
 }
 
-void OutputProducer::schedule_retry(const rd_kafka_message_t& message, uint32_t slot) {
-    rd_kafka_headers_t* headers = nullptr;
-    HeadersPtr copy(rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers
-                        ? rd_kafka_headers_copy(headers)
-                        : rd_kafka_headers_new(0));
-    hold_for_retry(rd_kafka_topic_name(message.rkt), message.key, message.key_len, message.payload, message.len,
-                   std::move(copy), slot, rd_kafka_err2str(message.err));
+void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
+    switch (classify_delivery_error(error)) {
+        case DeliveryFailure::transient: {
+            const uint32_t attempt = retry_attempts_[slot]++;
+            const auto backoff = std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(attempt, 6u)));
+            log_failure(record.topic, rd_kafka_err2str(error));
+            retries_.push_back({std::move(record), slot, std::chrono::steady_clock::now() + backoff});
+            return;
+        }
+        case DeliveryFailure::too_large:
+            replace_too_large(std::move(record), slot, error, refuser);
+            return;
+        case DeliveryFailure::refused:
+            // Retrying cannot succeed and dropping would lose the input: stop, without committing past it.
+            unrecoverable_ = "the brokers refuse records of topic " + record.topic + " for good (" +
+                             rd_kafka_err2str(error) + "): check the topic's configuration and policies, then restart";
+            return;
+    }
 }
 
-void OutputProducer::hold_for_retry(std::string topic, const void* key, size_t key_size, const void* value,
-                                    size_t value_size, HeadersPtr headers, uint32_t slot, const char* error) {
-    Retry retry;
-    retry.topic = std::move(topic);
-    retry.has_key = key != nullptr;
-    if (key) retry.key.assign(static_cast<const char*>(key), key_size);
-    retry.has_value = value != nullptr;
-    if (value) retry.value.assign(static_cast<const char*>(value), value_size);
-    retry.headers = std::move(headers);
-    retry.slot = slot;
-    const uint32_t attempt = retry_attempts_[slot]++;
-    retry.due = std::chrono::steady_clock::now() +
-                std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(attempt, 6u)));
-    log_failure(retry.topic, error);
-    retries_.push_back(std::move(retry));
+void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
+    // The broker counts a batch header on top of the record.
+    size_t budget = max_record_bytes_ > 2 * record_batch_overhead ? max_record_bytes_ - record_batch_overhead : max_record_bytes_;
+    const std::string refused_topic = record.topic;
+    const size_t refused_size = produced_size(record);
+    if (record.topic != options_.dead_letter_topic) {
+        const SourceTag& source = slots_[slot];
+        record = dead_letter_for(record, {options_.source_topic, source.partition, source.offset, error, wall_clock_ms()},
+                                 options_.dead_letter_topic);
+        ++refused_outputs_;
+    } else if (refuser == Refuser::broker) {
+        // The broker's own limit is not known here: halve the dead letter until it is met.
+        budget = std::min(budget, refused_size / 2);
+    }
+    const bool cut_before = record.header("dlq_truncated") != nullptr;
+    std::optional<OwnedRecord> fitted = cut_to_fit(record, budget);
+    if (!fitted && refuser == Refuser::broker) {
+        // Half the refused size is less than a dead letter needs: the last try is the bare one.
+        OwnedRecord bare = bare_dead_letter(std::move(record));
+        if (produced_size(bare) < refused_size) fitted = std::move(bare);
+    }
+    if (!fitted) {
+        unrecoverable_ = "the dead-letter topic " + options_.dead_letter_topic + " refuses even a " +
+                         std::to_string(budget) + "-byte record as too large (" + rd_kafka_err2str(error) +
+                         "): raise its max.message.bytes, then restart";
+        return;
+    }
+    if (!cut_before && fitted->header("dlq_truncated")) ++dead_letters_cut_;
+    const SourceTag& source = slots_[slot];
+    log::warn("a record was refused as too large; a dead letter that fits replaces it",
+              {{"topic", refused_topic}, {"bytes", std::to_string(refused_size)}, {"error", rd_kafka_err2str(error)},
+               {"partition", std::to_string(source.partition)}, {"offset", std::to_string(source.offset)},
+               {"dead_letter_bytes", std::to_string(produced_size(*fitted))}});
+    // Produced at the next poll: producing from inside a delivery callback could wait on itself.
+    retries_.push_back({std::move(*fitted), slot, std::chrono::steady_clock::now()});
 }
 
 void OutputProducer::log_failure(const std::string& topic, const char* error) {
@@ -175,19 +266,18 @@ void OutputProducer::produce_due_retries() {
     const auto now = std::chrono::steady_clock::now();
     // Retries are re-queued at most once per call, so a refused retry cannot spin here.
     for (size_t n = retries_.size(); n > 0; --n) {
-        Retry retry = std::move(retries_.front());
+        Pending retry = std::move(retries_.front());
         retries_.pop_front();
         if (retry.due > now) {
             retries_.push_back(std::move(retry));
             continue;
         }
-        enqueue(topic(retry.topic), retry.has_key ? retry.key.data() : nullptr, retry.key.size(),
-                retry.has_value ? retry.value.data() : nullptr, retry.value.size(), std::move(retry.headers),
-                retry.slot);
+        enqueue(retry.record, retry.slot);
     }
 }
 
 void OutputProducer::check_fatal() {
+    if (!unrecoverable_.empty()) throw std::runtime_error(unrecoverable_);
     char errstr[512];
     if (rd_kafka_fatal_error(client_.get(), errstr, sizeof errstr) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw std::runtime_error(std::string("fatal producer error: ") + errstr);
@@ -198,7 +288,12 @@ void OutputProducer::poll(std::chrono::milliseconds timeout) {
     // A retry that meets a full queue polls from inside produce_due_retries(): no nesting.
     if (!retries_.empty() && !producing_retries_) {
         producing_retries_ = true;
-        produce_due_retries();
+        try {
+            produce_due_retries();
+        } catch (...) {
+            producing_retries_ = false;
+            throw;
+        }
         producing_retries_ = false;
         if (!retries_.empty()) timeout = std::min(timeout, std::chrono::milliseconds(50));
     }

@@ -1,9 +1,14 @@
 // The sink of every Kafka mode: produces output records with an idempotent producer and reports
-// each broker acknowledgement with the input offset it belongs to. A failed delivery is
-// produced again after a backoff, never skipped, so its input offset cannot be committed.
+// each broker acknowledgement with the input offset it belongs to. A delivery that failed for a
+// reason outside the record (a broker down, a timeout) is produced again after a backoff, never
+// skipped, so its input offset cannot be committed. A record refused as too large is replaced by a
+// dead letter cut until it is accepted, since producing it again could never succeed.
 #pragma once
 
 #include "handles.hpp"
+#include "refused_delivery.hpp"
+
+#include <warden/core.hpp>
 
 #include <chrono>
 #include <deque>
@@ -22,22 +27,40 @@ struct SourceTag {
     uint32_t epoch = 0;
 };
 
-// warden's producer settings (idempotent, acks=all, batching, queue caps), then `overrides`.
-KafkaProperties output_producer_properties(const KafkaProperties& overrides);
+// warden's producer settings (idempotent, acks=all, batching, queue caps, message.max.bytes
+// following the core's limit, no topic auto-creation), then `overrides`.
+KafkaProperties output_producer_properties(const KafkaProperties& overrides, size_t max_message_bytes);
+
+struct OutputProducerOptions {
+    KafkaProperties properties;             // applied after warden's defaults, so they override them
+    size_t max_message_bytes = 1'000'000;   // the core's limit on a record
+    std::string source_topic;               // the input topic, named in dead letters of refused outputs
+    std::string dead_letter_topic = "events_dlq";
+};
+
+// The producer of a mode reading `source_topic` from `brokers`: the core's limit, the dead-letter
+// topic, and the operator's properties last.
+OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
+                                              const CoreLimits& limits, const std::string& source_topic,
+                                              const TopicNames& topics);
+
+// Adds the outputs the producer turned into message_too_large dead letters since the last call
+// to the outcome counters, so summaries and metrics count them with the core's dead letters.
+void add_refused_outputs(OutcomeCounters& counters, uint64_t refused_outputs);
 
 class OutputProducer {
 public:
     using AckHandler = std::function<void(const SourceTag&)>;
 
-    // `properties` come after warden's defaults (idempotence, acks=all), so they override them.
-    OutputProducer(const KafkaProperties& properties, AckHandler on_ack);
+    OutputProducer(const OutputProducerOptions& options, AckHandler on_ack);
     ~OutputProducer();
 
     // Queues a copy of the record. While librdkafka's queue is full it serves deliveries and
     // waits, which is the backpressure. Throws std::runtime_error on a fatal producer error.
     void produce(const std::string& topic, const OutputRecord& record, const SourceTag& tag);
 
-    // Serves delivery reports and produces due retries. Throws on a fatal producer error.
+    // Serves delivery reports and produces due retries. Throws on a fatal producer error, and
+    // when a record is refused in a way no retry or cut can mend.
     void poll(std::chrono::milliseconds timeout);
 
     // Polls until nothing is in flight or the deadline passes; true when everything was acknowledged.
@@ -51,43 +74,51 @@ public:
     std::chrono::steady_clock::time_point last_delivery() const { return last_delivery_; }
     size_t queue_length() const { return static_cast<size_t>(rd_kafka_outq_len(client_.get())); }
     uint64_t delivery_errors() const { return delivery_errors_; }
+    // Outputs refused as too large and sent to the dead-letter topic instead, since the last call.
+    uint64_t take_refused_outputs() { return std::exchange(refused_outputs_, 0); }
+    // Dead letters that had to be cut to be accepted.
+    uint64_t dead_letters_cut() const { return dead_letters_cut_; }
+    // The producer's message.max.bytes, as configured.
+    size_t max_record_bytes() const { return max_record_bytes_; }
 
 private:
-    struct Retry {
-        std::string topic;
-        std::string key;
-        bool has_key = false;
-        std::string value;
-        bool has_value = false;
-        HeadersPtr headers;
+    // A record waiting to be produced again, under the slot of the output it stands for.
+    struct Pending {
+        OwnedRecord record;
         uint32_t slot = 0;
         std::chrono::steady_clock::time_point due;
     };
+    enum class Refuser { client, broker };
 
     static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
     void delivered(const rd_kafka_message_t& message);
-    void schedule_retry(const rd_kafka_message_t& message, uint32_t slot);
-    // Keeps a copy of a failed output and produces it again after a backoff, under the same slot.
-    void hold_for_retry(std::string topic, const void* key, size_t key_size, const void* value, size_t value_size,
-                        HeadersPtr headers, uint32_t slot, const char* error);
+    // Decides what follows a failed delivery: a retry, a dead letter, a cut, or a fatal error.
+    void failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
+    void replace_too_large(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
     void produce_due_retries();
     rd_kafka_topic_t* topic(const std::string& name);
     uint32_t take_slot(const SourceTag& tag);
     void enqueue(rd_kafka_topic_t* topic, const void* key, size_t key_size, const void* value, size_t value_size,
                  HeadersPtr headers, uint32_t slot);
+    void enqueue(const OwnedRecord& record, uint32_t slot);
     void check_fatal();
     void log_failure(const std::string& topic, const char* error);  // rate-limited
 
+    OutputProducerOptions options_;
     AckHandler on_ack_;
     ClientPtr client_;
+    size_t max_record_bytes_ = 0;
     std::unordered_map<std::string, TopicPtr> topics_;
     std::vector<SourceTag> slots_;  // in-flight outputs; the message opaque is slot index + 1
     std::vector<uint32_t> free_slots_;
     std::vector<uint32_t> retry_attempts_;  // per slot
-    std::deque<Retry> retries_;
+    std::deque<Pending> retries_;
     bool producing_retries_ = false;
+    std::string unrecoverable_;  // set inside a callback, thrown once librdkafka's frames are left
     uint64_t delivered_ = 0;
     uint64_t delivery_errors_ = 0;
+    uint64_t refused_outputs_ = 0;
+    uint64_t dead_letters_cut_ = 0;
     std::chrono::steady_clock::time_point last_delivery_{};
     std::chrono::steady_clock::time_point last_error_log_{};
 };

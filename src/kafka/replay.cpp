@@ -1,9 +1,12 @@
 // Replay: a fixed offset range of a topic through the core, with direct assignment (no group),
 // an optional rate limit and a checkpoint of the acknowledged prefix of each partition.
+#include "broker_health.hpp"
 #include "consumed_views.hpp"
 #include "handles.hpp"
 #include "output_producer.hpp"
 #include "replay_checkpoint.hpp"
+#include "topic_catalog.hpp"
+#include "watermarks.hpp"
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
@@ -11,6 +14,7 @@
 #include <warden/rate_limiter.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -35,10 +39,19 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
     return p;
 }
 
-KafkaProperties replay_producer_properties(const ReplayOptions& o) {
-    KafkaProperties p = {{"bootstrap.servers", o.brokers}};
-    p.insert(p.end(), o.producer_properties.begin(), o.producer_properties.end());
-    return p;
+constexpr std::chrono::milliseconds request_timeout{10'000};
+// A rate-limit debt smaller than this is carried to the next message rather than slept off: a
+// sleep is never shorter than about a millisecond, so sleeping for each message of a high rate
+// would cap it far below what was asked.
+constexpr std::chrono::milliseconds pacing_step{1};
+// Partitions named in an error about inverted ranges; the rest are counted.
+constexpr size_t partitions_named = 5;
+
+// A batch holds at most a tenth of a second of a rate-limited replay, so reading never runs far
+// ahead of the pace.
+size_t batch_limit(const ReplayOptions& o) {
+    if (o.max_rate <= 0) return o.batch_size;
+    return std::clamp<size_t>(static_cast<size_t>(std::ceil(o.max_rate / 10)), 1, o.batch_size);
 }
 
 }  // namespace
@@ -54,19 +67,31 @@ public:
                             wait(how_long);
                             return !stop_.load(std::memory_order_relaxed);
                         }),
-          limiter_(options_.max_rate, std::max(1.0, options_.max_rate / 10)) {
+          limiter_(options_.max_rate, std::max(1.0, options_.max_rate / 10)),
+          batch_limit_(batch_limit(options_)) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         if (!options_.dry_run) {
             producer_ = std::make_unique<kafka::OutputProducer>(
-                replay_producer_properties(options_), [this](const kafka::SourceTag& tag) { tracker_.acknowledge(tag.partition, tag.offset); });
+                kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits, options_.topic,
+                                               options_.topics),
+                [this](const kafka::SourceTag& tag) { tracker_.acknowledge(tag.partition, tag.offset); });
         }
-        consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf(replay_consumer_properties(options_)));
+        kafka::ConfPtr conf = kafka::make_conf(replay_consumer_properties(options_));
+        rd_kafka_conf_set_error_cb(conf.get(), &kafka::BrokerHealth::on_client_error);
+        rd_kafka_conf_set_opaque(conf.get(), &broker_health_);
+        consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
         rd_kafka_poll_set_consumer(consumer_.get());
     }
 
     ReplayProgress run(const ProgressSink& sink) {
         const auto started = Clock::now();
-        resolve_ranges();
+        kafka::BrokerWait wait;
+        wait.stop = &stop_;
+        wait.limit = options_.broker_wait;
+        const std::optional<kafka::TopicCatalog> catalog = kafka::check_cluster(
+            consumer_.get(), broker_health_, options_.brokers, {options_.topic, "--topic"}, options_.topics, wait);
+        if (!catalog) return progress(started);  // stopped while waiting: nothing was read
+        resolve_ranges(*catalog);
         save_checkpoint();
         assign();
         auto next_report = Clock::now() + options_.progress_interval;
@@ -97,14 +122,20 @@ public:
 private:
     // Fixes each partition's [start, end): from the checkpoint when one exists, otherwise from
     // the brokers, once, so messages arriving during the replay are not part of it.
-    void resolve_ranges() {
+    void resolve_ranges(const kafka::TopicCatalog& catalog) {
         if (!options_.checkpoint_path.empty()) {
             if (auto checkpoint = kafka::read_checkpoint(options_.checkpoint_path)) {
                 if (checkpoint->topic != options_.topic) {
                     throw std::runtime_error("the checkpoint " + options_.checkpoint_path + " belongs to topic " +
                                              checkpoint->topic + ", not " + options_.topic);
                 }
+                const std::vector<int32_t> partitions = catalog.partitions(options_.topic);
                 for (PartitionProgress p : checkpoint->partitions) {
+                    if (std::find(partitions.begin(), partitions.end(), p.partition) == partitions.end()) {
+                        throw std::runtime_error("the checkpoint " + options_.checkpoint_path + " names partition " +
+                                                 std::to_string(p.partition) + ", which topic " + options_.topic +
+                                                 " does not have; remove the checkpoint to start the replay afresh");
+                    }
                     p.consumed = p.acked;  // acknowledged work is kept; the rest is redone
                     p.done = p.acked >= p.end;
                     parts_[p.partition] = p;
@@ -114,35 +145,44 @@ private:
                 return;
             }
         }
-        for (int32_t partition : topic_partitions()) {
+        const std::vector<int32_t> partitions = topic_partitions(catalog);
+        std::map<int32_t, kafka::Watermarks> watermarks;
+        if (rd_kafka_resp_err_t err =
+                kafka::query_watermarks(consumer_.get(), options_.topic, partitions, request_timeout, watermarks)) {
+            throw std::runtime_error("cannot read the offsets of " + options_.topic + ": " + rd_kafka_err2str(err));
+        }
+        std::vector<PartitionProgress> inverted;
+        for (int32_t partition : partitions) {
+            const auto [low, high] = watermarks.at(partition);
             PartitionProgress p;
             p.partition = partition;
-            int64_t low = 0, high = 0;
-            if (rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_.get(), options_.topic.c_str(),
-                                                                           partition, &low, &high, 10'000)) {
-                throw std::runtime_error("cannot read the offsets of " + options_.topic + " [" +
-                                         std::to_string(partition) + "]: " + rd_kafka_err2str(err));
-            }
             p.start = position(options_.from, partition, low, high);
-            p.end = std::max(p.start, position(options_.to, partition, low, high));
+            p.end = position(options_.to, partition, low, high);
+            if (p.start > p.end) inverted.push_back(p);
             p.consumed = p.acked = p.start;
             p.done = p.start >= p.end;
             parts_[partition] = p;
         }
+        if (!inverted.empty()) refuse_inverted(inverted);
     }
 
-    std::vector<int32_t> topic_partitions() {
-        kafka::TopicPtr topic(rd_kafka_topic_new(consumer_.get(), options_.topic.c_str(), nullptr));
-        const rd_kafka_metadata_t* metadata = nullptr;
-        if (rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.get(), 0, topic.get(), &metadata, 10'000)) {
-            throw std::runtime_error("cannot read the metadata of " + options_.topic + ": " + rd_kafka_err2str(err));
+    // Ranges whose kinds cannot be compared before they are resolved (a time and an offset) can
+    // still turn out inverted; replaying nothing for them would hide the mistake.
+    [[noreturn]] void refuse_inverted(const std::vector<PartitionProgress>& inverted) const {
+        std::string which;
+        for (size_t i = 0; i < inverted.size() && i < partitions_named; ++i) {
+            which += (i ? ", " : "") + std::to_string(inverted[i].partition) + " (from offset " +
+                     std::to_string(inverted[i].start) + " to " + std::to_string(inverted[i].end) + ")";
         }
-        std::vector<int32_t> all;
-        if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) all.push_back(metadata->topics[0].partitions[i].id);
-        }
-        rd_kafka_metadata_destroy(metadata);
-        if (all.empty()) throw std::runtime_error("topic " + options_.topic + " does not exist or has no partitions");
+        if (inverted.size() > partitions_named) which += " and " + std::to_string(inverted.size() - partitions_named) + " more";
+        throw std::runtime_error("the replay range of " + options_.topic +
+                                 " is inverted once resolved: --from falls after --to in partition " + which +
+                                 ". Swap --from and --to, or check the times and offsets");
+    }
+
+    std::vector<int32_t> topic_partitions(const kafka::TopicCatalog& catalog) const {
+        const std::vector<int32_t> all = catalog.partitions(options_.topic);
+        if (all.empty()) throw std::runtime_error("topic " + options_.topic + " has no partitions");
         if (options_.partitions.empty()) return all;
         for (int32_t p : options_.partitions) {
             if (std::find(all.begin(), all.end(), p) == all.end()) {
@@ -228,7 +268,7 @@ private:
 
     void fill_batch() {
         const auto deadline = Clock::now() + std::chrono::milliseconds(100);
-        while (batch_.size() < options_.batch_size && !stop_.load(std::memory_order_relaxed)) {
+        while (batch_.size() < batch_limit_ && !stop_.load(std::memory_order_relaxed)) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
             rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), batch_.empty() ? static_cast<int>(std::max<int64_t>(left, 0)) : 0);
             if (!raw) {
@@ -276,9 +316,8 @@ private:
             batch_.clear();  // stopped while the store was away: a resumed run redoes it
             return;
         }
-        wait(limiter_.acquire(Clock::now(), static_cast<double>(batch_.size())));
-
         for (size_t i = 0; i < batch_.size(); ++i) {
+            pace();
             const rd_kafka_message_t& m = *batch_[i];
             const MessageOutcome& outcome = result_.outcomes[i];
             const uint32_t outputs = options_.dry_run ? 0 : outcome.record_count;
@@ -292,6 +331,13 @@ private:
         }
         outcomes_.add(result_);
         batch_.clear();
+    }
+
+    // Takes one message's permit of the rate limit, sleeping once the debt reaches a pacing step:
+    // the limit holds for every message, not only on average over batches.
+    void pace() {
+        const std::chrono::nanoseconds debt = limiter_.acquire(Clock::now());
+        if (debt >= pacing_step) wait(debt);
     }
 
     // Sleeps `how_long` while serving delivery reports (rate limit and store backoff).
@@ -314,6 +360,7 @@ private:
     size_t in_flight() const { return producer_ ? producer_->in_flight() : 0; }
 
     void update_acked() {
+        if (producer_) kafka::add_refused_outputs(outcomes_, producer_->take_refused_outputs());
         for (auto& [id, p] : parts_) {
             if (auto next = tracker_.take_commit(id)) p.acked = *next;
         }
@@ -348,6 +395,8 @@ private:
     BatchProcessor processor_;
     StoreWaiter store_waiter_;
     RateLimiter limiter_;
+    size_t batch_limit_;
+    kafka::BrokerHealth broker_health_;  // outlives the clients, whose callbacks use it
     OffsetTracker tracker_;
     std::unique_ptr<kafka::OutputProducer> producer_;  // none in a dry run
     kafka::ClientPtr consumer_;

@@ -1,9 +1,11 @@
 // The consumer-group worker: consume a batch, run it through the core, produce its outputs, and
 // store an input offset only when the acknowledged prefix of its partition passes it.
+#include "broker_health.hpp"
 #include "consumed_views.hpp"
 #include "handles.hpp"
 #include "lag_watch.hpp"
 #include "output_producer.hpp"
+#include "topic_catalog.hpp"
 
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
@@ -46,12 +48,6 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
 
 namespace {
 
-KafkaProperties producer_properties(const WorkerOptions& o) {
-    KafkaProperties p = {{"bootstrap.servers", o.brokers}};
-    p.insert(p.end(), o.producer_properties.begin(), o.producer_properties.end());
-    return p;
-}
-
 std::string partitions_text(const rd_kafka_topic_partition_list_t& list) {
     std::string out;
     for (int i = 0; i < list.cnt; ++i) {
@@ -70,21 +66,27 @@ public:
           stop_(stop),
           cache_(cache),
           processor_(cache, options_.topics, options_.limits),
-          producer_(producer_properties(options_), [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
+          producer_(kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits,
+                                                    options_.input_topic, options_.topics),
+                    [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
         rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
+        rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_client_error);
         rd_kafka_conf_set_opaque(conf.get(), this);
         consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
         rd_kafka_poll_set_consumer(consumer_.get());
     }
 
     void run() {
+        if (!check_cluster()) {
+            shut_down();  // stopped while waiting for the brokers
+            return;
+        }
         subscribe();
-        bump([](WorkerStats& s) { s.subscribed = true; });
         log::info("worker started", {{"group", options_.group}, {"topic", options_.input_topic}});
         lag_ = std::make_unique<kafka::LagWatch>(consumer_.get(), options_.input_topic, options_.lag_interval,
-                                                 [this](std::map<int32_t, int64_t> lag) {
+                                                 broker_health_, [this](std::map<int32_t, int64_t> lag) {
                                                      std::lock_guard lock(stats_mutex_);
                                                      stats_.lag = std::move(lag);
                                                  });
@@ -111,8 +113,15 @@ public:
     }
 
     WorkerStats stats() const {
-        std::lock_guard lock(stats_mutex_);
-        return stats_;
+        WorkerStats copy;
+        {
+            std::lock_guard lock(stats_mutex_);
+            copy = stats_;
+        }
+        const kafka::BrokerHealth::Status brokers = broker_health_.status();
+        copy.brokers_reached = brokers.reachable;
+        copy.broker_issue = brokers.issue;
+        return copy;
     }
 
 private:
@@ -120,6 +129,17 @@ private:
         kafka::MessagePtr message;
         uint32_t epoch;
     };
+
+    // Waits until the brokers answer (a start-up outage is waited out, not ready meanwhile), then
+    // requires every topic the worker reads or writes. False when stopped while waiting.
+    bool check_cluster() {
+        kafka::BrokerWait wait;
+        wait.stop = &stop_;
+        wait.on_turn = [this] { bump([](WorkerStats& s) { s.last_progress = Clock::now(); }); };
+        return kafka::check_cluster(consumer_.get(), broker_health_, options_.brokers,
+                                    {options_.input_topic, "--input-topic"}, options_.topics, wait)
+            .has_value();
+    }
 
     void subscribe() {
         kafka::PartitionListPtr topics = kafka::make_partition_list(1);
@@ -332,6 +352,8 @@ private:
         stats_.producer_queue = producer_.queue_length();
         stats_.delivered = producer_.delivered();
         stats_.delivery_errors = producer_.delivery_errors();
+        kafka::add_refused_outputs(stats_.outcomes, producer_.take_refused_outputs());
+        stats_.dead_letters_cut = producer_.dead_letters_cut();
         stats_.last_delivery = producer_.last_delivery();
         stats_.paused = paused_;
         stats_.last_progress = Clock::now();
@@ -371,6 +393,10 @@ private:
         }
     }
 
+    static void on_client_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+        static_cast<Impl*>(opaque)->broker_health_.client_error(rk, static_cast<rd_kafka_resp_err_t>(err), reason);
+    }
+
     void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
         const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -401,6 +427,9 @@ private:
         std::lock_guard lock(stats_mutex_);
         ++stats_.rebalances;
         stats_.assigned_partitions = epochs_.size();
+        // Any assignment, an empty one included, means the group took this member in.
+        stats_.group_joined = true;
+        stats_.group_lost = false;
     }
 
     // Finishes the revoked partitions' in-flight outputs, commits their acknowledged prefix, and
@@ -432,6 +461,10 @@ private:
         std::lock_guard lock(stats_mutex_);
         ++stats_.rebalances;
         stats_.assigned_partitions = epochs_.size();
+        if (lost) {
+            stats_.group_joined = false;  // the group moved on without this member, until it rejoins
+            stats_.group_lost = true;
+        }
     }
 
     void commit_now() {
@@ -443,7 +476,7 @@ private:
     }
 
     void shut_down() {
-        lag_->stop();
+        if (lag_) lag_->stop();
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
@@ -470,6 +503,7 @@ private:
     WorkerOptions options_;
     const std::atomic<bool>& stop_;
     TeamCache& cache_;
+    kafka::BrokerHealth broker_health_;  // outlives the clients, whose callbacks use it
     BatchProcessor processor_;
     OffsetTracker tracker_;
     kafka::OutputProducer producer_;

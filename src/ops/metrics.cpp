@@ -89,11 +89,14 @@ Health evaluate_health(const WorkerStats& s, std::chrono::steady_clock::time_poi
     h.live = s.last_progress.time_since_epoch().count() != 0 && now - s.last_progress <= policy.loop_stall;
     const bool producer_stalled =
         s.in_flight > 0 && now - std::max(s.last_delivery, s.outputs_waiting_since) > policy.delivery_stall;
-    h.ready = h.live && s.subscribed && s.store_available && !producer_stalled;
+    h.ready = h.live && s.brokers_reached && s.group_joined && s.store_available && !producer_stalled;
     if (!h.live) {
         h.reason = "the processing loop made no progress";
-    } else if (!s.subscribed) {
-        h.reason = "not in the consumer group yet";
+    } else if (!s.brokers_reached) {
+        h.reason = s.broker_issue.empty() ? "no answer from the Kafka brokers yet" : s.broker_issue;
+    } else if (!s.group_joined) {
+        h.reason = s.group_lost ? "the consumer group moved on without this worker; rejoining"
+                                : "joining the consumer group (no assignment yet)";
     } else if (!s.store_available) {
         h.reason = "the team store is unavailable" + (s.store_error.empty() ? "" : ": " + s.store_error);
     } else if (producer_stalled) {
@@ -170,7 +173,12 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     f.gauge("warden_producer_queue_messages", "Messages in the producer's queue", static_cast<double>(s.producer_queue));
     f.gauge("warden_outputs_in_flight", "Outputs produced and not yet acknowledged", static_cast<double>(s.in_flight));
     f.counter("warden_outputs_delivered_total", "Outputs acknowledged by the broker", static_cast<double>(s.delivered));
-    f.counter("warden_delivery_errors_total", "Failed deliveries (each is produced again)", static_cast<double>(s.delivery_errors));
+    f.counter("warden_delivery_errors_total",
+              "Failed deliveries (produced again, or replaced by a dead letter when refused as too large)",
+              static_cast<double>(s.delivery_errors));
+    f.counter("warden_dead_letters_cut_total", "Dead letters cut to the size the producer or broker accepts",
+              static_cast<double>(s.dead_letters_cut));
+    f.gauge("warden_brokers_reachable", "1 while the Kafka brokers answer", s.brokers_reached ? 1 : 0);
     f.counter("warden_commit_failures_total", "Offset commits that failed", static_cast<double>(s.commit_failures));
     f.counter("warden_rebalances_total", "Partition assignments and revocations", static_cast<double>(s.rebalances));
     f.gauge("warden_assigned_partitions", "Partitions assigned to this worker", static_cast<double>(s.assigned_partitions));

@@ -24,8 +24,8 @@ void respond(mg_connection* conn, int status, const char* content_type, const st
     mg_write(conn, body.data(), body.size());
 }
 
-// The reason may quote a dependency's error (a table name in quotes, say): written as JSON, and
-// redacted like a log line.
+// The reason may quote a dependency's error (a table name in quotes, a broker's address): written
+// as JSON, and redacted like a log line.
 std::string health_json(bool ok, const std::string& reason) {
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> json(out);

@@ -15,6 +15,16 @@ inline int stop_worker(ChildProcess& worker, Clock::duration timeout = 60s) {
     return worker.wait_exit(timeout).value_or(-1);
 }
 
+// Produces the whole corpus and waits until `group` committed all of it: the worker works.
+inline bool processes_everything(const TestCluster& cluster, Corpus& corpus, const std::string& group,
+                                 Clock::duration timeout) {
+    InputProducer producer(cluster.brokers(), corpus);
+    producer.produce(0, corpus.messages.size());
+    if (!producer.flush(30s)) return false;
+    GroupOffsets offsets(cluster.brokers(), group);
+    return offsets.wait_all_committed(timeout);
+}
+
 // Checks that every output the offline pipeline expects is present at least once, that nothing
 // else is, and that no secret token leaked; returns the comparison for its duplicate count.
 inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus) {

@@ -102,6 +102,9 @@ public:
     const std::string& teams_json() const { return teams_json_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
 
+    // Creates another topic; call before clients use it.
+    void create_topic(const std::string& name, int partitions) { cluster_.create_topic(name, partitions); }
+
     // Leads every partition of `topic` from `broker_id`; call before clients connect.
     void set_leader(const std::string& topic, int partitions, int32_t broker_id);
 

@@ -2,14 +2,17 @@
 // dry runs, determinism.
 #include "integration_checks.hpp"
 #include "kafka_test_support.hpp"
+#include "ops_probe.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 using namespace itest;
 
@@ -40,6 +43,16 @@ int64_t epoch_ms_now() {
         .count();
 }
 
+// Produces corpus messages [first, last), then returns a time between them and whatever comes next.
+int64_t produce_then_mark(InputProducer& producer, size_t first, size_t last) {
+    producer.produce(first, last);
+    REQUIRE(producer.flush(30s));
+    std::this_thread::sleep_for(50ms);
+    const int64_t mark = epoch_ms_now();
+    std::this_thread::sleep_for(50ms);
+    return mark;
+}
+
 std::vector<std::string> replay_args(const TestCluster& cluster, std::vector<std::string> extra) {
     std::vector<std::string> argv = {warden_path, "replay", "--brokers", cluster.brokers(), "--teams",
                                      (cluster.dir() / "teams.json").string(), "--progress", "json"};
@@ -62,16 +75,8 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(11, 900);
     InputProducer producer(cluster.brokers(), corpus);
-    producer.produce(0, 300);
-    REQUIRE(producer.flush(30s));
-    std::this_thread::sleep_for(50ms);
-    const int64_t from = epoch_ms_now();
-    std::this_thread::sleep_for(50ms);
-    producer.produce(300, 600);
-    REQUIRE(producer.flush(30s));
-    std::this_thread::sleep_for(50ms);
-    const int64_t to = epoch_ms_now();
-    std::this_thread::sleep_for(50ms);
+    const int64_t from = produce_then_mark(producer, 0, 300);
+    const int64_t to = produce_then_mark(producer, 300, 600);
     producer.produce(600, 900);
     REQUIRE(producer.flush(30s));
 
@@ -229,4 +234,159 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
     ChildProcess corrupt_checkpoint(replay_args(cluster, {"--checkpoint", corrupt.string()}), cluster.dir() / "corrupt");
     CHECK(corrupt_checkpoint.wait_exit(30s) == 1);
     CHECK(corrupt_checkpoint.stderr_text().find("not usable") != std::string::npos);
+
+    // A checkpoint of a partition the topic does not have (recreated with fewer partitions, say).
+    const auto vanished = cluster.dir() / "vanished.json";
+    std::ofstream(vanished) << R"({"version":1,"topic":"events_plugin_ingestion",)"
+                            << R"("partitions":[{"partition":99,"start":0,"end":10,"acked":0}]})";
+    ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}), cluster.dir() / "vanished");
+    CHECK(vanished_partition.wait_exit(30s) == 1);
+    CHECK(vanished_partition.stderr_text().find("names partition 99") != std::string::npos);
+}
+
+namespace {
+
+// The create times of every record of `topic` (all output partitions), in milliseconds.
+std::vector<int64_t> record_times(const std::string& brokers, const std::string& topic) {
+    warden::kafka::ClientPtr consumer = warden::kafka::make_client(
+        RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", brokers}, {"group.id", "itest-times"},
+                                                     {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}}));
+    rd_kafka_poll_set_consumer(consumer.get());
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions);
+    int64_t remaining = 0;
+    for (int32_t p = 0; p < output_partitions; ++p) {
+        int64_t low = 0, high = 0;
+        REQUIRE(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 5000) == 0);
+        remaining += high - low;
+        rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_assign(consumer.get(), assignment.get());
+    std::vector<int64_t> times;
+    const auto deadline = Clock::now() + 30s;
+    while (remaining > 0 && Clock::now() < deadline) {
+        warden::kafka::MessagePtr m(rd_kafka_consumer_poll(consumer.get(), 100));
+        if (!m || m->err) continue;
+        rd_kafka_timestamp_type_t type;
+        times.push_back(rd_kafka_message_timestamp(m.get(), &type));
+        --remaining;
+    }
+    REQUIRE(remaining == 0);
+    std::sort(times.begin(), times.end());
+    return times;
+}
+
+// A replay that must refuse to start because `missing` does not exist: exit 1, `named` in its
+// error, and the topic not created by the check.
+void check_refused_topic(const std::vector<std::string>& flags, const std::string& missing, const std::string& named) {
+    TestCluster cluster;
+    ChildProcess replay(replay_args(cluster, flags), cluster.dir() / "refused");
+    CHECK(replay.wait_exit(30s) == 1);
+    CHECK(replay.stderr_text().find(named) != std::string::npos);
+    CHECK(listed_topics(cluster.brokers()).count(missing) == 0);
+}
+
+// The most records whose times fall within any `window` milliseconds.
+size_t busiest_window(const std::vector<int64_t>& sorted_times, int64_t window) {
+    size_t most = 0;
+    for (size_t first = 0, last = 0; last < sorted_times.size(); ++last) {
+        while (sorted_times[last] - sorted_times[first] >= window) ++first;
+        most = std::max(most, last - first + 1);
+    }
+    return most;
+}
+
+}  // namespace
+
+TEST_CASE("replay: a topic that does not exist is refused with exit 1 and not created") {
+    check_refused_topic({"--topic", "nope"}, "nope", "nope (--topic) does not exist");
+}
+
+TEST_CASE("replay: a missing output topic is refused before anything is read") {
+    check_refused_topic({"--analytics-topic", "events_analytic"}, "events_analytic",
+                        "events_analytic (--analytics-topic) does not exist");
+}
+
+TEST_CASE("replay: unreachable brokers end it with exit 1 and the cause after a bounded wait") {
+    TestCluster cluster;
+    const auto started = Clock::now();
+    ChildProcess replay(replay_args(cluster, {"--brokers", "127.0.0.1:1", "--broker-wait-ms", "3000"}),
+                        cluster.dir() / "unreachable");
+    const std::optional<int> code = replay.wait_exit(30s);
+    const auto waited = Clock::now() - started;
+    INFO("replay stderr:\n" << replay.stderr_tail());
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(waited >= 3s);
+    CHECK(waited < 15s);
+    const std::string err = replay.stderr_text();
+    CHECK(err.find("cannot reach the Kafka brokers at 127.0.0.1:1") != std::string::npos);
+    CHECK(err.find("Connection refused") != std::string::npos);
+}
+
+TEST_CASE("replay: a range that turns out inverted once resolved is refused with exit 1") {
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(16, 400);
+    InputProducer producer(cluster.brokers(), corpus);
+    const int64_t middle = produce_then_mark(producer, 0, 200);
+    producer.produce(200, 400);
+    REQUIRE(producer.flush(30s));
+
+    // From a time that falls after offset 3 of every partition, to offset 3.
+    ChildProcess replay(replay_args(cluster, {"--from", "time:" + std::to_string(middle), "--to", "offset:3"}),
+                        cluster.dir() / "inverted");
+    const std::optional<int> code = replay.wait_exit(60s);
+    INFO("replay stderr:\n" << replay.stderr_tail());
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(replay.stderr_text().find("inverted") != std::string::npos);
+    CHECK(summary_consumed(replay.stdout_text()) == -1);  // refused before anything was read
+    CHECK(read_outputs(cluster.brokers()).records.empty());
+}
+
+TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays bounded") {
+    constexpr int rate = 1000;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(17, 3000);
+    InputProducer producer(cluster.brokers(), corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+
+    ChildProcess replay(replay_args(cluster, {"--max-rate", std::to_string(rate)}), cluster.dir() / "paced");
+    REQUIRE(replay.wait_exit(60s) == 0);
+    INFO("replay stderr:\n" << replay.stderr_tail());
+    CHECK(summary_consumed(replay.stdout_text()) == static_cast<int64_t>(corpus.messages.size()));
+
+    // Each input gives at most one analytics output, so analytics records are paced like inputs:
+    // no 200 ms may hold more than 200 ms of the rate plus the burst (a tenth of a second's worth).
+    const std::vector<int64_t> times = record_times(cluster.brokers(), "events_analytics");
+    REQUIRE(times.size() > 1000);
+    const size_t busiest = busiest_window(times, 200);
+    const double seconds = static_cast<double>(times.back() - times.front()) / 1000;
+    MESSAGE("replay at --max-rate " << rate << ": " << times.size() << " analytics outputs over " << seconds
+                                    << " s, at most " << busiest << " in any 200 ms");
+    CHECK(busiest <= rate / 5 + rate / 10 + 20);
+    CHECK(seconds >= static_cast<double>(times.size() - rate / 10) / rate - 0.1);
+
+    // Progress lines: JSON with the totals and a bounded list of the slowest partitions.
+    std::istringstream lines(replay.stderr_text());
+    std::string line;
+    size_t progress_lines = 0;
+    while (std::getline(lines, line)) {
+        if (line.rfind("{\"progress\"", 0) != 0) continue;
+        rapidjson::Document doc;
+        doc.Parse(line.c_str());
+        REQUIRE_MESSAGE(!doc.HasParseError(), line);
+        REQUIRE(doc.IsObject());
+        const auto& p = doc["progress"];
+        for (const char* field : {"total", "done", "remaining", "elapsed_s", "rate", "partitions_total", "slowest"}) {
+            REQUIRE_MESSAGE(p.HasMember(field), field);
+        }
+        CHECK(p["total"].GetInt64() == static_cast<int64_t>(corpus.messages.size()));
+        CHECK(p["partitions_total"].GetInt() == input_partitions);
+        REQUIRE(p["slowest"].IsArray());
+        CHECK(p["slowest"].Size() <= 5);
+        CHECK(p["elapsed_s"].IsNumber());
+        ++progress_lines;
+    }
+    CHECK(progress_lines >= 2);
 }

@@ -10,14 +10,15 @@ namespace {
 
 WorkerStats healthy_stats(std::chrono::steady_clock::time_point now) {
     WorkerStats s;
-    s.subscribed = true;
+    s.brokers_reached = true;
+    s.group_joined = true;
     s.last_progress = now - 1s;
     return s;
 }
 
 }  // namespace
 
-TEST_CASE("health: live while the loop turns; ready when in the group, store up and outputs delivering") {
+TEST_CASE("health: live while the loop turns; ready when brokers answer, in the group, store up and outputs delivering") {
     const auto now = std::chrono::steady_clock::now() + 1h;
     const HealthPolicy policy;
     WorkerStats s = healthy_stats(now);
@@ -26,7 +27,7 @@ TEST_CASE("health: live while the loop turns; ready when in the group, store up 
     CHECK(h.ready);
     CHECK(h.reason.empty());
 
-    WorkerStats waiting = s;  // subscribed, no partitions yet: still ready (waiting for assignment)
+    WorkerStats waiting = s;  // in the group with no partitions: ready (waiting for an assignment)
     waiting.assigned_partitions = 0;
     CHECK(evaluate_health(waiting, now, policy).ready);
 
@@ -35,17 +36,44 @@ TEST_CASE("health: live while the loop turns; ready when in the group, store up 
     h = evaluate_health(stuck, now, policy);
     CHECK_FALSE(h.live);
     CHECK_FALSE(h.ready);
+    CHECK(h.reason == "the processing loop made no progress");
 
     WorkerStats never = s;
     never.last_progress = {};
     CHECK_FALSE(evaluate_health(never, now, policy).live);
+}
 
-    WorkerStats outside = s;
-    outside.subscribed = false;
-    h = evaluate_health(outside, now, policy);
-    CHECK(h.live);
+TEST_CASE("health: each reason for not being ready is named, the first failing check first") {
+    const auto now = std::chrono::steady_clock::now() + 1h;
+    const HealthPolicy policy;
+    const WorkerStats s = healthy_stats(now);
+
+    WorkerStats unanswered = s;  // started, no evidence either way yet
+    unanswered.brokers_reached = false;
+    Health h = evaluate_health(unanswered, now, policy);
+    CHECK(h.live);  // waiting for the brokers is not a dead loop
     CHECK_FALSE(h.ready);
-    CHECK(h.reason.find("group") != std::string::npos);
+    CHECK(h.reason == "no answer from the Kafka brokers yet");
+
+    WorkerStats unreachable = s;
+    unreachable.brokers_reached = false;
+    unreachable.broker_issue = "cannot reach the Kafka brokers: Connect to ipv4#127.0.0.1:1 failed: Connection refused";
+    unreachable.group_joined = false;  // the brokers are the cause to report, not the group
+    h = evaluate_health(unreachable, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason == unreachable.broker_issue);
+
+    WorkerStats joining = s;
+    joining.group_joined = false;
+    h = evaluate_health(joining, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason == "joining the consumer group (no assignment yet)");
+
+    WorkerStats lost = joining;
+    lost.group_lost = true;
+    h = evaluate_health(lost, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason.find("moved on without this worker") != std::string::npos);
 
     WorkerStats store_down = s;
     store_down.store_available = false;
@@ -59,7 +87,9 @@ TEST_CASE("health: live while the loop turns; ready when in the group, store up 
     stalled.in_flight = 10;
     stalled.outputs_waiting_since = now - 61s;
     stalled.last_delivery = now - 61s;
-    CHECK_FALSE(evaluate_health(stalled, now, policy).ready);
+    h = evaluate_health(stalled, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason == "outputs are waiting and none was acknowledged recently");
     stalled.last_delivery = now - 5s;  // still delivering, just busy
     CHECK(evaluate_health(stalled, now, policy).ready);
     stalled.last_delivery = {};
@@ -96,6 +126,8 @@ TEST_CASE("metrics: the exposition carries the contract's counters with bounded 
     CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"+Inf\"} 2") != std::string::npos);
     CHECK(text.find("warden_batch_duration_seconds_count 2") != std::string::npos);
     CHECK(text.find("warden_ready 1") != std::string::npos);
+    CHECK(text.find("warden_brokers_reachable 1") != std::string::npos);
+    CHECK(text.find("warden_dead_letters_cut_total 0") != std::string::npos);
     CHECK(text.find("warden_process_resident_memory_bytes") != std::string::npos);
     // Every family appears once: a family added twice would be rejected by Prometheus.
     size_t families = 0;

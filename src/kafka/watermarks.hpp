@@ -1,0 +1,26 @@
+// Low and high watermarks of many partitions at once, within a deadline.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace warden::kafka {
+
+struct Watermarks {
+    int64_t low = 0;   // first offset still stored
+    int64_t high = 0;  // offset the next message will get
+};
+
+// The watermarks of `partitions` of `topic`: two ListOffsets requests per partition leader, not
+// two per partition. Unlike rd_kafka_query_watermark_offsets, which waits for a leader that is
+// down until the socket timeout (a minute) whatever its own timeout, this returns within
+// `timeout`. On an error `out` is left untouched.
+rd_kafka_resp_err_t query_watermarks(rd_kafka_t* client, const std::string& topic, const std::vector<int32_t>& partitions,
+                                     std::chrono::milliseconds timeout, std::map<int32_t, Watermarks>& out);
+
+}  // namespace warden::kafka

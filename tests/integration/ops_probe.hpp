@@ -1,0 +1,31 @@
+// Probes of a running worker's operations endpoints and of the cluster's topic list, for the
+// readiness and start-up check tests.
+#pragma once
+
+#include "kafka_test_support.hpp"
+
+#include <optional>
+#include <set>
+#include <string>
+
+namespace itest {
+
+struct HttpAnswer {
+    int status = 0;
+    std::string body;
+};
+
+// GET http://127.0.0.1:port/path with a deadline; nothing when no answer came in time.
+std::optional<HttpAnswer> http_get(int port, const std::string& path, Clock::duration timeout = 5s);
+
+// The port of the worker's /metrics, /healthz and /readyz, from its log (run with --log-level
+// info and --metrics-address 127.0.0.1:0); 0 when it did not log one within `timeout`.
+int ops_port(const ChildProcess& worker, Clock::duration timeout);
+
+// The "reason" of a /readyz answer, or "" without one.
+std::string health_reason(const HttpAnswer& answer);
+
+// The topics the cluster lists, asked for all topics so that none is created by asking.
+std::set<std::string> listed_topics(const std::string& brokers);
+
+}  // namespace itest

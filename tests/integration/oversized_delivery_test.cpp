@@ -1,0 +1,179 @@
+// Records refused as too large, by the client (message.max.bytes) or by the broker, reach an
+// outcome: a counted `message_too_large` dead letter, cut until it is accepted. They are never
+// produced again forever, which would hold their partition's offsets for good.
+#include <doctest/doctest.h>
+
+#include "integration_checks.hpp"
+#include "kafka_test_support.hpp"
+
+#include <warden/loadgen.hpp>
+
+using namespace itest;
+
+namespace {
+
+constexpr int16_t produce_api_key = 0;  // RD_KAFKAP_Produce, not in the public headers
+
+struct Input {
+    std::string value;
+    Placement placement;
+};
+
+// A pageview of team 1 whose properties carry `padding` bytes.
+std::string pageview(int n, size_t padding) {
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "01900a3c-8f1e-7a2b-9c3d-%012d", n);
+    return std::string(R"({"uuid":")") + uuid + R"(","distinct_id":"user-)" + std::to_string(n) +
+           R"(","event":"$pageview","data":"{}","token":")" + warden::loadgen::make_token("phc_", 1) +
+           R"(","properties":{"padding":")" + std::string(padding, 'p') + R"("}})";
+}
+
+// Produces the inputs (with a `token` header of team 1) to partition 0 of the input topic, in
+// order, and records where they landed.
+void produce_inputs(const std::string& brokers, std::vector<Input>& inputs) {
+    warden::kafka::ClientPtr producer = warden::kafka::make_client(
+        RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}}));
+    const std::string token = warden::loadgen::make_token("phc_", 1);
+    for (Input& input : inputs) {
+        rd_kafka_headers_t* headers = rd_kafka_headers_new(1);
+        rd_kafka_header_add(headers, "token", -1, token.data(), static_cast<ssize_t>(token.size()));
+        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(input_topic), RD_KAFKA_V_PARTITION(0),
+                                  RD_KAFKA_V_VALUE(input.value.data(), input.value.size()), RD_KAFKA_V_HEADERS(headers),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    int64_t low = 0, high = 0;
+    REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), input_topic, 0, &low, &high, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(high == static_cast<int64_t>(inputs.size()));
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].placement = {0, static_cast<int64_t>(i)};
+}
+
+// One output record as read back: its topic, size as the broker counts the parts, and headers.
+struct ReadRecord {
+    std::string topic;
+    size_t value_size = 0;
+    size_t bytes = 0;  // key + value + header names and values
+    std::map<std::string, std::string> headers;
+
+    std::string header(const std::string& name) const {
+        auto it = headers.find(name);
+        return it == headers.end() ? "<absent>" : it->second;
+    }
+};
+
+std::vector<ReadRecord> read_records(const std::string& brokers) {
+    std::vector<ReadRecord> out;
+    for (const std::string& record : read_outputs(brokers).records) {
+        // canonical form: topic \n (len:bytes|null) \n per field: key, value, then header name/value pairs
+        ReadRecord r;
+        size_t at = record.find('\n');
+        r.topic = record.substr(0, at);
+        ++at;
+        std::vector<std::optional<std::string>> fields;
+        while (at < record.size()) {
+            if (record.compare(at, 5, "null\n") == 0) {
+                fields.emplace_back(std::nullopt);
+                at += 5;
+                continue;
+            }
+            const size_t colon = record.find(':', at);
+            const size_t size = std::stoul(record.substr(at, colon - at));
+            fields.emplace_back(record.substr(colon + 1, size));
+            at = colon + 1 + size + 1;
+        }
+        REQUIRE(fields.size() >= 2);
+        r.value_size = fields[1] ? fields[1]->size() : 0;
+        for (const auto& f : fields) r.bytes += f ? f->size() : 0;
+        for (size_t i = 2; i + 1 < fields.size(); i += 2) r.headers[fields[i].value_or("")] = fields[i + 1].value_or("");
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<ReadRecord> in_topic(const std::vector<ReadRecord>& records, const std::string& topic) {
+    std::vector<ReadRecord> out;
+    for (const ReadRecord& r : records) {
+        if (r.topic == topic) out.push_back(r);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("oversized: outputs and dead letters the client refuses as too large are cut into counted dead letters") {
+    constexpr size_t producer_limit = 2000;
+    TestCluster cluster;
+    std::vector<Input> inputs = {{pageview(1, 5000), {}}, {pageview(2, 10), {}}, {pageview(3, 20000), {}},
+                                 {pageview(4, 10), {}},   {std::string(5000, 'x'), {}}, {pageview(5, 3000), {}}};
+    produce_inputs(cluster.brokers(), inputs);
+
+    auto worker = cluster.start_worker("oversized", "worker", {"--producer-property",
+                                                                "message.max.bytes=" + std::to_string(producer_limit)});
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(cluster.brokers(), "oversized");
+    REQUIRE(offsets.wait_all_committed(60s));  // nothing holds the partition
+    CHECK(stop_worker(*worker) == 0);
+    const std::string summary = worker->stdout_text();
+    CHECK_MESSAGE(summary.find("\"message_too_large\":3") != std::string::npos, summary);
+
+    const std::vector<ReadRecord> records = read_records(cluster.brokers());
+    CHECK(in_topic(records, "events_analytics").size() == 2);  // the small pageviews
+    const std::vector<ReadRecord> dead = in_topic(records, "events_dlq");
+    REQUIRE(dead.size() == 4);
+    size_t refused_outputs = 0;
+    for (const ReadRecord& r : dead) {
+        CAPTURE(r.header("dlq_reason"));
+        CHECK(r.bytes <= producer_limit);
+        CHECK(r.header("dlq_truncated") == "true");  // every one of these had to be cut
+        CHECK(std::stoul(r.header("dlq_original_bytes")) > r.bytes);  // the size before the cut
+        CHECK(r.header("dlq_topic") == input_topic);
+        CHECK(r.header("dlq_partition") == "0");
+        if (r.header("dlq_reason") == "message_too_large") {
+            ++refused_outputs;
+            CHECK(r.header("dlq_step") == "produce");
+            CHECK(r.header("dlq_output_topic") == "events_analytics");
+            const int64_t offset = std::stoll(r.header("dlq_offset"));
+            CHECK((offset == 0 || offset == 2 || offset == 5));
+            CHECK(r.header("team_id") == "1");  // the output's own headers are kept
+        } else {
+            CHECK(r.header("dlq_reason") == "failed_parse_message");  // the core's dead letter, cut further
+            CHECK(r.header("dlq_offset") == "4");
+        }
+    }
+    CHECK(refused_outputs == 3);
+}
+
+TEST_CASE("oversized: outputs and dead letters the broker refuses as too large are cut until accepted") {
+    TestCluster cluster;
+    std::vector<Input> inputs = {{pageview(7, 800), {}}};
+    produce_inputs(cluster.brokers(), inputs);
+    // The worker is the only producer from now on: its output and its first two dead letters are
+    // refused, the third is taken.
+    constexpr auto too_large = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
+    REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), 1, produce_api_key, 3, too_large, 0, too_large, 0,
+                                                         too_large, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
+
+    auto worker = cluster.start_worker("refused", "worker");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(cluster.brokers(), "refused");
+    REQUIRE(offsets.wait_all_committed(60s));
+    size_t pending = 1;
+    CHECK(rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, produce_api_key, &pending) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    CHECK(pending == 0);  // the worker met all three refusals
+    CHECK(stop_worker(*worker) == 0);
+    CHECK(worker->stdout_text().find("\"message_too_large\":1") != std::string::npos);
+
+    const std::vector<ReadRecord> records = read_records(cluster.brokers());
+    CHECK(in_topic(records, "events_analytics").empty());
+    const std::vector<ReadRecord> dead = in_topic(records, "events_dlq");
+    REQUIRE(dead.size() == 1);
+    const ReadRecord& r = dead.front();
+    CHECK(r.header("dlq_reason") == "message_too_large");
+    CHECK(r.header("dlq_step") == "produce");
+    CHECK(r.header("dlq_offset") == "0");
+    // Each refusal of the dead letter halved it.
+    REQUIRE(r.header("dlq_truncated") == "true");
+    const size_t original = std::stoul(r.header("dlq_original_bytes"));
+    CHECK(original > 800);
+    CHECK(r.value_size <= original / 2);
+}
