@@ -221,7 +221,7 @@ private:
             const MessageOutcome& outcome = result_.outcomes[i];
             // Track before producing: an acknowledgement can arrive while produce() waits.
             tracker_.track(m.partition, m.offset, outcome.record_count);
-            if (log::enabled(log::Level::debug)) log_outcome(m, outcome);
+            if (log::enabled(log::Level::debug)) log_outcome(m, outcome, result_);
             const kafka::SourceTag tag{m.partition, m.offset, batch_[i].epoch};
             for (uint32_t r = 0; r < outcome.record_count; ++r) {
                 const OutputRecord& record = result_.records[outcome.first_record + r];
@@ -292,18 +292,20 @@ private:
         stats_.store_error = cause;
     }
 
-    // One debug line per message. Keys start with the sender's token, which the log redacts when
-    // it is a secret.
-    static void log_outcome(const rd_kafka_message_t& m, const MessageOutcome& outcome) {
+    // One debug line per message. The input key is not logged: it starts with the sender's
+    // token, which may be a secret of any shape; the output key (team_id:distinct_id) is.
+    static void log_outcome(const rd_kafka_message_t& m, const MessageOutcome& outcome, const BatchResult& result) {
         std::string what = outcome.drop              ? "dropped: " + std::string(to_string(*outcome.drop))
                            : outcome.dead_letter     ? "dead-lettered: " + std::string(to_string(*outcome.dead_letter))
                            : outcome.verification == Verification::verified ? "verified"
                            : outcome.verification == Verification::stripped ? "forged $verified stripped"
                                                                             : "routed";
+        const OutputRecord* first = outcome.record_count ? &result.records[outcome.first_record] : nullptr;
+        const bool keyed = first && first->destination != Destination::dead_letter && first->key;
         log::debug("message processed",
                    {{"partition", std::to_string(m.partition)}, {"offset", std::to_string(m.offset)},
-                    {"key", m.key ? std::string(static_cast<const char*>(m.key), m.key_len) : ""},
-                    {"outcome", what}, {"outputs", std::to_string(outcome.record_count)}});
+                    {"output_key", keyed ? *first->key : ""}, {"outcome", what},
+                    {"outputs", std::to_string(outcome.record_count)}});
     }
 
     void build_views() {
