@@ -143,9 +143,10 @@ public:
     // Forgets every key of the team (all its tokens, old ones included).
     void evict_team(int64_t team_id);
     void clear();
-    // Applies the store's change notifications: evicts the changed teams' cached keys, and has
-    // the next resolve_batch() learn their current tokens first, since a changed or new team may
-    // now own a token cached as unknown or as another team's.
+    // Applies the store's change notifications: evicts the changed teams' cached keys and every
+    // negative entry (a changed team may have given up a token cached as shared), and has the next
+    // resolve_batch() learn the changed teams' current tokens first, since a changed or new team
+    // may now own a token cached as another team's.
     void apply_store_changes();
 
     // Asks the store whether it can answer (TeamStore::check), recording the outcome as
@@ -173,6 +174,7 @@ private:
     void insert_team(std::shared_ptr<const Team> team, std::chrono::steady_clock::time_point now);
     void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now);
     void erase_token(const std::string& token);
+    void clear_negative();
     // One store round trip through the query cap; nothing (and last_error() set) on failure.
     std::optional<TeamStore::FetchResult> fetch(const TeamQuery& query, std::chrono::steady_clock::time_point now);
     // Learns the current tokens of teams the store reported changed; false when the store failed.

@@ -130,7 +130,7 @@ public:
             if (end != n->extra && *end == '\0') {
                 changes.team_ids.push_back(id);
             } else {
-                changes.everything = true;  // an unexpected payload: be safe
+                changes.everything = true;  // '*' (a TRUNCATE), or an unexpected payload: be safe
             }
         }
         return changes;

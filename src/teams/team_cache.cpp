@@ -57,10 +57,21 @@ void TeamCache::apply_store_changes() {
         clear();
         return;
     }
+    if (changes.team_ids.empty()) return;
     for (int64_t id : changes.team_ids) {
         evict_team(id);  // its old tokens
         changed_teams_.push_back(id);  // its new ones are learnt before the next lookup
     }
+    // A changed team may have given up a token cached as shared (now its other owner's alone), or
+    // taken one cached as unknown; its old tokens are not known when it was not cached itself.
+    clear_negative();
+}
+
+void TeamCache::clear_negative() {
+    std::erase_if(by_token_, [](const auto& entry) { return !entry.second.team; });
+    stats_.evictions += negative_count_;
+    negative_count_ = 0;
+    negative_order_.clear();
 }
 
 void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time_point now) {

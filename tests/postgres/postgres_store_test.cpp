@@ -462,5 +462,29 @@ TEST_CASE("postgres: a change that makes a cached secret shared takes effect at 
     MESSAGE("shared token refused " << ms << " ms after the commit");
     CHECK(ms < 1000);
     CHECK(resolve_one(cache, token("phs_", 542))->id == 42);  // team 42's backup is still its own
+
+    // Undone: team 43 gives the token up again. Only team 43 changed, and it was never cached,
+    // yet team 42's secret must resolve to it again at once, not after the TTL.
+    admin.exec("UPDATE posthog_team SET api_token = '" + token("phc_", 43) + "' WHERE id = 43");
+    const double undone = millis_until(cache, [&] {
+        const Team* t = resolve_one(cache, token("phs_", 42));
+        return t && t->id == 42;
+    });
+    MESSAGE("shared token resolves again " << undone << " ms after the clash was undone");
+    CHECK(undone < 1000);
     admin.exec("DELETE FROM posthog_team WHERE id IN (42, 43)");
+}
+
+// Last in this file: it empties the table.
+TEST_CASE("postgres: a TRUNCATE of the team table forgets every cached team at once") {
+    Admin admin;
+    insert_team(admin, 44);
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    REQUIRE(resolve_one(cache, token("phs_", 44)));
+    REQUIRE(resolve_one(cache, token("phc_", 44)));
+    admin.exec("TRUNCATE posthog_team");
+    const double ms = millis_until(cache, [&] { return resolve_one(cache, token("phs_", 44)) == nullptr; });
+    MESSAGE("truncated team's secret refused " << ms << " ms after the commit");
+    CHECK(ms < 1000);
 }

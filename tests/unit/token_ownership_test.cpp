@@ -216,7 +216,7 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
             check_batch(processor, store.teams(),
                         {events.begin() + static_cast<long>(done), events.begin() + static_cast<long>(done + size)});
             done += size;
-            switch (pick(8)) {
+            switch (pick(9)) {
                 case 0: {  // time passes: some entries expire
                     const size_t ms = pick(1500);
                     clock.now += std::chrono::milliseconds(ms);
@@ -247,6 +247,19 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
                     cache.clear();
                     steps += " clear";
                     break;
+                case 5: {  // one field of one team changes, and only that team is announced
+                    std::vector<Team> teams = store.teams();
+                    Team& t = teams[pick(teams.size())];
+                    switch (pick(3)) {
+                        case 0: t.api_token = pool[pick(pool.size())]; break;
+                        case 1: t.secret_api_token = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt; break;
+                        default: t.secret_api_token_backup = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt;
+                    }
+                    const int64_t id = t.id;
+                    store.replace(std::move(teams), {id});
+                    steps += " team" + std::to_string(id) + "-changed";
+                    break;
+                }
                 default: break;
             }
         }
