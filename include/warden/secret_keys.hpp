@@ -7,10 +7,11 @@
 
 namespace warden::secret_keys {
 
-// A character that can be part of an issued key: printable ASCII except the separators of URLs,
-// lists and quoting, so the text around a key survives redaction.
+// A character that can be part of an issued key: printable ASCII except the separators of query
+// strings, lists and quoting, so the text around a key survives redaction. Base64's `+`, `/` and
+// `=` count as key characters: a key written in that alphabet is redacted whole.
 constexpr bool is_key_char(unsigned char c) {
-    constexpr std::string_view stops = "\"'\\,;&?#/=()[]{}<>";
+    constexpr std::string_view stops = "\"'\\,;&?#()[]{}<>";
     return c > 0x20 && c < 0x7f && stops.find(static_cast<char>(c)) == std::string_view::npos;
 }
 

@@ -19,6 +19,7 @@ namespace warden {
 namespace {
 
 constexpr size_t arena_bytes = 64 * 1024;
+constexpr size_t max_topic_bytes = 249;
 
 std::string_view dead_letter_step(DeadLetterReason reason) {
     switch (reason) {
@@ -114,7 +115,9 @@ public:
         r.headers.add("dlq_step", dead_letter_step(reason));
         r.headers.add("dlq_error", detail);
         r.headers.add("dlq_timestamp", std::to_string(now_ms_));
-        r.headers.add("dlq_topic", message_.topic);
+        // A Kafka topic name has at most 249 bytes; a file's envelope may claim any: cut to that, so
+        // the dlq_* headers alone always fit the smallest limit.
+        r.headers.add("dlq_topic", message_.topic.substr(0, max_topic_bytes));
         r.headers.add("dlq_partition", std::to_string(message_.partition));
         r.headers.add("dlq_offset", std::to_string(message_.offset));
         fit_dead_letter(r, message_.headers.size(), limits_.max_message_bytes);
@@ -214,8 +217,10 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     if (resolution.drop) return run.drop(*resolution.drop);
 
     if (!message.value) return run.dead_letter(DeadLetterReason::failed_parse_message, "message has no value");
-    if (message.value->size() > s.limits.max_message_bytes) {
-        return run.dead_letter(DeadLetterReason::message_too_large, "the input value exceeds the size limit");
+    // The whole input, headers and key included: nothing past the limit is parsed, repaired or
+    // redacted (each costs time in proportion to the size, and the output could not fit anyway).
+    if (input_wire_size(message) > s.limits.max_message_bytes) {
+        return run.dead_letter(DeadLetterReason::message_too_large, "the input message exceeds the size limit");
     }
     char* text = s.load(*message.value);
     DecodedEvent event;

@@ -21,6 +21,12 @@ size_t record_wire_size(const OutputRecord& record) {
     return size;
 }
 
+size_t input_wire_size(const MessageView& message) {
+    size_t size = batch_overhead + (message.key ? message.key->size() : 0) + (message.value ? message.value->size() : 0);
+    for (const HeaderView& h : message.headers) size += header_size(h);
+    return size;
+}
+
 void fit_dead_letter(OutputRecord& record, size_t original_headers, size_t limit) {
     const size_t original = record_wire_size(record);
     if (original <= limit) return;

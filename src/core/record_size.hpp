@@ -5,6 +5,9 @@
 
 namespace warden {
 
+// A consumed message counted like record_wire_size: key, value, headers and framing.
+size_t input_wire_size(const MessageView& message);
+
 // Cuts a dead letter that does not fit `limit` (record_wire_size) until it does: its first
 // `original_headers` headers, key and value keep what room is left after the dlq_* headers that
 // follow them, and headers `dlq_truncated: true` and `dlq_original_bytes` say it was cut. A record

@@ -1,7 +1,8 @@
 #include "secret_redaction.hpp"
 
-#include <warden/secret_keys.hpp>
+#include <warden/redaction.hpp>
 
+#include <array>
 #include <cstring>
 
 namespace warden::secrets {
@@ -34,24 +35,22 @@ bool needs_escaping(std::string_view token) {
     return false;
 }
 
-bool contains(std::string_view haystack, std::string_view needle) {
-    return !needle.empty() && haystack.find(needle) != std::string_view::npos;
-}
-
-template <typename F>
-void for_each_secret(const Team& team, F&& f) {
-    if (team.secret_api_token && !team.secret_api_token->empty()) f(*team.secret_api_token);
-    if (team.secret_api_token_backup && !team.secret_api_token_backup->empty()) f(*team.secret_api_token_backup);
-}
-
-bool replace_all(std::string& text, std::string_view needle) {
-    bool any = false;
-    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + marker.size())) {
-        text.replace(at, needle.size(), marker);
-        any = true;
+// The team's non-empty secrets: at most the secret and its backup.
+class TeamSecrets {
+public:
+    explicit TeamSecrets(const Team& team) {
+        add(team.secret_api_token);
+        add(team.secret_api_token_backup);
     }
-    return any;
-}
+    std::span<const std::string_view> views() const { return {views_.data(), count_}; }
+
+private:
+    void add(const std::optional<std::string>& secret) {
+        if (secret && !secret->empty()) views_[count_++] = *secret;
+    }
+    std::array<std::string_view, 2> views_{};
+    size_t count_ = 0;
+};
 
 void redact_string(json::Value& v, const Team& team, json::Allocator& allocator) {
     std::string_view text = json::view(v);
@@ -64,30 +63,25 @@ void redact_string(json::Value& v, const Team& team, json::Allocator& allocator)
 }  // namespace
 
 bool appears_in_text(std::string_view text, const Team& team) {
-    bool found = secret_keys::contains_key(text);
-    for_each_secret(team, [&](const std::string& s) { found = found || contains(text, s); });
-    return found;
+    return redaction::contains(text, TeamSecrets(team).views());
 }
 
 bool appears_in_json(std::string_view json, const Team& team) {
     // The writer escapes only quotes, backslashes and control characters, none of which is a key
-    // character, so a key in any string shows in the JSON text as it is.
-    bool found = secret_keys::contains_key(json);
-    for_each_secret(team, [&](const std::string& s) {
-        found = found || contains(json, needs_escaping(s) ? std::string_view(json_escaped(s)) : s);
-    });
-    return found;
+    // character, so a key in any string shows in the JSON text as it is; a team secret may not.
+    std::array<std::string, 2> escaped;
+    std::array<std::string_view, 2> printed;
+    size_t count = 0;
+    for (std::string_view secret : TeamSecrets(team).views()) {
+        escaped[count] = needs_escaping(secret) ? json_escaped(secret) : std::string(secret);
+        printed[count] = escaped[count];
+        ++count;
+    }
+    return redaction::contains(json, {printed.data(), count});
 }
 
 bool redact_text(std::string& text, const Team& team) {
-    bool any = false;
-    for_each_secret(team, [&](const std::string& s) { any = replace_all(text, s) || any; });
-    for (secret_keys::Span key = secret_keys::find_key(text); key.found();
-         key = secret_keys::find_key(text, key.begin + marker.size())) {
-        text.replace(key.begin, key.size, marker);
-        any = true;
-    }
-    return any;
+    return redaction::redact(text, TeamSecrets(team).views(), redaction::KeyForm::whole);
 }
 
 void redact_tree(json::Value& value, const Team& team, json::Allocator& allocator) {

@@ -7,12 +7,14 @@
 
 #include "json_parse.hpp"
 
+#include <warden/redaction.hpp>
+
 #include <string>
 #include <string_view>
 
 namespace warden::secrets {
 
-inline constexpr std::string_view marker = "[redacted]";
+inline constexpr std::string_view marker = redaction::marker;
 
 // True when `text` contains a secret: the team's, verbatim, or any key-shaped one.
 bool appears_in_text(std::string_view text, const Team& team);

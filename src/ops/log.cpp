@@ -1,11 +1,12 @@
 #include <warden/log.hpp>
-#include <warden/secret_keys.hpp>
+#include <warden/redaction.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -15,7 +16,6 @@ namespace warden::log {
 namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::info)};
-constexpr std::string_view redacted_suffix = "[redacted]";
 
 constexpr std::string_view level_name(Level level) {
     switch (level) {
@@ -27,8 +27,8 @@ constexpr std::string_view level_name(Level level) {
     return "info";
 }
 
-// Credentials given to warden (database password, SASL and TLS secrets), longest first so a
-// value containing another is replaced whole.
+// Credentials given to warden (database password, SASL and TLS secrets). Where two overlap, the
+// longest match at the earliest position is replaced whole.
 class SensitiveValues {
 public:
     void add(std::string_view value) {
@@ -36,25 +36,23 @@ public:
         std::lock_guard lock(mutex_);
         if (std::find(values_.begin(), values_.end(), value) != values_.end()) return;
         values_.emplace_back(value);
-        std::sort(values_.begin(), values_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+        views_.assign(values_.begin(), values_.end());
     }
-    void replace_in(std::string& text) const {
+    // Every registered value and every secret or personal key (which keeps its prefix).
+    void redact(std::string& text) const {
         std::lock_guard lock(mutex_);
-        for (const std::string& value : values_) {
-            for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at + marker.size())) {
-                text.replace(at, value.size(), marker);
-            }
-        }
+        redaction::redact(text, views_, redaction::KeyForm::keep_prefix);
     }
     void clear() {
         std::lock_guard lock(mutex_);
         values_.clear();
+        views_.clear();
     }
 
 private:
-    static constexpr std::string_view marker = "[redacted]";
     mutable std::mutex mutex_;
-    std::vector<std::string> values_;
+    std::deque<std::string> values_;  // a deque: adding one moves none, so the views stay valid
+    std::vector<std::string_view> views_;
 };
 
 SensitiveValues& sensitive_values() {
@@ -139,12 +137,7 @@ std::atomic<Sink> sink{nullptr};
 
 std::string redact(std::string_view text) {
     std::string out(text);
-    sensitive_values().replace_in(out);
-    // Secret and personal keys keep their prefix and lose the rest.
-    for (secret_keys::Span key = secret_keys::find_key(out); key.found();
-         key = secret_keys::find_key(out, key.begin + 4 + redacted_suffix.size())) {
-        out.replace(key.begin + 4, key.size - 4, redacted_suffix);
-    }
+    sensitive_values().redact(out);
     return out;
 }
 
