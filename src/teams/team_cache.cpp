@@ -1,3 +1,5 @@
+#include <warden/log.hpp>
+#include <warden/secret_keys.hpp>
 #include <warden/teams.hpp>
 
 #include <thread>
@@ -14,6 +16,23 @@ TeamCache::TeamCache(TeamStore& store, TeamCacheOptions options, Clock clock, Sl
       sleep_(sleep ? std::move(sleep) : [](std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); }),
       fetch_limiter_(options.max_store_fetches_per_second, std::max(1.0, options.max_store_fetches_per_second / 10)),
       rng_(options.seed) {}
+
+namespace {
+
+// Another team's secret leaving in an event is recognised by its key shape only: say so for a
+// team whose secret has another shape (without printing the secret).
+void warn_unshaped_secrets(const Team& team) {
+    for (const std::optional<std::string>* secret : {&team.secret_api_token, &team.secret_api_token_backup}) {
+        if (!*secret || (*secret)->empty()) continue;
+        const secret_keys::Span key = secret_keys::find_key(**secret);
+        if (key.begin == 0 && key.size == (*secret)->size() && (*secret)->starts_with("phs_")) continue;
+        log::warn("a team's secret is not a phs_ key: it is redacted from its own team's events only; rotate it",
+                  {{"team_id", std::to_string(team.id)},
+                   {"column", secret == &team.secret_api_token ? "secret_api_token" : "secret_api_token_backup"}});
+    }
+}
+
+}  // namespace
 
 steady_clock::time_point TeamCache::expiry(steady_clock::time_point now) {
     // Jitter spreads reloads so a fleet started together does not hit the store in step.
@@ -161,7 +180,9 @@ TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std
             if (!team) team = std::make_shared<const Team>(t);
             it->second = team;
         });
-        if (team) insert_team(team, now);
+        if (!team) continue;
+        warn_unshaped_secrets(*team);
+        insert_team(team, now);
     }
     // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
     for (std::string_view token : shared) insert_negative(std::string(token), now);

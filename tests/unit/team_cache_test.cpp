@@ -1,6 +1,8 @@
 // SPEC §3.4–3.5: warm-through, negative entries, TTL with jitter, bounds, one fetch per batch.
 #include "support.hpp"
 
+#include <warden/log.hpp>
+
 using namespace warden;
 using namespace std::chrono_literals;
 
@@ -254,4 +256,24 @@ TEST_CASE("rate limiter: permits, bursts and waits follow the rate") {
     // Zero means unlimited.
     RateLimiter unlimited(0, 1);
     for (int i = 0; i < 1000; ++i) CHECK(unlimited.acquire(t0).count() == 0);
+}
+
+namespace {
+std::vector<std::string> cache_log;
+void capture_cache_log(const std::string& line) { cache_log.push_back(line); }
+}  // namespace
+
+TEST_CASE("team cache: a secret of another shape than phs_ is reported once cached, without the secret") {
+    FakeStore store;
+    store.teams = {team(1, "phc_a", "phs_fine0123"), team(2, "phc_b", "sk_live_legacy99", "phs_ok")};
+    TeamCache cache(store);
+    cache_log.clear();
+    log::set_sink(capture_cache_log);
+    std::vector<std::shared_ptr<const Team>> out;
+    REQUIRE(cache.resolve_batch(std::vector<std::string>{"phc_a", "phc_b"}, out));
+    log::set_sink(nullptr);
+    REQUIRE(cache_log.size() == 1);
+    CHECK(cache_log[0].find("\"team_id\":\"2\"") != std::string::npos);
+    CHECK(cache_log[0].find("\"column\":\"secret_api_token\"") != std::string::npos);
+    CHECK(cache_log[0].find("legacy99") == std::string::npos);
 }
