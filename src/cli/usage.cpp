@@ -55,6 +55,14 @@ std::string closest_name(std::string_view wanted, const std::vector<std::string>
     return {};
 }
 
+bool may_quote_unknown_name(std::string_view name, const std::vector<std::string>& known) {
+    constexpr size_t longest_name = 64;
+    const bool name_shaped = !name.empty() && name.size() <= longest_name && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    return name_shaped && !closest_name(name, known).empty();
+}
+
 std::string command_path(const CLI::App& command) {
     const CLI::App* parent = command.get_parent();
     if (!parent || parent->get_name().empty()) return command.get_name();
@@ -97,13 +105,10 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
 }
 
 std::string unknown_command_message(const std::string& word, const std::vector<std::string>& commands) {
-    const bool word_like = !word.empty() && word.size() <= 32 && std::all_of(word.begin(), word.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-    });
-    if (!word_like) return "unknown command (not shown: it may hold a secret)";
-    std::string message = "unknown command '" + word + "'";
-    if (const std::string near = closest_name(word, commands); !near.empty()) return message + "; did you mean " + near + "?";
-    message += "; the commands are";
+    if (may_quote_unknown_name(word, commands)) {
+        return "unknown command '" + word + "'; did you mean " + closest_name(word, commands) + "?";
+    }
+    std::string message = "unknown command (not shown: it may hold a secret); the commands are";
     for (size_t i = 0; i < commands.size(); ++i) message += (i ? ", " : " ") + commands[i];
     return message;
 }
