@@ -72,8 +72,10 @@ Command add_process_command(CLI::App& root) {
     add_config_option(*cmd);
     add_team_store_options(*cmd, args->store);
     add_store_wait_option(*cmd, args->store);
-    cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")->required();
-    cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")->required();
+    cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")
+        ->required()->check(not_empty("a file, or - for standard input"));
+    cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")
+        ->required()->check(not_empty("a directory"));
     add_max_message_bytes_option(*cmd, args->limits);
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_process(*args); }};

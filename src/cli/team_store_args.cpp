@@ -27,7 +27,7 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
                        "File holding the PostgreSQL password: its first line exactly, without the line ending")
         ->envname("WARDEN_POSTGRES_PASSWORD_FILE");
     command.add_option("--postgres-table", args.postgres_table, "Table of teams")
-        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str();
+        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str()->check(not_empty("a table name"));
     command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
         ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(whole_number<int64_t>(1));
     command.add_option("--max-store-queries-per-second", args.max_store_queries_per_second,

@@ -117,6 +117,32 @@ TEST_CASE("cli: a config key or command word that is no setting's typo is not qu
     CHECK_FALSE(contains(word.err, "hunterpassword"));
 }
 
+TEST_CASE("cli: a value starting with '-' where none belongs is not quoted as an unknown option") {
+    const std::string dashed = std::string("-S") + secret;
+    Outcome outcome = parse({"run", "--brokers", "b:1", "--teams", "t.json", dashed});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "not shown: it may be a secret"));
+    CHECK_FALSE(contains(outcome.err, secret));
+    outcome = parse({"run", "--brokers", "b:1", "--teams", "t.json", "-x"});
+    CHECK(contains(outcome.err, "unknown option -x for `warden run`"));
+    outcome = parse({"run", "--brokers", "b:1", "--teams", "t.json", "-brokers"});
+    CHECK(contains(outcome.err, "unknown option -brokers for `warden run`; did you mean --brokers?"));
+}
+
+TEST_CASE("cli: settings that name something must not be empty") {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"run", "--brokers", "", "--teams", "t.json"},
+          std::vector<std::string>{"run", "--brokers", "b:1", "--teams", "t.json", "--group", ""},
+          std::vector<std::string>{"process", "--teams", "t.json", "--input", "", "--output-dir", "o"},
+          std::vector<std::string>{"process", "--teams", "t.json", "--input", "-", "--output-dir", ""},
+          std::vector<std::string>{"replay", "--brokers", "b:1", "--postgres", "host=x", "--postgres-table", ""}}) {
+        CAPTURE(args);
+        const Outcome outcome = parse(args);
+        CHECK(outcome.status == 2);
+        CHECK(contains(outcome.err, "must not be empty"));
+    }
+}
+
 TEST_CASE("cli: a Kafka setting librdkafka refuses only when a client is created is a usage error naming no value") {
     const std::vector<std::string> run = {"run", "--brokers", "127.0.0.1:1", "--teams", samples + "/teams.json",
                                           "--metrics-address", "off"};
