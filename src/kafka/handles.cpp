@@ -166,10 +166,9 @@ ConfPtr make_conf(const KafkaProperties& properties) {
 
 ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf) {
     char errstr[512];
-    // Taken before rd_kafka_new, which consumes the configuration even when it fails.
-    const std::vector<std::string> values = values_set(conf.get());
     rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
-    if (!rk) throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values));
+    // The configuration is still ours after a failure; librdkafka's reason may quote any of its values.
+    if (!rk) throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values_set(conf.get())));
     conf.release();  // owned by the client now
     return ClientPtr(rk);
 }
