@@ -184,6 +184,10 @@ struct ReplayOptions {
     std::chrono::milliseconds broker_wait{60'000};  // longest wait for the brokers' first answer
 };
 
+// The replay's consumer settings: brokers, a group id that is never joined, no commits, end of
+// partition events, the pre-fetch caps, then `options.consumer_properties`.
+KafkaProperties replay_consumer_properties(const ReplayOptions& options);
+
 // One partition's range and how far the replay got.
 struct PartitionProgress {
     int32_t partition = 0;
@@ -217,8 +221,8 @@ public:
     // Resolves the ranges (or takes them from the checkpoint), replays them and returns the final
     // progress; `progress` is called every progress_interval. Throws std::runtime_error when the
     // brokers do not answer within broker_wait, when the topic or an output topic does not exist,
-    // when a range cannot be resolved or turns out inverted, or when the checkpoint does not
-    // belong to this topic. Throws too when the team store fails for good or stays unavailable
+    // when a range cannot be resolved or turns out inverted, or when the checkpoint was written
+    // for another topic or range, or by a version that did not record its range. Throws too when the team store fails for good or stays unavailable
     // past store_wait_timeout; the checkpoint last written stays valid, so a rerun resumes.
     ReplayProgress run(const ProgressSink& progress);
 

@@ -173,20 +173,24 @@ private:
     }
 
     std::string unknown_key_message(const std::string& key, const toml::node& node) const {
-        std::string message = "unknown setting '" + printable_key(key) + "' for `" + command_path(command_) + "`";
         std::vector<std::string> names = long_option_names(command_);
         std::erase(names, "help");
         std::erase(names, "config");
+        const std::string where = " for `" + command_path(command_) + "`";
         const bool takes_kafka_properties = std::find(names.begin(), names.end(), "kafka-property") != names.end();
         if (node.is_table() && takes_kafka_properties) {
             // `sasl.username = "x"` makes a table `sasl` in TOML.
-            return message + "; librdkafka properties go in a list of name=value texts: "
-                             "kafka-property = [\"sasl.username=reader\"]";
+            return "unknown setting" + where + "; librdkafka properties go in a list of name=value texts: "
+                   "kafka-property = [\"sasl.username=reader\"]";
         }
-        if (const std::string near = closest_name(key, names); !near.empty()) {
-            message += "; did you mean " + near + "?";
+        const std::string see = " (settings are the long flag names without dashes: see `warden help " +
+                                command_.get_name() + "`)";
+        if (command_.get_option_no_throw("--" + key)) return "unknown setting '" + key + "'" + where + see;  // --help
+        if (may_quote_unknown_name(key, names)) {
+            return "unknown setting '" + key + "'" + where + "; did you mean " + closest_name(key, names) + "?" + see;
         }
-        return message + " (settings are the long flag names without dashes: see `warden help " + command_.get_name() + "`)";
+        // A key that is no setting's typo may be a secret pasted as a key.
+        return "unknown setting" + where + " (the key is not shown: it may be a secret)" + see;
     }
 
     // A value as the flag takes it.

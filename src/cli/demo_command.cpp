@@ -109,6 +109,8 @@ void print_progress(double seconds, uint64_t sent, const WorkerStats& s, double 
 }
 
 int run_demo(const DemoArgs& args) {
+    check_topic_roles(std::string(default_input_topic), "the demo's input topic (" + std::string(default_input_topic) + ")",
+                      args.topics);
     MockCluster cluster(1);
     cluster.create_topic(std::string(default_input_topic), args.partitions);
     for (const std::string* t : {&args.topics.analytics, &args.topics.error_tracking, &args.topics.heatmaps,
@@ -203,7 +205,7 @@ Command add_demo_command(CLI::App& root) {
         ->capture_default_str()->check(whole_number<int64_t>(1));
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
-        ->capture_default_str();
+        ->capture_default_str()->check(listen_address());
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_demo(*args); }};
 }

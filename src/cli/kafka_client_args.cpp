@@ -1,6 +1,7 @@
 #include "kafka_client_args.hpp"
 
 #include "option_checks.hpp"
+#include "secret_file.hpp"
 #include "usage.hpp"
 
 #include "../kafka/handles.hpp"
@@ -9,18 +10,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 #include <stdexcept>
 
 namespace warden::cli {
 namespace {
-
-// A secret file larger than this is the wrong file (a PEM key is a few KiB).
-constexpr size_t max_secret_file_bytes = 1 << 20;
 
 struct CredentialVariable {
     const char* suffix;    // after WARDEN_KAFKA_
@@ -58,33 +53,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// The value of a --kafka-property-file: the file's content without its final line break.
-std::string read_secret_file(const std::string& property, const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-        // Not quoted: a "path" that names nothing may be the secret itself, given where
-        // --kafka-property was meant.
-        throw std::runtime_error("the file given for " + property +
-                                 " does not exist (its name is not shown, in case it is the value itself: "
-                                 "--kafka-property takes values, --kafka-property-file takes files)");
-    }
-    const std::string what = "the file " + path + " given for " + property;
-    if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(what + " is a directory; name the file itself");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));
-    std::string value(max_secret_file_bytes + 1, '\0');
-    in.read(value.data(), static_cast<std::streamsize>(value.size()));
-    if (in.bad()) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));
-    value.resize(static_cast<size_t>(in.gcount()));
-    if (value.size() > max_secret_file_bytes) throw std::runtime_error(what + " is larger than 1 MiB; is it the right file?");
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    // Registered before any check can fail, although no message below quotes it.
-    log::add_sensitive_value(value);
-    if (value.empty()) throw std::runtime_error(what + " is empty");
-    if (value.find('\0') != std::string::npos) throw std::runtime_error(what + " holds a NUL byte; is it a text file?");
-    return value;
-}
-
 KafkaProperties parsed(const std::vector<std::string>& texts) {
     KafkaProperties out;
     for (const std::string& text : texts) {
@@ -119,7 +87,7 @@ bool is_sensitive_property(std::string_view name) {
 
 void add_kafka_client_options(CLI::App& command, KafkaClientArgs& args) {
     command.add_option("--brokers", args.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
-        ->required()->envname("WARDEN_BROKERS");
+        ->required()->envname("WARDEN_BROKERS")->check(not_empty("host:port[,host:port...]"));
     // One value per occurrence: `--kafka-property a=1 b=2` is a mistake, not two properties.
     const auto add_properties = [&command](const char* name, std::vector<std::string>& values, const char* help,
                                            bool names_file = false) {
@@ -168,7 +136,8 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
             throw UsageError(name + " is given both as a value (--kafka-property or a WARDEN_KAFKA_* variable) and "
                              "as a file (--kafka-property-file or a WARDEN_KAFKA_*_FILE variable); give it one way");
         }
-        shared.emplace_back(name, read_secret_file(name, path));
+        shared.emplace_back(name, read_secret_file(name, path, "--kafka-property takes values, --kafka-property-file takes files",
+                                                   SecretFilePart::content_without_final_line_breaks));
     }
     ClientProperties out{shared, shared};
     out.consumer.insert(out.consumer.end(), consumer_only.begin(), consumer_only.end());
@@ -183,6 +152,19 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
         }
     }
     return out;
+}
+
+void check_kafka_clients(const KafkaProperties& consumer, const KafkaProperties& producer) {
+    const auto check = [](rd_kafka_type_t type, const KafkaProperties& properties, const char* which) {
+        try {
+            kafka::check_client_configuration(type, properties);
+        } catch (const std::runtime_error& e) {
+            throw UsageError(std::string("librdkafka refuses the ") + which + " settings (" + e.what() +
+                             "); correct the --kafka-property, --" + which + "-property or WARDEN_KAFKA_* settings");
+        }
+    };
+    check(RD_KAFKA_CONSUMER, consumer, "consumer");
+    if (!producer.empty()) check(RD_KAFKA_PRODUCER, producer, "producer");
 }
 
 }  // namespace warden::cli

@@ -43,6 +43,12 @@ struct ClientProperties {
 // (an unknown name, a bad value), std::runtime_error for a file that cannot be read or is empty.
 ClientProperties client_properties(const KafkaClientArgs& args);
 
+// Creates and discards a client from each final configuration (warden's settings and the
+// operator's, `bootstrap.servers` included), before anything connects: what librdkafka refuses
+// only when a client is created (an unknown SASL mechanism, an empty group.id) is wrong usage,
+// reported without any value. An empty `producer` (a dry run) is not checked. Throws UsageError.
+void check_kafka_clients(const KafkaProperties& consumer, const KafkaProperties& producer);
+
 // Whether the librdkafka property `name` holds a credential.
 bool is_sensitive_property(std::string_view name);
 

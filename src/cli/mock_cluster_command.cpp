@@ -56,7 +56,7 @@ Command add_mock_cluster_command(CLI::App& root) {
     cmd->add_option("--broker-count", args->brokers, "Brokers in the cluster")->capture_default_str()->check(whole_number_range(1, 16));
     cmd->add_option("--partitions", args->partitions, "Partitions of each topic")
         ->capture_default_str()->check(whole_number_range(1, 1024));
-    cmd->add_option("--input-topic", args->input_topic, "Input topic to create")->capture_default_str();
+    cmd->add_option("--input-topic", args->input_topic, "Input topic to create")->capture_default_str()->check(topic_name());
     add_topic_options(*cmd, args->topics);
     cmd->add_option("--bootstrap-file", args->bootstrap_file, "Also write the bootstrap address to this file");
     return {cmd, [args] { return run_mock_cluster(*args); }};

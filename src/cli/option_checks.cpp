@@ -1,7 +1,11 @@
 #include "option_checks.hpp"
 
+#include "usage.hpp"
+
 #include <warden/kafka.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -18,6 +22,35 @@ std::optional<uint64_t> parse_whole(std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
     return value;
+}
+
+constexpr size_t max_topic_name_length = 249;  // Kafka's limit
+constexpr uint64_t max_port = 65535;
+
+bool is_host_name(std::string_view host) {
+    if (host.empty() || host.size() > 253) return false;
+    return std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+    });
+}
+
+// An IPv6 address as written inside brackets: hex digits and ':', with a dotted IPv4 tail allowed.
+bool is_ipv6_literal(std::string_view address) {
+    if (address.find(':') == std::string_view::npos) return false;
+    return std::all_of(address.begin(), address.end(), [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+}
+
+bool is_listen_address(std::string_view text) {
+    if (text == "off") return true;
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    const std::optional<uint64_t> port = parse_whole(text.substr(colon + 1));
+    if (!port || *port > max_port) return false;
+    const std::string_view host = text.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') return is_ipv6_literal(host.substr(1, host.size() - 2));
+    return is_host_name(host);
 }
 
 std::string range_words(uint64_t min, uint64_t max, bool max_is_type_limit) {
@@ -113,6 +146,65 @@ CLI::Validator partition_list() {
             return {};
         },
         "LIST");
+}
+
+bool is_topic_name(std::string_view text) {
+    if (text.empty() || text.size() > max_topic_name_length || text == "." || text == "..") return false;
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
+CLI::Validator topic_name() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            if (is_topic_name(text)) return {};
+            return "must be a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-' (and not . or ..)";
+        },
+        "TOPIC");
+}
+
+void check_topic_roles(const std::string& input_topic, const std::string& input_flag, const TopicNames& outputs) {
+    const std::pair<const std::string*, const char*> roles[] = {{&outputs.analytics, "--analytics-topic"},
+                                                                {&outputs.error_tracking, "--error-tracking-topic"},
+                                                                {&outputs.heatmaps, "--heatmaps-topic"},
+                                                                {&outputs.dead_letter, "--dlq-topic"}};
+    for (const auto& [topic, flag] : roles) {
+        if (!input_flag.empty() && *topic == input_topic) {
+            throw UsageError(std::string(flag) + " names the same topic as " + input_flag + ": every record written " +
+                             "there would be read again, endlessly; give each output a topic other than the input");
+        }
+    }
+    for (size_t later = 1; later < std::size(roles); ++later) {
+        for (size_t earlier = 0; earlier < later; ++earlier) {
+            if (*roles[later].first != *roles[earlier].first) continue;
+            const std::string both = std::string(roles[later].second) + " names the same topic as " + roles[earlier].second;
+            if (roles[later].first == &outputs.dead_letter) {
+                throw UsageError(both + ": dead letters are raw inputs that readers of enriched events would " +
+                                 "misread; give dead letters a topic of their own");
+            }
+            throw UsageError(both + ": outputs are counted by topic (the summary, warden_events_produced_total), so " +
+                             "each output needs a topic of its own");
+        }
+    }
+}
+
+CLI::Validator listen_address() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            if (is_listen_address(text)) return {};
+            return "must be host:port, such as 0.0.0.0:9464, 127.0.0.1:0 or [::1]:9464 (port 0 to 65535, 0 picks a "
+                   "free one), or off";
+        },
+        "HOST:PORT");
+}
+
+CLI::Validator not_empty(const char* what) {
+    return CLI::Validator(
+        [message = std::string("must not be empty: give ") + what](std::string& text) -> std::string {
+            return text.empty() ? message : std::string();
+        },
+        "");
 }
 
 }  // namespace warden::cli

@@ -3,12 +3,15 @@
 // the same checks judge config-file and environment values, which may hold credentials.
 #pragma once
 
+#include <warden/core.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <string_view>
 
 namespace warden::cli {
 
@@ -40,5 +43,26 @@ CLI::Validator replay_position();
 
 // Comma-separated partition numbers.
 CLI::Validator partition_list();
+
+// A Kafka topic name: 1 to 249 characters of letters, digits, '.', '_' and '-', other than "." and
+// "..". Kafka refuses any other name, and `process` makes file names of the output topics.
+CLI::Validator topic_name();
+bool is_topic_name(std::string_view text);
+
+// Refuses topic settings that would loop or mix records: an output topic equal to the input topic
+// (each output would be consumed again, endlessly), or two outputs on one topic. Dead letters are
+// raw inputs that readers of enriched events would misread; and although analytics and error
+// tracking on one topic would make sense, outputs are counted by topic (the summary,
+// warden_events_produced_total{topic}), and two outputs would give one topic two counts.
+// `input_flag` names the input's setting; empty when there is no input topic (process). Throws
+// UsageError naming both settings, never the topics.
+void check_topic_roles(const std::string& input_topic, const std::string& input_flag, const TopicNames& outputs);
+
+// Where the metrics server listens: host:port, [IPv6 address]:port, or "off". The port is 0 to
+// 65535 (0 picks a free one).
+CLI::Validator listen_address();
+
+// Any text but an empty one.
+CLI::Validator not_empty(const char* what);
 
 }  // namespace warden::cli

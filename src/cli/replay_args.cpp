@@ -2,6 +2,8 @@
 
 #include "usage.hpp"
 
+#include "../kafka/replay_checkpoint.hpp"
+
 #include <sstream>
 
 namespace warden::cli {
@@ -12,6 +14,15 @@ std::vector<int32_t> parse_partition_list(const std::string& text) {
     std::string item;
     while (std::getline(in, item, ',')) out.push_back(static_cast<int32_t>(std::stol(item)));
     return out;
+}
+
+void check_checkpoint(const ReplayOptions& options) {
+    if (options.checkpoint_path.empty()) return;
+    const std::optional<kafka::ReplayCheckpoint> checkpoint = kafka::read_checkpoint(options.checkpoint_path);
+    if (!checkpoint) return;
+    if (std::string mismatch = kafka::checkpoint_mismatch(options.checkpoint_path, *checkpoint, options); !mismatch.empty()) {
+        throw UsageError(mismatch);
+    }
 }
 
 void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std::string& from_text,

@@ -9,6 +9,12 @@
 
 namespace warden::cli {
 
+// Refuses a rerun whose checkpoint (when --checkpoint names an existing one) was written for
+// another topic or range, or by a version that did not record its range: resuming it would
+// replay the checkpoint's ranges, not the ones asked for. Throws UsageError saying which setting
+// differs; std::runtime_error for a checkpoint that cannot be read.
+void check_checkpoint(const ReplayOptions& options);
+
 // The partitions of a --partitions list that passed partition_list().
 std::vector<int32_t> parse_partition_list(const std::string& text);
 

@@ -5,6 +5,8 @@
 #include "replay_progress.hpp"
 #include "team_store_args.hpp"
 
+#include "../kafka/output_producer.hpp"
+
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 
@@ -41,12 +43,23 @@ int run_replay(ReplayArgs& args) {
     args.replay.to = parse_offset_spec(args.to);
     check_replay_range(args.replay.from, args.replay.to, args.from, args.to);
     if (!args.partitions.empty()) args.replay.partitions = parse_partition_list(args.partitions);
+    check_topic_roles(args.replay.topic, "--topic", args.replay.topics);
+    check_checkpoint(args.replay);
     // Before anything can print: from here on the credentials among them are redacted.
     ClientProperties properties = client_properties(args.kafka);
     args.replay.brokers = args.kafka.brokers;
     args.replay.consumer_properties = std::move(properties.consumer);
     args.replay.producer_properties = std::move(properties.producer);
     args.replay.broker_wait = std::chrono::milliseconds(args.broker_wait_ms);
+    check_kafka_clients(replay_consumer_properties(args.replay),
+                        args.replay.dry_run ? KafkaProperties{}
+                                            : kafka::output_producer_properties(
+                                                  kafka::output_producer_options(args.replay.brokers,
+                                                                                 args.replay.producer_properties,
+                                                                                 args.replay.limits, args.replay.topic,
+                                                                                 args.replay.topics)
+                                                      .properties,
+                                                  args.replay.limits.max_message_bytes));
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
@@ -85,7 +98,7 @@ Command add_replay_command(CLI::App& root) {
                   "(rerun with the same --checkpoint to resume)");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
-    cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str();
+    cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str()->check(topic_name());
     cmd->add_option("--from", args->from,
                     "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
         ->capture_default_str()->check(replay_position());
@@ -104,8 +117,7 @@ Command add_replay_command(CLI::App& root) {
         ->capture_default_str()->check(one_of({"auto", "bar", "json", "none"}));
     cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")
         ->capture_default_str()->check(whole_number<size_t>(1));
-    cmd->add_option("--max-message-bytes", r.limits.max_message_bytes, "Largest value accepted or produced")
-        ->capture_default_str()->check(whole_number<size_t>(1));
+    add_max_message_bytes_option(*cmd, r.limits);
     cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
                     "How long to wait for the brokers to answer before giving up with exit 1")
         ->capture_default_str()->check(whole_number<int64_t>(0));

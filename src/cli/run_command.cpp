@@ -3,6 +3,8 @@
 #include "kafka_client_args.hpp"
 #include "team_store_args.hpp"
 
+#include "../kafka/output_producer.hpp"
+
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 #include <warden/ops.hpp>
@@ -34,11 +36,18 @@ struct RunArgs {
 };
 
 int run_worker(RunArgs& args) {
-    // First: from here on the credentials among them are redacted wherever they would be printed.
+    check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
+    // From here on the credentials among them are redacted wherever they would be printed.
     ClientProperties properties = client_properties(args.kafka);
     args.worker.brokers = args.kafka.brokers;
     args.worker.consumer_properties = std::move(properties.consumer);
     args.worker.producer_properties = std::move(properties.producer);
+    check_kafka_clients(worker_consumer_properties(args.worker),
+                        kafka::output_producer_properties(
+                            kafka::output_producer_options(args.worker.brokers, args.worker.producer_properties,
+                                                           args.worker.limits, args.worker.input_topic, args.worker.topics)
+                                .properties,
+                            args.worker.limits.max_message_bytes));
     static const std::map<std::string, log::Level> levels = {
         {"debug", log::Level::debug}, {"info", log::Level::info}, {"warn", log::Level::warn}, {"error", log::Level::error}};
     log::set_min_level(levels.at(args.log_level));
@@ -73,13 +82,14 @@ Command add_run_command(CLI::App& root) {
                "(at-least-once). SIGTERM/SIGINT drain, commit and exit 0; prints a JSON summary last");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
-    cmd->add_option("--group", w.group, "Consumer group id")->envname("WARDEN_GROUP")->capture_default_str();
+    cmd->add_option("--group", w.group, "Consumer group id")
+        ->envname("WARDEN_GROUP")->capture_default_str()->check(not_empty("a consumer group id"));
     cmd->add_option("--group-instance-id", w.group_instance_id,
                     "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
-        ->envname("WARDEN_INPUT_TOPIC")->capture_default_str();
+        ->envname("WARDEN_INPUT_TOPIC")->capture_default_str()->check(topic_name());
     add_topic_options(*cmd, w.topics);
     cmd->add_option("--batch-size", w.batch_size, "Messages per processing batch (one team lookup each)")
         ->envname("WARDEN_BATCH_SIZE")->capture_default_str()->check(whole_number<size_t>(1));
@@ -89,11 +99,10 @@ Command add_run_command(CLI::App& root) {
     cmd->add_option("--shutdown-timeout-ms", args->shutdown_timeout_ms,
                     "Longest drain on SIGTERM/SIGINT before committing what was acknowledged and exiting")
         ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")->capture_default_str()->check(whole_number<int64_t>(0));
-    cmd->add_option("--max-message-bytes", w.limits.max_message_bytes, "Largest value accepted or produced")
-        ->envname("WARDEN_MAX_MESSAGE_BYTES")->capture_default_str()->check(whole_number<size_t>(1));
+    add_max_message_bytes_option(*cmd, w.limits, "WARDEN_MAX_MESSAGE_BYTES");
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
-        ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str();
+        ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str()->check(listen_address());
     cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
         ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(one_of({"debug", "info", "warn", "error"}));
     return {cmd, [args] { return run_worker(*args); }};

@@ -1,11 +1,10 @@
 #include "team_store_args.hpp"
 
 #include "option_checks.hpp"
+#include "secret_file.hpp"
 
 #include <warden/pipeline.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace warden::cli {
@@ -25,10 +24,10 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
         }
     });
     command.add_option("--postgres-password-file", args.postgres_password_file,
-                       "File holding the PostgreSQL password (its first line)")
+                       "File holding the PostgreSQL password: its first line exactly, without the line ending")
         ->envname("WARDEN_POSTGRES_PASSWORD_FILE");
     command.add_option("--postgres-table", args.postgres_table, "Table of teams")
-        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str();
+        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str()->check(not_empty("a table name"));
     command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
         ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(whole_number<int64_t>(1));
     command.add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
@@ -50,13 +49,9 @@ std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
     options.conninfo = args.postgres;
     options.table = args.postgres_table;
     if (!args.postgres_password_file.empty()) {
-        std::ifstream in(args.postgres_password_file);
-        if (!in || !std::getline(in, options.password)) {
-            throw std::runtime_error("cannot read the password file " + args.postgres_password_file);
-        }
-        while (!options.password.empty() && (options.password.back() == '\r' || options.password.back() == ' ')) {
-            options.password.pop_back();
-        }
+        options.password = read_secret_file("--postgres-password-file", args.postgres_password_file,
+                                            "--postgres-password-file takes the name of a file holding the password",
+                                            SecretFilePart::first_line);
     }
     try {
         return std::make_unique<PostgresTeamStore>(std::move(options));

@@ -32,6 +32,13 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 bool looks_like_option(const std::string& argument) { return argument.size() > 1 && argument[0] == '-'; }
 
+bool is_name_shaped(std::string_view name) {
+    constexpr size_t longest_name = 64;
+    return !name.empty() && name.size() <= longest_name && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
 }  // namespace
 
 std::string closest_name(std::string_view wanted, const std::vector<std::string>& candidates) {
@@ -53,6 +60,10 @@ std::string closest_name(std::string_view wanted, const std::vector<std::string>
     if (best_distance <= allowed) return best;
     if (extensions.size() == 1) return extensions.front();
     return {};
+}
+
+bool may_quote_unknown_name(std::string_view name, const std::vector<std::string>& known) {
+    return is_name_shaped(name) && !closest_name(name, known).empty();
 }
 
 std::string command_path(const CLI::App& command) {
@@ -83,11 +94,17 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
     }
     // Only the option's name: `--name=value` keeps its value to itself.
     std::string name = option->substr(0, option->find('='));
-    std::string message = "unknown option " + name + " for " + where;
     const bool long_form = name.starts_with("--");
-    if (name == "--version" && command.get_parent()) return message + "; `warden --version` prints the version";
     std::vector<std::string> candidates = long_option_names(command);
     const std::string bare = name.substr(long_form ? 2 : 1);
+    // After a single dash, a word is as likely a value that starts with '-' (a password) as an option.
+    const bool shown = long_form ? is_name_shaped(bare) : bare.size() == 1 || may_quote_unknown_name(bare, candidates);
+    if (!shown) {
+        return "an unknown option, or a value starting with '-' where none belongs, for " + where +
+               " (not shown: it may be a secret); settings are given as --name value";
+    }
+    std::string message = "unknown option " + name + " for " + where;
+    if (name == "--version" && command.get_parent()) return message + "; `warden --version` prints the version";
     if (const std::string near = closest_name(bare, candidates); !near.empty()) return message + "; did you mean --" + near + "?";
     const bool takes_properties = std::find(candidates.begin(), candidates.end(), "kafka-property") != candidates.end();
     if (takes_properties && (bare.starts_with("sasl") || bare.starts_with("ssl") || bare.starts_with("security"))) {
@@ -97,13 +114,10 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
 }
 
 std::string unknown_command_message(const std::string& word, const std::vector<std::string>& commands) {
-    const bool word_like = !word.empty() && word.size() <= 32 && std::all_of(word.begin(), word.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-    });
-    if (!word_like) return "unknown command (not shown: it may hold a secret)";
-    std::string message = "unknown command '" + word + "'";
-    if (const std::string near = closest_name(word, commands); !near.empty()) return message + "; did you mean " + near + "?";
-    message += "; the commands are";
+    if (may_quote_unknown_name(word, commands)) {
+        return "unknown command '" + word + "'; did you mean " + closest_name(word, commands) + "?";
+    }
+    std::string message = "unknown command (not shown: it may hold a secret); the commands are";
     for (size_t i = 0; i < commands.size(); ++i) message += (i ? ", " : " ") + commands[i];
     return message;
 }

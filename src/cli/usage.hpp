@@ -27,6 +27,11 @@ public:
 // none is close enough to be a plausible typo.
 std::string closest_name(std::string_view wanted, const std::vector<std::string>& candidates);
 
+// Whether an unknown name given where a known one belongs (a command, a config file key) may be
+// quoted back: only a plausible typo of a known name, made of name characters. Anything else may
+// be a credential pasted at the wrong place, so it is never shown.
+bool may_quote_unknown_name(std::string_view name, const std::vector<std::string>& known);
+
 // "warden run" for the run subcommand, "warden" for the root.
 std::string command_path(const CLI::App& command);
 
@@ -38,8 +43,8 @@ std::vector<std::string> long_option_names(const CLI::App& command);
 // Only option names are quoted, never the values that follow them.
 std::string unplaced_arguments_message(const CLI::App& command, const std::vector<std::string>& extras);
 
-// "unknown command 'rn'; did you mean run?". The word is quoted only when it looks like a command
-// name: a first argument could be anything, a password pasted at the wrong place included.
+// "unknown command 'rn'; did you mean run?". The word is quoted only under may_quote_unknown_name:
+// a first argument could be anything, a password pasted at the wrong place included.
 std::string unknown_command_message(const std::string& word, const std::vector<std::string>& commands);
 
 // CLI11's message for `error`, reworded where it would quote a value or read awkwardly.

@@ -9,31 +9,41 @@
 namespace warden {
 namespace {
 
+// The last member named `name`, or null: a key given twice takes its last value, as in message
+// values (the core's parser), so a line means one thing whichever part reads it.
+const rapidjson::Value* last_member(const rapidjson::Value& object, std::string_view name) {
+    const rapidjson::Value* found = nullptr;
+    for (const auto& member : object.GetObject()) {
+        if (std::string_view(member.name.GetString(), member.name.GetStringLength()) == name) found = &member.value;
+    }
+    return found;
+}
+
 std::optional<std::string> optional_string(const rapidjson::Value& object, const char* name, bool& ok) {
-    auto it = object.FindMember(name);
-    if (it == object.MemberEnd() || it->value.IsNull()) return std::nullopt;
-    if (!it->value.IsString()) {
+    const rapidjson::Value* value = last_member(object, name);
+    if (!value || value->IsNull()) return std::nullopt;
+    if (!value->IsString()) {
         ok = false;
         return std::nullopt;
     }
-    return std::string(it->value.GetString(), it->value.GetStringLength());
+    return std::string(value->GetString(), value->GetStringLength());
 }
 
 bool read_envelope(const rapidjson::Value& doc, OwnedMessage& m) {
     bool ok = true;
     m.topic = optional_string(doc, "topic", ok).value_or(std::string(default_input_topic));
-    if (auto it = doc.FindMember("partition"); it != doc.MemberEnd()) {
-        if (!it->value.IsInt()) return false;
-        m.partition = it->value.GetInt();
+    if (const rapidjson::Value* partition = last_member(doc, "partition")) {
+        if (!partition->IsInt()) return false;
+        m.partition = partition->GetInt();
     }
-    if (auto it = doc.FindMember("offset"); it != doc.MemberEnd()) {
-        if (!it->value.IsInt64()) return false;
-        m.offset = it->value.GetInt64();
+    if (const rapidjson::Value* offset = last_member(doc, "offset")) {
+        if (!offset->IsInt64()) return false;
+        m.offset = offset->GetInt64();
     }
     m.key = optional_string(doc, "key", ok);
     m.value = optional_string(doc, "payload", ok);
-    if (auto it = doc.FindMember("headers"); it != doc.MemberEnd() && !it->value.IsNull()) {
-        const rapidjson::Value& h = it->value;
+    if (const rapidjson::Value* headers = last_member(doc, "headers"); headers && !headers->IsNull()) {
+        const rapidjson::Value& h = *headers;
         if (!h.IsArray() || h.Size() % 2 != 0) return false;
         for (rapidjson::SizeType i = 0; i < h.Size(); i += 2) {
             if (!h[i].IsString() || !(h[i + 1].IsString() || h[i + 1].IsNull())) return false;

@@ -2,8 +2,12 @@
 
 #include <warden/log.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <map>
 #include <stdexcept>
+#include <vector>
 
 namespace warden {
 
@@ -41,12 +45,78 @@ std::pair<std::string, std::string> parse_kafka_property(std::string_view text) 
 namespace kafka {
 namespace {
 
-// syslog levels: 0–3 errors, 4 warnings, 5–6 info, 7 debug.
+constexpr std::string_view value_not_shown = "(value not shown)";
+
+// Every value `conf` holds that differs from librdkafka's default: warden's settings and the
+// operator's, the credentials among them.
+std::vector<std::string> values_set(const rd_kafka_conf_t* conf) {
+    const auto dump = [](const char** pairs, size_t count) {
+        std::map<std::string_view, std::string_view> out;
+        for (size_t i = 0; i + 1 < count; i += 2) out.emplace(pairs[i], pairs[i + 1]);
+        return out;
+    };
+    std::vector<std::string> values;
+    const auto collect = [&](const char** set, size_t set_count, const char** defaults, size_t default_count) {
+        const auto by_name = dump(defaults, default_count);
+        for (const auto& [name, value] : dump(set, set_count)) {
+            const auto standard = by_name.find(name);
+            if (!value.empty() && (standard == by_name.end() || standard->second != value)) values.emplace_back(value);
+        }
+        rd_kafka_conf_dump_free(set, set_count);
+        rd_kafka_conf_dump_free(defaults, default_count);
+    };
+    // rd_kafka_conf_dump takes a non-const handle but only reads it.
+    auto* readable = const_cast<rd_kafka_conf_t*>(conf);
+    ConfPtr fresh(rd_kafka_conf_new());
+    size_t set_count = 0, default_count = 0;
+    const char** set = rd_kafka_conf_dump(readable, &set_count);
+    const char** defaults = rd_kafka_conf_dump(fresh.get(), &default_count);
+    collect(set, set_count, defaults, default_count);
+    if (rd_kafka_topic_conf_t* topic = rd_kafka_conf_get_default_topic_conf(readable)) {
+        std::unique_ptr<rd_kafka_topic_conf_t, void (*)(rd_kafka_topic_conf_t*)> fresh_topic(rd_kafka_topic_conf_new(),
+                                                                                             rd_kafka_topic_conf_destroy);
+        set = rd_kafka_topic_conf_dump(topic, &set_count);
+        defaults = rd_kafka_topic_conf_dump(fresh_topic.get(), &default_count);
+        collect(set, set_count, defaults, default_count);
+    }
+    return values;
+}
+
+bool is_word_character(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// `text` with every copy of `values` replaced. A short value is replaced only where it stands as a
+// word of its own, so that it does not cut up the words around it.
+std::string without_values(std::string text, std::vector<std::string> values) {
+    constexpr size_t short_value = 4;
+    // The longest first: a value that holds another goes whole.
+    std::sort(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const std::string& value : values) {
+        for (size_t at = text.find(value); at != std::string::npos; at = text.find(value, at)) {
+            const bool alone = (at == 0 || !is_word_character(text[at - 1])) &&
+                               (at + value.size() == text.size() || !is_word_character(text[at + value.size()]));
+            if (value.size() < short_value && !alone) {
+                at += value.size();
+                continue;
+            }
+            text.replace(at, value.size(), value_not_shown);
+            at += value_not_shown.size();
+        }
+    }
+    return text;
+}
+
+// syslog levels: 0–3 errors, 4 warnings, 5–6 info, 7 debug. Configuration warnings quote values
+// ("`sasl.mechanism` set to `…`"), which may be credentials given to the wrong property.
 void log_to_warden(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
     const log::Level ours = level <= 3 ? log::Level::error : level == 4 ? log::Level::warn
                           : level <= 6 ? log::Level::info : log::Level::debug;
-    log::write(ours, message, {{"component", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
+    const std::string text = std::string_view(facility) == "CONFWARN"
+                                 ? without_values(message, values_set(rd_kafka_conf(const_cast<rd_kafka_t*>(rk))))
+                                 : std::string(message);
+    log::write(ours, text, {{"component", "librdkafka"}, {"facility", facility}, {"client", rd_kafka_name(rk)}});
 }
+
+void log_nothing(const rd_kafka_t*, int, const char*, const char*) {}
 
 // librdkafka's refusal with the refused value taken out. It quotes values ("Invalid value \"…\"
 // for configuration property \"name\""), possibly cut off at the end of its buffer, and a value
@@ -97,9 +167,18 @@ ConfPtr make_conf(const KafkaProperties& properties) {
 ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf) {
     char errstr[512];
     rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
-    if (!rk) throw std::runtime_error(std::string("cannot create the Kafka client: ") + errstr);
+    // The configuration is still ours after a failure; librdkafka's reason may quote any of its values.
+    if (!rk) throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values_set(conf.get())));
     conf.release();  // owned by the client now
     return ClientPtr(rk);
+}
+
+void check_client_configuration(rd_kafka_type_t type, const KafkaProperties& properties) {
+    ConfPtr conf = make_conf(properties);
+    rd_kafka_conf_set_log_cb(conf.get(), log_nothing);  // the real client logs its warnings
+    ClientPtr client = make_client(type, std::move(conf));
+    // Destroyed at once: no group was joined, and no message waits for delivery.
+    rd_kafka_destroy_flags(client.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 PartitionListPtr make_partition_list(int size) { return PartitionListPtr(rd_kafka_topic_partition_list_new(size)); }

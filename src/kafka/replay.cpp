@@ -20,9 +20,6 @@
 #include <thread>
 
 namespace warden {
-namespace {
-
-using Clock = std::chrono::steady_clock;
 
 KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
     KafkaProperties p = {
@@ -38,6 +35,10 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds request_timeout{10'000};
 // A rate-limit debt smaller than this is carried to the next message rather than slept off: a
@@ -125,10 +126,9 @@ private:
     void resolve_ranges(const kafka::TopicCatalog& catalog) {
         if (!options_.checkpoint_path.empty()) {
             if (auto checkpoint = kafka::read_checkpoint(options_.checkpoint_path)) {
-                if (checkpoint->topic != options_.topic) {
-                    throw std::runtime_error("the checkpoint " + options_.checkpoint_path + " belongs to topic " +
-                                             checkpoint->topic + ", not " + options_.topic);
-                }
+                const std::string mismatch =
+                    kafka::checkpoint_mismatch(options_.checkpoint_path, *checkpoint, options_);
+                if (!mismatch.empty()) throw std::runtime_error(mismatch);
                 const std::vector<int32_t> partitions = catalog.partitions(options_.topic);
                 for (PartitionProgress p : checkpoint->partitions) {
                     if (std::find(partitions.begin(), partitions.end(), p.partition) == partitions.end()) {
@@ -141,7 +141,7 @@ private:
                     parts_[p.partition] = p;
                 }
                 resumed_ = true;
-                log::info("resuming from the checkpoint; its ranges are used", {{"checkpoint", options_.checkpoint_path}});
+                log::info("resuming from the checkpoint", {{"checkpoint", options_.checkpoint_path}});
                 return;
             }
         }
@@ -376,7 +376,7 @@ private:
 
     void save_checkpoint() {
         if (options_.checkpoint_path.empty()) return;
-        kafka::ReplayCheckpoint checkpoint{options_.topic, {}};
+        kafka::ReplayCheckpoint checkpoint{options_.topic, kafka::replay_range(options_), {}};
         for (const auto& [id, p] : parts_) checkpoint.partitions.push_back(p);
         kafka::write_checkpoint(options_.checkpoint_path, checkpoint);
     }

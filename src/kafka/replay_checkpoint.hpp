@@ -1,4 +1,5 @@
-// The replay checkpoint file: each partition's fixed range and its acknowledged prefix.
+// The replay checkpoint file: what the replay was asked for, each partition's fixed range and its
+// acknowledged prefix.
 #pragma once
 
 #include <warden/kafka.hpp>
@@ -9,8 +10,22 @@
 
 namespace warden::kafka {
 
+// The range a replay was asked for, besides its topic, in a canonical spelling that the flags
+// accept again: `earliest`, `latest`, `offset:N` or `time:MS`, and the partitions sorted
+// ("0,3,7") or `all`. A rerun with the checkpoint must ask the same: the checkpoint's resolved
+// ranges answer that request and no other.
+struct ReplayRange {
+    std::string from;
+    std::string to;
+    std::string partitions;
+    bool operator==(const ReplayRange&) const = default;
+};
+
+ReplayRange replay_range(const ReplayOptions& options);
+
 struct ReplayCheckpoint {
     std::string topic;
+    std::optional<ReplayRange> range;           // absent in checkpoints of warden before version 2
     std::vector<PartitionProgress> partitions;  // start, end and acked are recorded
 };
 
@@ -18,8 +33,16 @@ struct ReplayCheckpoint {
 // or is not a checkpoint.
 std::optional<ReplayCheckpoint> read_checkpoint(const std::string& path);
 
-// Written to a temporary file and renamed, so a crash never leaves half a checkpoint. Throws
-// std::runtime_error on I/O failure.
+// Why the checkpoint at `path` cannot serve a replay of `options`: another topic, another
+// --from, --to or --partitions (naming the setting and both values), or no recorded range (an
+// older checkpoint, which cannot be checked). Empty when it can. The message says that deleting
+// the checkpoint starts the replay afresh.
+std::string checkpoint_mismatch(const std::string& path, const ReplayCheckpoint& checkpoint,
+                                const ReplayOptions& options);
+
+// Written to a new file of a unique name in the same directory, flushed to disk and renamed over
+// `path`, so a crash never leaves half a checkpoint and no existing file or link is written
+// through. Throws std::runtime_error on I/O failure.
 void write_checkpoint(const std::string& path, const ReplayCheckpoint& checkpoint);
 
 }  // namespace warden::kafka

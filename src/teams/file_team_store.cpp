@@ -4,7 +4,9 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,9 +17,22 @@ namespace {
     throw std::runtime_error("teams file " + origin + ": " + what);
 }
 
+// A key as it may be shown: printable ASCII, cut at 64 characters.
+std::string printable(std::string_view key) {
+    std::string out;
+    for (const char c : key.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return key.size() > 64 ? out + "..." : out;
+}
+
 Team parse_team(const rapidjson::Value& v, size_t index, const std::string& origin) {
     const std::string where = "team #" + std::to_string(index);
     if (!v.IsObject()) fail(origin, where + " is not an object");
+    // JSON readers disagree on which of two values of a key counts; a teams file says one thing.
+    std::set<std::string_view> keys;
+    for (const auto& m : v.GetObject()) {
+        const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+        if (!keys.insert(key).second) fail(origin, where + " has the key \"" + printable(key) + "\" twice; keep one");
+    }
     auto member = [&](const char* name) -> const rapidjson::Value* {
         auto it = v.FindMember(name);
         return it == v.MemberEnd() ? nullptr : &it->value;
@@ -56,6 +71,8 @@ Team parse_team(const rapidjson::Value& v, size_t index, const std::string& orig
 }  // namespace
 
 std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory; --teams takes a JSON file of teams");
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path, "cannot be opened (check the path given with --teams)");
     std::stringstream text;

@@ -39,8 +39,10 @@ echo "version and help OK"
 expect 2 "unknown option --brokerz for \`warden run\`; did you mean --brokers?" "$warden" run --brokerz x:1 --teams "$teams"
 expect 2 "unknown option --sasl-password" "$warden" run --brokers x:1 --teams "$teams" --sasl-password hunter2
 expect 2 "--batch-size must be a whole number of at least 1" "$warden" run --brokers x:1 --teams "$teams" --batch-size 0
-expect 2 "--max-message-bytes must be a whole number of at least 1" \
-    "$warden" process --teams "$teams" --input - --output-dir "$work/o" --max-message-bytes -3
+expect 2 "--max-message-bytes must be a whole number of at least 1024" \
+    "$warden" process --teams "$teams" --input - --output-dir "$work/o" --max-message-bytes 1000
+expect 2 "--max-message-bytes must be a whole number of at least 1024" \
+    "$warden" replay --brokers 127.0.0.1:1 --teams "$teams" --max-message-bytes 1023
 expect 2 "--partitions must be a whole number from 1 to 256" "$warden" demo --partitions 0
 expect 2 "a command is needed" "$warden"
 echo "unknown flags and numbers OK"
@@ -56,24 +58,36 @@ expect 2 "is inverted" "${replay[@]}" --from 2024-06-10T07:00:00Z --to 2024-06-1
 echo "replay usage errors OK"
 
 # Config files: TOML values arrive whole ('#' and quotes are text), end to end through `process`.
+mkdir -p "$work/in#put \"x\""
+cp "$root/samples/events.jsonl" "$work/in#put \"x\"/events.jsonl"
 cat > "$work/process.toml" <<EOF
 # the process settings, as TOML
 teams = "$teams"
-input = "$root/samples/events.jsonl"   # a comment after a value
-output-dir = "$work/outputs"
-analytics-topic = "analytics#blue"
-dlq-topic = 'dead "letters"'
+input = '$work/in#put "x"/events.jsonl'   # a comment after a value
+output-dir = "$work/outputs#1"
+analytics-topic = "analytics.blue"
+dlq-topic = 'dead_letters'
 max-message-bytes = 1000000
 EOF
 expect 0 '"consumed":12' "$warden" process --config "$work/process.toml"
-[[ -s "$work/outputs/analytics#blue.jsonl" ]] || fail "no analytics#blue.jsonl: $(ls "$work/outputs")"
-[[ -s "$work/outputs/dead \"letters\".jsonl" ]] || fail "no 'dead \"letters\".jsonl': $(ls "$work/outputs")"
+[[ -s "$work/outputs#1/analytics.blue.jsonl" ]] || fail "no analytics.blue.jsonl: $(ls "$work/outputs#1")"
+[[ -s "$work/outputs#1/dead_letters.jsonl" ]] || fail "no dead_letters.jsonl: $(ls "$work/outputs#1")"
 # Flags win over the environment, which wins over the file.
 WARDEN_ANALYTICS_TOPIC=from-env expect 0 "" "$warden" process --config "$work/process.toml" --output-dir "$work/env"
 [[ -s "$work/env/from-env.jsonl" ]] || fail "the environment did not override the file: $(ls "$work/env")"
 WARDEN_ANALYTICS_TOPIC=from-env expect 0 "" "$warden" process --config "$work/process.toml" --output-dir "$work/flag" \
     --analytics-topic from-flag
 [[ -s "$work/flag/from-flag.jsonl" ]] || fail "the flag did not override the environment: $(ls "$work/flag")"
+
+# Topic names: Kafka's, so that no output file lands outside --output-dir; no output on the input.
+expect 2 "--analytics-topic must be a Kafka topic name" \
+    "$warden" process --teams "$teams" --input - --output-dir "$work/o" --analytics-topic ../escaped
+[[ ! -e "$work/escaped.jsonl" ]] || fail "an output file escaped --output-dir"
+expect 2 "--topic must be a Kafka topic name" "$warden" replay --brokers 127.0.0.1:1 --teams "$teams" --topic ""
+expect 2 "--dlq-topic names the same topic as --input-topic" \
+    "$warden" run --brokers 127.0.0.1:1 --teams "$teams" --metrics-address off --input-topic loopin --dlq-topic loopin
+expect 2 "--metrics-address must be host:port" "$warden" run --brokers 127.0.0.1:1 --teams "$teams" --metrics-address hunter2
+echo "topics and addresses OK"
 
 printf 'teams = "a.json"\ninput = "-"\nteams = "b.json"\n' > "$work/duplicate.toml"
 expect 2 "$work/duplicate.toml:3: setting 'teams': given twice" "$warden" process --config "$work/duplicate.toml"
@@ -96,6 +110,10 @@ printf 'brokers = "x:1"\npostgres = "postgresql://reader:hunter2#x@db/posthog\n'
 expect 2 "$work/unterminated.toml:2: setting 'postgres'" "$warden" run --config "$work/unterminated.toml"
 expect 2 "--kafka-property" "$warden" run --brokers x:1 --teams "$teams" --kafka-property 'sasl.password:hunter2'
 expect 2 "security.protocol" "$warden" run --brokers x:1 --teams "$teams" --kafka-property 'security.protocol=hunter2'
+expect 2 "librdkafka refuses the consumer settings" "$warden" run --brokers 127.0.0.1:1 --teams "$teams" \
+    --metrics-address off --kafka-property security.protocol=SASL_PLAINTEXT --kafka-property sasl.mechanism=hunter2
+printf 'teams = "%s"\n"hunter2-Sup3r" = 1\n' "$teams" > "$work/key.toml"
+expect 2 "$work/key.toml:2: unknown setting for \`warden process\`" "$warden" process --config "$work/key.toml"
 WARDEN_BATCH_SIZE=hunter2 expect 2 "WARDEN_BATCH_SIZE must be" "$warden" run --brokers x:1 --teams "$teams"
 echo "no secret in usage errors OK"
 

@@ -170,6 +170,18 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
     // A rerun of a finished checkpoint has nothing left to do.
     REQUIRE(run_to_end(cluster, {"--checkpoint", checkpoint}, "again", &summary) == 0);
     CHECK(summary_consumed(summary) == 0);
+
+    // A rerun that asks for another range is refused: the checkpoint's ranges answer only its own.
+    for (const std::vector<std::string>& other : {std::vector<std::string>{"--partitions", "0"},
+                                                  std::vector<std::string>{"--from", "5"},
+                                                  std::vector<std::string>{"--to", "2024-06-10T06:13:20Z"}}) {
+        std::vector<std::string> extra = {"--checkpoint", checkpoint};
+        extra.insert(extra.end(), other.begin(), other.end());
+        ChildProcess rerun(replay_args(cluster, extra), cluster.dir() / ("other" + other.front()));
+        CHECK(rerun.wait_exit(30s) == 2);
+        CHECK(rerun.stderr_text().find(other.front() + " ") != std::string::npos);
+        CHECK(rerun.stderr_text().find("delete the checkpoint") != std::string::npos);
+    }
 }
 
 TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {
@@ -226,7 +238,7 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
     const auto foreign = cluster.dir() / "foreign.json";
     std::ofstream(foreign) << R"({"version":1,"topic":"other","partitions":[]})";
     ChildProcess wrong_topic(replay_args(cluster, {"--checkpoint", foreign.string()}), cluster.dir() / "topic");
-    CHECK(wrong_topic.wait_exit(30s) == 1);
+    CHECK(wrong_topic.wait_exit(30s) == 2);
     CHECK(wrong_topic.stderr_text().find("belongs to topic other") != std::string::npos);
 
     const auto corrupt = cluster.dir() / "corrupt.json";
@@ -237,7 +249,8 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 
     // A checkpoint of a partition the topic does not have (recreated with fewer partitions, say).
     const auto vanished = cluster.dir() / "vanished.json";
-    std::ofstream(vanished) << R"({"version":1,"topic":"events_plugin_ingestion",)"
+    std::ofstream(vanished) << R"({"version":2,"topic":"events_plugin_ingestion",)"
+                            << R"("range":{"from":"earliest","to":"latest","partitions":"all"},)"
                             << R"("partitions":[{"partition":99,"start":0,"end":10,"acked":0}]})";
     ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}), cluster.dir() / "vanished");
     CHECK(vanished_partition.wait_exit(30s) == 1);

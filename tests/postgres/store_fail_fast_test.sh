@@ -93,6 +93,22 @@ for password in 'p%w 25%25' "q'uo\\te \"x\"" 'sp ace&amp=%00'; do
 done
 admin "ALTER ROLE warden_reader PASSWORD '$reader_password'"
 
+# The password file's first line is the password exactly: trailing spaces are part of it, only the
+# line ending (\n or \r\n) goes.
+admin "ALTER ROLE warden_reader PASSWORD 'Read3rPw#%''q '"
+printf "Read3rPw#%%'q \r\nsecond line\n" > "$work/spaced"
+expect "password file, trailing space kept" 0 20 '"postgres connected"' "" \
+    "${process[@]}" --postgres "$reader" --postgres-password-file "$work/spaced"
+printf "Read3rPw#%%'q\n" > "$work/unspaced"
+expect "password file, without the trailing space" 1 10 'password' "" \
+    "${process[@]}" --postgres "$reader" --postgres-password-file "$work/unspaced"
+admin "ALTER ROLE warden_reader PASSWORD '$reader_password'"
+# A password given where the name of its file belongs is not shown.
+expect "password given as the file name" 1 5 'does not exist' "Sup3rS3cretPW" \
+    "${process[@]}" --postgres "$reader" --postgres-password-file Sup3rS3cretPW
+expect "password given as the file name, in the environment" 1 5 'does not exist' "Sup3rS3cretPW" \
+    env WARDEN_POSTGRES_PASSWORD_FILE=Sup3rS3cretPW "${process[@]}" --postgres "$reader"
+
 # run and replay check the store before they consume.
 expect "run, wrong password" 1 10 'password' "Wrong-Pass-7" \
     "$warden" run --brokers 127.0.0.1:1 --postgres "$reader password=Wrong-Pass-7" --metrics-address off

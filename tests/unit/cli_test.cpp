@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace {
@@ -188,8 +189,19 @@ TEST_CASE("cli: replay positions and partitions are usage errors; inverted range
 }
 
 TEST_CASE("cli: no option of any command echoes its value, from a flag, a variable or the config file") {
+    // Options whose values have a shape of their own, which a value holding ':' does not have.
+    const std::set<std::string> shaped = {"input-topic", "topic", "analytics-topic", "error-tracking-topic",
+                                          "heatmaps-topic", "dlq-topic", "metrics-address", "max-message-bytes",
+                                          "batch-size", "partitions", "from", "to"};
     int refusals = 0;
     for (const char* name : {"run", "replay", "process", "demo", "mock-cluster"}) {
+        for (const std::string& value : {std::string(secret), std::string("sasl.password:") + secret}) {
+            // A secret pasted as a config key.
+            ScratchFile as_key("\"" + value + "\" = 1\n");
+            const Outcome outcome = parse({name, "--config", as_key.path.string()});
+            CHECK(outcome.status == 2);
+            CHECK_FALSE(contains(outcome.out + outcome.err, secret));
+        }
         WardenCli probe;
         CLI::App* command = probe.app().get_subcommand(name);
         for (const CLI::Option* option : command->get_options()) {
@@ -203,7 +215,8 @@ TEST_CASE("cli: no option of any command echoes its value, from a flag, a variab
             for (const std::string& value : {std::string(secret), std::string("sasl.password:") + secret}) {
                 Outcome outcome = parse({name, "--" + long_name + "=" + value});
                 CHECK_FALSE(contains(outcome.out + outcome.err, secret));
-                if (is_switch) CHECK(outcome.status == 2);
+                const bool misshapen = shaped.count(long_name) && value.find(':') != std::string::npos;
+                if (is_switch || misshapen) CHECK(outcome.status == 2);
 
                 ScratchFile list(long_name + " = [\"" + value + "\"]\n");
                 outcome = parse({name, "--config", list.path.string()});
@@ -217,12 +230,13 @@ TEST_CASE("cli: no option of any command echoes its value, from a flag, a variab
                 if (!option->get_envname().empty()) {
                     outcome = parse({name}, {{option->get_envname(), value}});
                     CHECK_FALSE(contains(outcome.out + outcome.err, secret));
+                    if (misshapen) CHECK(outcome.status == 2);
                 }
                 refusals += outcome.status == 2 ? 1 : 0;
             }
         }
     }
-    CHECK(refusals > 40);  // most values were refused: the messages above were errors, not echoes of success
+    CHECK(refusals > 60);  // most values were refused: the messages above were errors, not echoes of success
 }
 
 TEST_CASE("cli: suggestions are made for typos only") {

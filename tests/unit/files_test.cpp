@@ -48,3 +48,24 @@ TEST_CASE("output envelopes round-trip through the input parser") {
     REQUIRE(back.headers.size() == 2);
     CHECK_FALSE(back.headers[1].value);
 }
+
+TEST_CASE("input lines: a key given twice in an envelope takes its last value, as in message values") {
+    auto m = parse_input_line(R"({"topic":"first","topic":"last","partition":1,"partition":2,"offset":3,"offset":4,)"
+                              R"("key":"k1","key":"k2","headers":["a","1"],"headers":["b","2"],)"
+                              R"("payload":"{\"v\":1}","payload":"{\"v\":2}"})",
+                              0);
+    CHECK(m.topic == "last");
+    CHECK(m.partition == 2);
+    CHECK(m.offset == 4);
+    CHECK(*m.key == "k2");
+    REQUIRE(m.headers.size() == 1);
+    CHECK(m.headers[0].name == "b");
+    CHECK(*m.value == R"({"v":2})");
+
+    // The last value decides whether the envelope is usable too.
+    auto shadowed = parse_input_line(R"({"key":5,"key":"k","payload":"p"})", 1);
+    CHECK(*shadowed.key == "k");
+    CHECK(*shadowed.value == "p");
+    auto broken = parse_input_line(R"({"key":"k","key":5,"payload":"p"})", 2);
+    CHECK(*broken.value == R"({"key":"k","key":5,"payload":"p"})");  // taken whole as a value
+}
