@@ -97,6 +97,10 @@ struct TopicNames {
     std::string dead_letter = "events_dlq";
 
     const std::string& name_of(Destination d) const;
+
+    // Adds `per_destination` up by topic name, in destination order: the enriched outputs may
+    // share a topic (analytics and error tracking, say), and counts by topic must not repeat one.
+    std::vector<std::pair<std::string, uint64_t>> by_topic(const uint64_t (&per_destination)[4]) const;
 };
 
 struct CoreLimits {

@@ -1,6 +1,8 @@
 // Names of outcomes and the running counters behind the summary.
 #include <warden/core.hpp>
 
+#include <algorithm>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -35,6 +37,20 @@ const std::string& TopicNames::name_of(Destination d) const {
     return analytics;
 }
 
+std::vector<std::pair<std::string, uint64_t>> TopicNames::by_topic(const uint64_t (&per_destination)[4]) const {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (size_t i = 0; i < destination_count; ++i) {
+        const std::string& name = name_of(static_cast<Destination>(i));
+        auto it = std::find_if(out.begin(), out.end(), [&](const auto& entry) { return entry.first == name; });
+        if (it == out.end()) {
+            out.emplace_back(name, per_destination[i]);
+        } else {
+            it->second += per_destination[i];
+        }
+    }
+    return out;
+}
+
 void OutcomeCounters::add(const BatchResult& batch) {
     consumed += batch.outcomes.size();
     for (const OutputRecord& r : batch.records) ++produced[static_cast<size_t>(r.destination)];
@@ -56,10 +72,10 @@ std::string OutcomeCounters::summary_json(const TopicNames& topics) const {
     w.Uint64(consumed);
     key("produced");
     w.StartObject();
-    for (size_t i = 0; i < destination_count; ++i) {
-        if (produced[i] == 0) continue;
-        key(topics.name_of(static_cast<Destination>(i)));
-        w.Uint64(produced[i]);
+    for (const auto& [topic, count] : topics.by_topic(produced)) {
+        if (count == 0) continue;
+        key(topic);
+        w.Uint64(count);
     }
     w.EndObject();
     key("dropped");

@@ -127,11 +127,11 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     }
     auto& produced = f.family("warden_events_produced_total", "Output messages produced, by topic", MetricType::Counter);
     auto& produced_bytes = f.family("warden_produced_bytes_total", "Key and value bytes produced, by topic", MetricType::Counter);
-    for (Destination d : destinations) {
-        const std::string& topic = ctx.topics.name_of(d);
-        produced.metric.push_back(Families::counter_metric({{"topic", topic}}, static_cast<double>(o.produced[static_cast<size_t>(d)])));
-        produced_bytes.metric.push_back(
-            Families::counter_metric({{"topic", topic}}, static_cast<double>(s.produced_bytes[static_cast<size_t>(d)])));
+    for (const auto& [topic, count] : ctx.topics.by_topic(o.produced)) {
+        produced.metric.push_back(Families::counter_metric({{"topic", topic}}, static_cast<double>(count)));
+    }
+    for (const auto& [topic, bytes] : ctx.topics.by_topic(s.produced_bytes)) {
+        produced_bytes.metric.push_back(Families::counter_metric({{"topic", topic}}, static_cast<double>(bytes)));
     }
     f.family("warden_events_consumed_total", "Input messages consumed, by topic", MetricType::Counter)
         .metric.push_back(Families::counter_metric({{"topic", ctx.input_topic}}, static_cast<double>(o.consumed)));

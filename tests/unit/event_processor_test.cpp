@@ -265,3 +265,14 @@ TEST_CASE("scratch memory reuse: the same nested message renders the same every 
     CHECK(std::string(d["properties"]["a"]["b"]["c"][1]["d"].GetString()) == "x");
     CHECK(std::string(d["properties"]["g"].GetString()) == "h");
 }
+
+TEST_CASE("summary: outputs sharing a topic are counted once under it") {
+    OutcomeCounters counters;
+    counters.produced[static_cast<size_t>(Destination::analytics)] = 5;
+    counters.produced[static_cast<size_t>(Destination::error_tracking)] = 2;
+    counters.produced[static_cast<size_t>(Destination::heatmaps)] = 1;
+    TopicNames topics;
+    topics.error_tracking = topics.analytics;
+    const std::string summary = counters.summary_json(topics);
+    CHECK(summary.find(R"("produced":{"events_analytics":7,"events_heatmaps":1})") != std::string::npos);
+}

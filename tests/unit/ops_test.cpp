@@ -120,6 +120,12 @@ TEST_CASE("metrics: the exposition carries the contract's counters with bounded 
     CHECK(text.find("warden_events_consumed_total{topic=\"events_plugin_ingestion\"} 10") != std::string::npos);
     CHECK(text.find("warden_consumer_lag{topic=\"events_plugin_ingestion\",partition=\"0\"} 5") != std::string::npos);
     CHECK(text.find("warden_consumer_lag{topic=\"events_plugin_ingestion\",partition=\"3\"} 0") != std::string::npos);
+    // Outputs sharing a topic are one series of it.
+    MetricsContext shared{"events_plugin_ingestion", {}, {}};
+    shared.topics.error_tracking = shared.topics.heatmaps;
+    const std::string shared_text = render_metrics(s, shared);
+    CHECK(shared_text.find("warden_events_produced_total{topic=\"events_heatmaps\"} 7") != std::string::npos);
+    CHECK(shared_text.find("topic=\"events_error_tracking\"") == std::string::npos);
     // Histogram buckets are cumulative and end in +Inf.
     CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"0.005\"} 1") != std::string::npos);
     CHECK(text.find("warden_batch_duration_seconds_bucket{le=\"5\"} 1") != std::string::npos);
