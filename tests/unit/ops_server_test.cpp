@@ -194,6 +194,9 @@ TEST_CASE("ops server: listens on IPv6 loopback, reports the port it picked, ref
     REQUIRE(answer);
     CHECK(answer->status == 200);
 
+    auto named = serve("localhost:0");  // a name, resolved once
+    CHECK(named->port() > 0);
+
     auto v4 = serve();
     const std::string taken = "127.0.0.1:" + std::to_string(v4->port());
     CHECK_THROWS_WITH_AS(serve(taken), doctest::Contains("--metrics-address"), std::runtime_error);
