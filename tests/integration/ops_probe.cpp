@@ -1,67 +1,12 @@
-// Loopback HTTP probes of the operations endpoints, and the cluster's topic list.
+// The port a worker serves its operations endpoints on, what /readyz gave as its reason, and the
+// cluster's topic list.
 #include "ops_probe.hpp"
 
 #include <rapidjson/document.h>
 
-#include <arpa/inet.h>
-#include <cerrno>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <cstdlib>
 
 namespace itest {
-namespace {
-
-// Closes the socket when the probe returns, whichever way.
-struct Socket {
-    int fd = -1;
-    ~Socket() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-bool wait_ready(int fd, short events, Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, events, 0};
-    return ::poll(&p, 1, static_cast<int>(left)) == 1;
-}
-
-}  // namespace
-
-std::optional<HttpAnswer> http_get(int port, const std::string& path, Clock::duration timeout) {
-    const auto deadline = Clock::now() + timeout;
-    Socket s{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)};
-    if (s.fd < 0) return std::nullopt;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 && errno != EINPROGRESS) {
-        return std::nullopt;
-    }
-    if (!wait_ready(s.fd, POLLOUT, deadline)) return std::nullopt;
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (::send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
-        return std::nullopt;
-    }
-    std::string response;
-    char buffer[4096];
-    while (wait_ready(s.fd, POLLIN, deadline)) {
-        const ssize_t n = ::recv(s.fd, buffer, sizeof buffer, 0);
-        if (n <= 0) break;
-        response.append(buffer, static_cast<size_t>(n));
-    }
-    // "HTTP/1.1 503 Service Unavailable\r\n...\r\n\r\nbody"
-    const size_t space = response.find(' ');
-    const size_t body = response.find("\r\n\r\n");
-    if (space == std::string::npos || body == std::string::npos) return std::nullopt;
-    HttpAnswer answer;
-    answer.status = std::atoi(response.c_str() + space + 1);
-    answer.body = response.substr(body + 4);
-    return answer;
-}
 
 int ops_port(const ChildProcess& worker, Clock::duration timeout) {
     static constexpr std::string_view marker = R"("msg":"serving /metrics, /healthz and /readyz")";

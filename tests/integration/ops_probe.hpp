@@ -4,19 +4,17 @@
 
 #include "kafka_test_support.hpp"
 
+#include "../support/http_client.hpp"
+
 #include <optional>
 #include <set>
 #include <string>
 
 namespace itest {
 
-struct HttpAnswer {
-    int status = 0;
-    std::string body;
-};
-
 // GET http://127.0.0.1:port/path with a deadline; nothing when no answer came in time.
-std::optional<HttpAnswer> http_get(int port, const std::string& path, Clock::duration timeout = 5s);
+using testhttp::http_get;
+using testhttp::HttpAnswer;
 
 // The port of the worker's /metrics, /healthz and /readyz, from its log (run with --log-level
 // info and --metrics-address 127.0.0.1:0); 0 when it did not log one within `timeout`.

@@ -9,17 +9,14 @@
 
 #include "worker_test_support.hpp"
 
+#include "../support/http_client.hpp"
+
 #include <libpq-fe.h>
 #include <rapidjson/document.h>
 
-#include <arpa/inet.h>
 #include <chrono>
-#include <cstdlib>
-#include <netinet/in.h>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 using namespace warden;
 using namespace std::chrono_literals;
@@ -28,35 +25,10 @@ namespace {
 
 using namespace pgtest;  // env, exec_sql, wait_for, produce_events
 
-struct HttpAnswer {
-    int status = 0;
-    std::string body;
-};
+using testhttp::HttpAnswer;
 
 // GET http://127.0.0.1:<port><path>; status 0 when nothing answered.
-HttpAnswer http_get(int port, const std::string& path) {
-    HttpAnswer answer;
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return answer;
-    timeval timeout{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-        const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-        if (::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
-            std::string response;
-            char buf[4096];
-            for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) response.append(buf, static_cast<size_t>(n));
-            if (response.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::atoi(response.c_str() + 9);
-            if (const size_t body = response.find("\r\n\r\n"); body != std::string::npos) answer.body = response.substr(body + 4);
-        }
-    }
-    ::close(fd);
-    return answer;
-}
+HttpAnswer http_get(int port, const std::string& path) { return testhttp::http_get(port, path).value_or(HttpAnswer{}); }
 
 // A worker on a fresh mock cluster with its ops endpoints on a free port.
 struct RunningWorker {
