@@ -72,7 +72,8 @@ bool appears_in_json(std::string_view json, const Team& team) {
     std::array<std::string, 2> escaped;
     std::array<std::string_view, 2> printed;
     size_t count = 0;
-    for (std::string_view secret : TeamSecrets(team).views()) {
+    const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
+    for (std::string_view secret : secrets.views()) {
         escaped[count] = needs_escaping(secret) ? json_escaped(secret) : std::string(secret);
         printed[count] = escaped[count];
         ++count;
