@@ -31,6 +31,13 @@ public:
             o.give_up_after = limit;
             return o;
         }
+        // The wait after `failures` earlier failures of one operation: first_delay doubled that
+        // many times, at most max_delay.
+        std::chrono::milliseconds delay_after(uint32_t failures) const {
+            std::chrono::milliseconds wait = first_delay;
+            for (uint32_t i = 0; i < failures && wait < max_delay; ++i) wait *= 2;
+            return std::min(wait, max_delay);
+        }
         // Doubling from `first` up to `max`, never giving up.
         static Options doubling(std::chrono::milliseconds first, std::chrono::milliseconds max) {
             Options o;
@@ -41,14 +48,13 @@ public:
     };
 
     RetryPolicy() = default;
-    explicit RetryPolicy(Options options) : options_(options), delay_(options.first_delay) {}
+    explicit RetryPolicy(Options options) : options_(options) {}
 
     // Records a failure at `now`. Returns the wait before the next attempt, or nothing when the
     // outage has lasted `give_up_after`: the caller gives up.
     std::optional<std::chrono::milliseconds> failed(Clock::time_point now) {
-        if (failures_++ == 0) outage_started_ = now;
-        std::chrono::milliseconds wait = delay_;
-        delay_ = std::min(delay_ * 2, options_.max_delay);
+        if (failures_ == 0) outage_started_ = now;
+        const std::chrono::milliseconds wait = options_.delay_after(static_cast<uint32_t>(std::min<uint64_t>(failures_++, 64)));
         if (!options_.give_up_after) return wait;
         const Clock::time_point deadline = outage_started_ + *options_.give_up_after;
         if (now >= deadline) return std::nullopt;
@@ -57,7 +63,6 @@ public:
 
     void succeeded() {
         failures_ = 0;
-        delay_ = options_.first_delay;
         reported_cause_.reset();
     }
 
@@ -80,7 +85,6 @@ public:
 
 private:
     Options options_;
-    std::chrono::milliseconds delay_{options_.first_delay};
     uint64_t failures_ = 0;
     Clock::time_point outage_started_{};
     std::optional<std::string> reported_cause_;

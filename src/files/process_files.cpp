@@ -1,4 +1,5 @@
 // The offline pipeline: lines in, one JSONL file per output topic out.
+#include <warden/delivery.hpp>
 #include <warden/files.hpp>
 
 #include <cerrno>
@@ -9,9 +10,10 @@
 namespace warden {
 namespace {
 
-// One output file per topic. Every topic's file is emptied when the run starts, so a directory
-// reused from an earlier run never shows that run's records as this one's.
-class TopicFiles {
+// The delivery stage's file sink: one JSONL file per topic, a record acknowledged once its line is
+// written. Every topic's file is emptied when the run starts, so a directory reused from an
+// earlier run never shows that run's records as this one's.
+class TopicFiles final : public OutputSink {
 public:
     TopicFiles(std::filesystem::path dir, const TopicNames& topics) : dir_(std::move(dir)) {
         for (Destination d : {Destination::analytics, Destination::error_tracking, Destination::heatmaps,
@@ -20,12 +22,15 @@ public:
         }
     }
 
-    void write(const std::string& topic, const std::string& line) {
+    void send(const std::string& topic, const OutputRecord& record, const SourceTag& source) override {
         auto it = files_.find(topic);
         if (it == files_.end()) it = open(topic);
-        *it->second << line << '\n';
+        *it->second << envelope_json(topic, record) << '\n';
         if (!*it->second) throw std::runtime_error("write to " + (dir_ / (topic + ".jsonl")).string() + " failed");
+        acknowledge(source);
     }
+    void poll(std::chrono::milliseconds) override {}
+    size_t in_flight() const override { return 0; }
 
     void close() {
         for (auto& [topic, file] : files_) {
@@ -55,6 +60,9 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
     std::filesystem::create_directories(options.output_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + options.output_dir.string() + ": " + ec.message());
     TopicFiles files(options.output_dir, processor.topics());
+    Delivery delivery(files, processor.topics());
+    const uint32_t epoch = delivery.assign(0);  // the input is one ordered stream
+    int64_t position = 0;                       // of a message in it
 
     OutcomeCounters counters;
     std::vector<OwnedMessage> messages;
@@ -75,9 +83,7 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
             result.clear();
             return processor.process(views, result);
         });
-        for (const OutputRecord& r : result.records) {
-            files.write(processor.topics().name_of(r.destination), envelope_json(processor.topics().name_of(r.destination), r));
-        }
+        for (const MessageOutcome& outcome : result.outcomes) delivery.deliver({0, position++, epoch}, outcome, result);
         counters.add(result);
         messages.clear();
     };

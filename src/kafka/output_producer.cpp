@@ -1,6 +1,7 @@
 #include "output_producer.hpp"
 
 #include <warden/log.hpp>
+#include <warden/retry_policy.hpp>
 
 #include <algorithm>
 #include <stdexcept>
@@ -8,9 +9,6 @@
 
 namespace warden::kafka {
 namespace {
-
-constexpr std::chrono::milliseconds first_retry_backoff{100};
-constexpr std::chrono::milliseconds max_retry_backoff{5000};
 
 void* opaque_of(uint32_t slot) { return reinterpret_cast<void*>(static_cast<uintptr_t>(slot) + 1); }
 uint32_t slot_of(void* opaque) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(opaque) - 1); }
@@ -73,13 +71,8 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
     return options;
 }
 
-void add_refused_outputs(OutcomeCounters& counters, uint64_t refused_outputs) {
-    counters.dead_letters[static_cast<size_t>(DeadLetterReason::message_too_large)] += refused_outputs;
-    counters.produced[static_cast<size_t>(Destination::dead_letter)] += refused_outputs;
-}
 
-OutputProducer::OutputProducer(const OutputProducerOptions& options, AckHandler on_ack)
-    : options_(options), on_ack_(std::move(on_ack)) {
+OutputProducer::OutputProducer(const OutputProducerOptions& options) : options_(options) {
     ConfPtr conf = make_conf(output_producer_properties(options_.properties, options_.max_message_bytes));
     char value[32];
     size_t size = sizeof value;
@@ -119,14 +112,14 @@ uint32_t OutputProducer::take_slot(const SourceTag& tag) {
     return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-void OutputProducer::produce(const std::string& topic_name, const OutputRecord& record, const SourceTag& tag) {
+void OutputProducer::send(const std::string& topic_name, const OutputRecord& record, const SourceTag& source) {
     HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
     for (size_t i = 0; i < record.headers.size(); ++i) {
         const HeaderView h = record.headers[i];
         rd_kafka_header_add(headers.get(), h.name.data(), static_cast<ssize_t>(h.name.size()),
                             h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
     }
-    const uint32_t slot = take_slot(tag);
+    const uint32_t slot = take_slot(source);
     enqueue(topic(topic_name), record.key ? record.key->data() : nullptr, record.key ? record.key->size() : 0,
             record.value ? record.value->data() : nullptr, record.value ? record.value->size() : 0,
             std::move(headers), slot);
@@ -194,14 +187,13 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
     last_delivery_ = std::chrono::steady_clock::now();
     const SourceTag tag = slots_[slot];
     free_slots_.push_back(slot);
-    on_ack_(tag);
+    acknowledge(tag);
 }
 
 void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
     switch (classify_delivery_error(error)) {
         case DeliveryFailure::transient: {
-            const uint32_t attempt = retry_attempts_[slot]++;
-            const auto backoff = std::min(max_retry_backoff, first_retry_backoff * (1u << std::min(attempt, 6u)));
+            const auto backoff = RetryPolicy::Options{}.delay_after(retry_attempts_[slot]++);
             log_failure(record.topic, rd_kafka_err2str(error));
             retries_.push_back({std::move(record), slot, std::chrono::steady_clock::now() + backoff});
             return;
@@ -299,19 +291,6 @@ void OutputProducer::poll(std::chrono::milliseconds timeout) {
     }
     rd_kafka_poll(client_.get(), static_cast<int>(timeout.count()));
     check_fatal();
-}
-
-bool OutputProducer::drain(std::chrono::steady_clock::time_point deadline) {
-    return drain_until([this] { return in_flight() == 0; }, deadline);
-}
-
-bool OutputProducer::drain_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline) {
-    while (!done()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) return false;
-        poll(std::min(left, std::chrono::milliseconds(50)));
-    }
-    return true;
 }
 
 }  // namespace warden::kafka

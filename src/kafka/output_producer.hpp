@@ -9,6 +9,7 @@
 #include "refused_delivery.hpp"
 
 #include <warden/core.hpp>
+#include <warden/delivery.hpp>
 
 #include <chrono>
 #include <deque>
@@ -18,14 +19,6 @@
 #include <vector>
 
 namespace warden::kafka {
-
-// The input message an output belongs to. `epoch` tells apart two assignments of one partition,
-// so a late acknowledgement from before a revoke cannot count for the new owner's offsets.
-struct SourceTag {
-    int32_t partition = 0;
-    int64_t offset = 0;
-    uint32_t epoch = 0;
-};
 
 // warden's producer settings (idempotent, acks=all, batching, queue caps, message.max.bytes
 // following the core's limit, no topic auto-creation), then `overrides`.
@@ -44,38 +37,28 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
                                               const CoreLimits& limits, const std::string& source_topic,
                                               const TopicNames& topics);
 
-// Adds the outputs the producer turned into message_too_large dead letters since the last call
-// to the outcome counters, so summaries and metrics count them with the core's dead letters.
-void add_refused_outputs(OutcomeCounters& counters, uint64_t refused_outputs);
-
-class OutputProducer {
+// The Kafka sink of the delivery stage.
+class OutputProducer final : public OutputSink {
 public:
-    using AckHandler = std::function<void(const SourceTag&)>;
-
-    OutputProducer(const OutputProducerOptions& options, AckHandler on_ack);
-    ~OutputProducer();
+    explicit OutputProducer(const OutputProducerOptions& options);
+    ~OutputProducer() override;
 
     // Queues a copy of the record. While librdkafka's queue is full it serves deliveries and
     // waits, which is the backpressure. Throws std::runtime_error on a fatal producer error.
-    void produce(const std::string& topic, const OutputRecord& record, const SourceTag& tag);
+    void send(const std::string& topic, const OutputRecord& record, const SourceTag& source) override;
 
     // Serves delivery reports and produces due retries. Throws on a fatal producer error, and
     // when a record is refused in a way no retry or cut can mend.
-    void poll(std::chrono::milliseconds timeout);
-
-    // Polls until nothing is in flight or the deadline passes; true when everything was acknowledged.
-    bool drain(std::chrono::steady_clock::time_point deadline);
-    // Polls until `done()` or the deadline; true when done.
-    bool drain_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
+    void poll(std::chrono::milliseconds timeout) override;
 
     // Outputs produced and not yet acknowledged, retries included.
-    size_t in_flight() const { return slots_.size() - free_slots_.size(); }
+    size_t in_flight() const override { return slots_.size() - free_slots_.size(); }
     uint64_t delivered() const { return delivered_; }
     std::chrono::steady_clock::time_point last_delivery() const { return last_delivery_; }
     size_t queue_length() const { return static_cast<size_t>(rd_kafka_outq_len(client_.get())); }
     uint64_t delivery_errors() const { return delivery_errors_; }
     // Outputs refused as too large and sent to the dead-letter topic instead, since the last call.
-    uint64_t take_refused_outputs() { return std::exchange(refused_outputs_, 0); }
+    uint64_t take_refused_outputs() override { return std::exchange(refused_outputs_, 0); }
     // Dead letters that had to be cut to be accepted.
     uint64_t dead_letters_cut() const { return dead_letters_cut_; }
     // The producer's message.max.bytes, as configured.
@@ -105,7 +88,6 @@ private:
     void log_failure(const std::string& topic, const char* error);  // rate-limited
 
     OutputProducerOptions options_;
-    AckHandler on_ack_;
     ClientPtr client_;
     size_t max_record_bytes_ = 0;
     std::unordered_map<std::string, TopicPtr> topics_;

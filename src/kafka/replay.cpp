@@ -8,6 +8,7 @@
 #include "topic_catalog.hpp"
 #include "watermarks.hpp"
 
+#include <warden/delivery.hpp>
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 #include <warden/pipeline.hpp>
@@ -17,7 +18,6 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
-#include <thread>
 
 namespace warden {
 
@@ -48,6 +48,13 @@ constexpr std::chrono::milliseconds pacing_step{1};
 // Partitions named in an error about inverted ranges; the rest are counted.
 constexpr size_t partitions_named = 5;
 
+// The sink of a replay: the Kafka producer, or nothing in a dry run.
+std::unique_ptr<OutputSink> make_sink(const ReplayOptions& o) {
+    if (o.dry_run) return std::make_unique<DiscardSink>();
+    return std::make_unique<kafka::OutputProducer>(
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics));
+}
+
 // A batch holds at most a tenth of a second of a rate-limited replay, so reading never runs far
 // ahead of the pace.
 size_t batch_limit(const ReplayOptions& o) {
@@ -69,14 +76,10 @@ public:
                             return !stop_.load(std::memory_order_relaxed);
                         }),
           limiter_(options_.max_rate, std::max(1.0, options_.max_rate / 10)),
-          batch_limit_(batch_limit(options_)) {
+          batch_limit_(batch_limit(options_)),
+          sink_(make_sink(options_)),
+          delivery_(*sink_, options_.topics, {{"replayed", "true"}}) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
-        if (!options_.dry_run) {
-            producer_ = std::make_unique<kafka::OutputProducer>(
-                kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits, options_.topic,
-                                               options_.topics),
-                [this](const kafka::SourceTag& tag) { tracker_.acknowledge(tag.partition, tag.offset); });
-        }
         kafka::ConfPtr conf = kafka::make_conf(replay_consumer_properties(options_));
         rd_kafka_conf_set_error_cb(conf.get(), &kafka::BrokerHealth::on_client_error);
         rd_kafka_conf_set_opaque(conf.get(), &broker_health_);
@@ -99,7 +102,7 @@ public:
         while (!stop_.load(std::memory_order_relaxed) && !finished()) {
             fill_batch();
             if (!batch_.empty()) process_batch();
-            poll_producer(std::chrono::milliseconds(0));
+            delivery_.poll(std::chrono::milliseconds(0));
             update_acked();
             if (Clock::now() >= next_report) {
                 next_report = Clock::now() + options_.progress_interval;
@@ -109,7 +112,7 @@ public:
         }
         drain();
         update_acked();
-        const bool complete = finished() && in_flight() == 0;
+        const bool complete = finished() && delivery_.in_flight() == 0;
         if (complete) {
             for (auto& [id, p] : parts_) p.acked = p.end;  // gaps (deleted offsets) included
         }
@@ -139,6 +142,7 @@ private:
                     p.consumed = p.acked;  // acknowledged work is kept; the rest is redone
                     p.done = p.acked >= p.end;
                     parts_[p.partition] = p;
+                    delivery_.assign(p.partition);
                 }
                 resumed_ = true;
                 log::info("resuming from the checkpoint", {{"checkpoint", options_.checkpoint_path}});
@@ -162,6 +166,7 @@ private:
             p.consumed = p.acked = p.start;
             p.done = p.start >= p.end;
             parts_[partition] = p;
+            delivery_.assign(partition);
         }
         if (!inverted.empty()) refuse_inverted(inverted);
     }
@@ -319,15 +324,7 @@ private:
         for (size_t i = 0; i < batch_.size(); ++i) {
             pace();
             const rd_kafka_message_t& m = *batch_[i];
-            const MessageOutcome& outcome = result_.outcomes[i];
-            const uint32_t outputs = options_.dry_run ? 0 : outcome.record_count;
-            tracker_.track(m.partition, m.offset, outputs);
-            for (uint32_t r = 0; r < outputs; ++r) {
-                OutputRecord& record = result_.records[outcome.first_record + r];
-                record.headers.add("replayed", "true");
-                producer_->produce(processor_.topics().name_of(record.destination), record,
-                                   kafka::SourceTag{m.partition, m.offset, 0});
-            }
+            delivery_.deliver({m.partition, m.offset, *delivery_.epoch_of(m.partition)}, result_.outcomes[i], result_);
         }
         outcomes_.add(result_);
         batch_.clear();
@@ -345,32 +342,21 @@ private:
         const auto until = Clock::now() + how_long;
         while (Clock::now() < until && !stop_.load(std::memory_order_relaxed)) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
-            poll_producer(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(50)));
+            delivery_.poll(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(50)));
         }
     }
-
-    void poll_producer(std::chrono::milliseconds timeout) {
-        if (producer_) {
-            producer_->poll(timeout);
-        } else if (timeout.count() > 0) {
-            std::this_thread::sleep_for(timeout);
-        }
-    }
-
-    size_t in_flight() const { return producer_ ? producer_->in_flight() : 0; }
 
     void update_acked() {
-        if (producer_) kafka::add_refused_outputs(outcomes_, producer_->take_refused_outputs());
+        delivery_.collect_refused(outcomes_);
         for (auto& [id, p] : parts_) {
-            if (auto next = tracker_.take_commit(id)) p.acked = *next;
+            if (auto next = delivery_.take_committable(id)) p.acked = *next;
         }
     }
 
     void drain() {
-        if (!producer_) return;
-        if (!producer_->drain(Clock::now() + options_.shutdown_timeout)) {
+        if (!delivery_.drain({}, Clock::now() + options_.shutdown_timeout)) {
             log::warn("replay stopped with unacknowledged outputs; a resumed run redoes them",
-                      {{"in_flight", std::to_string(producer_->in_flight())}});
+                      {{"in_flight", std::to_string(delivery_.in_flight())}});
         }
     }
 
@@ -397,8 +383,8 @@ private:
     RateLimiter limiter_;
     size_t batch_limit_;
     kafka::BrokerHealth broker_health_;  // outlives the clients, whose callbacks use it
-    OffsetTracker tracker_;
-    std::unique_ptr<kafka::OutputProducer> producer_;  // none in a dry run
+    std::unique_ptr<OutputSink> sink_;   // the producer, or a discarding sink in a dry run
+    Delivery delivery_;
     kafka::ClientPtr consumer_;
     std::map<int32_t, PartitionProgress> parts_;
     bool resumed_ = false;

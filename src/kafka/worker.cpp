@@ -7,6 +7,7 @@
 #include "output_producer.hpp"
 #include "topic_catalog.hpp"
 
+#include <warden/delivery.hpp>
 #include <warden/kafka.hpp>
 #include <warden/log.hpp>
 #include <warden/pipeline.hpp>
@@ -17,7 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 namespace warden {
 namespace {
@@ -67,8 +68,8 @@ public:
           cache_(cache),
           processor_(cache, options_.topics, options_.limits),
           producer_(kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits,
-                                                    options_.input_topic, options_.topics),
-                    [this](const kafka::SourceTag& tag) { acknowledged(tag); }) {
+                                                    options_.input_topic, options_.topics)),
+          delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
         rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
@@ -106,7 +107,7 @@ public:
                     probe_store();
                 }
             }
-            producer_.poll(std::chrono::milliseconds(0));
+            delivery_.poll(std::chrono::milliseconds(0));
             store_offsets();
         }
         shut_down();
@@ -179,9 +180,9 @@ private:
             consumer_error(*message);
             return true;
         }
-        const auto epoch = epochs_.find(message->partition);
-        if (epoch == epochs_.end()) return true;  // not ours (any more): the owner re-reads it
-        batch_.push_back({std::move(message), epoch->second});
+        const std::optional<uint32_t> epoch = delivery_.epoch_of(message->partition);
+        if (!epoch) return true;  // not ours (any more): the owner re-reads it
+        batch_.push_back({std::move(message), *epoch});
         return true;
     }
 
@@ -196,10 +197,7 @@ private:
 
     void process_batch() {
         // A rebalance while the batch was filled may have revoked some of its partitions.
-        std::erase_if(batch_, [this](const Consumed& c) {
-            auto it = epochs_.find(c.message->partition);
-            return it == epochs_.end() || it->second != c.epoch;
-        });
+        std::erase_if(batch_, [this](const Consumed& c) { return delivery_.epoch_of(c.message->partition) != c.epoch; });
         if (batch_.empty()) {  // all revoked: an empty batch would not ask the store
             if (store_waiting_) probe_store();
             return;
@@ -215,20 +213,13 @@ private:
         store_answered();
 
         uint64_t consumed_bytes = 0;
-        uint64_t produced_bytes[destination_count] = {};
+        DestinationBytes produced_bytes{};
         for (size_t i = 0; i < batch_.size(); ++i) {
             const rd_kafka_message_t& m = *batch_[i].message;
             const MessageOutcome& outcome = result_.outcomes[i];
-            // Track before producing: an acknowledgement can arrive while produce() waits.
-            tracker_.track(m.partition, m.offset, outcome.record_count);
             if (log::enabled(log::Level::debug)) log_outcome(m, outcome, result_);
-            const kafka::SourceTag tag{m.partition, m.offset, batch_[i].epoch};
-            for (uint32_t r = 0; r < outcome.record_count; ++r) {
-                const OutputRecord& record = result_.records[outcome.first_record + r];
-                producer_.produce(processor_.topics().name_of(record.destination), record, tag);
-                produced_bytes[static_cast<size_t>(record.destination)] +=
-                    (record.key ? record.key->size() : 0) + (record.value ? record.value->size() : 0);
-            }
+            const DestinationBytes sent = delivery_.deliver({m.partition, m.offset, batch_[i].epoch}, outcome, result_);
+            for (size_t d = 0; d < destination_count; ++d) produced_bytes[d] += sent[d];
             consumed_bytes += m.key_len + m.len;
         }
         for (const Consumed& c : batch_) lag_->set_first_base(c.message->partition, c.message->offset);
@@ -314,19 +305,13 @@ private:
         views_ = consumed_views_.views(options_.input_topic);
     }
 
-    void acknowledged(const kafka::SourceTag& tag) {
-        auto epoch = epochs_.find(tag.partition);
-        if (epoch == epochs_.end() || epoch->second != tag.epoch) return;  // from an earlier assignment
-        tracker_.acknowledge(tag.partition, tag.offset);
-    }
-
     // Hands librdkafka the committable offset of each partition; auto-commit sends them.
     void store_offsets() {
         kafka::PartitionListPtr offsets;
-        for (const auto& [partition, epoch] : epochs_) {
-            if (std::optional<int64_t> next = tracker_.take_commit(partition)) {
+        for (const int32_t partition : delivery_.partitions()) {
+            if (std::optional<int64_t> next = delivery_.take_committable(partition)) {
                 lag_->set_base(partition, *next);
-                if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(epochs_.size()));
+                if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(delivery_.partitions().size()));
                 rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset = *next;
             }
         }
@@ -339,7 +324,7 @@ private:
 
     // Pauses fetching while too many outputs await acknowledgement; resumes below half the cap.
     void apply_backpressure() {
-        const size_t in_flight = producer_.in_flight();
+        const size_t in_flight = delivery_.in_flight();
         if (!backpressure_ && in_flight > options_.max_in_flight) {
             backpressure_ = true;
             update_pause();
@@ -347,14 +332,14 @@ private:
             backpressure_ = false;
             update_pause();
         }
-        if (backpressure_) producer_.poll(std::chrono::milliseconds(10));
+        if (backpressure_) delivery_.poll(std::chrono::milliseconds(10));
         std::lock_guard lock(stats_mutex_);
         if (stats_.in_flight == 0 && in_flight > 0) stats_.outputs_waiting_since = Clock::now();
         stats_.in_flight = in_flight;
         stats_.producer_queue = producer_.queue_length();
         stats_.delivered = producer_.delivered();
         stats_.delivery_errors = producer_.delivery_errors();
-        kafka::add_refused_outputs(stats_.outcomes, producer_.take_refused_outputs());
+        delivery_.collect_refused(stats_.outcomes);
         stats_.dead_letters_cut = producer_.dead_letters_cut();
         stats_.last_delivery = producer_.last_delivery();
         stats_.paused = paused_;
@@ -379,7 +364,7 @@ private:
         }
         paused_ = paused;
         log::info(paused ? "fetching paused" : "fetching resumed",
-                  {{"in_flight", std::to_string(producer_.in_flight())},
+                  {{"in_flight", std::to_string(delivery_.in_flight())},
                    {"reason", backpressure_ ? "outputs in flight" : store_waiting_ ? "team store unavailable" : "none"}});
     }
 
@@ -422,13 +407,13 @@ private:
 
     void assigned(const rd_kafka_topic_partition_list_t& partitions) {
         for (int i = 0; i < partitions.cnt; ++i) {
-            epochs_[partitions.elems[i].partition] = ++next_epoch_;
+            delivery_.assign(partitions.elems[i].partition);
             lag_->assigned(partitions.elems[i].partition);
         }
         log::info("partitions assigned", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
         ++stats_.rebalances;
-        stats_.assigned_partitions = epochs_.size();
+        stats_.assigned_partitions = delivery_.partitions().size();
         // Any assignment, an empty one included, means the group took this member in.
         stats_.group_joined = true;
         stats_.group_lost = false;
@@ -437,32 +422,27 @@ private:
     // Finishes the revoked partitions' in-flight outputs, commits their acknowledged prefix, and
     // forgets them. Lost partitions (the group moved on without us) are only forgotten.
     void revoked(const rd_kafka_topic_partition_list_t& partitions, bool lost) {
+        std::vector<int32_t> revoked;
+        for (int i = 0; i < partitions.cnt; ++i) revoked.push_back(partitions.elems[i].partition);
         if (!lost) {
-            auto done = [&] {
-                for (int i = 0; i < partitions.cnt; ++i) {
-                    if (tracker_.in_flight(partitions.elems[i].partition) > 0) return false;
-                }
-                return true;
-            };
             // While stopping, the shutdown deadline bounds this drain too (consumer_close revokes).
             auto deadline = Clock::now() + options_.revoke_timeout;
             if (shutdown_deadline_) deadline = std::min(deadline, *shutdown_deadline_);
-            if (!producer_.drain_until(done, deadline)) {
+            if (!revoked.empty() && !delivery_.drain(revoked, deadline)) {
                 log::warn("revoked partitions still had unacknowledged outputs; their new owner redoes them",
                           {{"partitions", partitions_text(partitions)}});
             }
             store_offsets();
             commit_now();
         }
-        for (int i = 0; i < partitions.cnt; ++i) {
-            tracker_.forget(partitions.elems[i].partition);
-            epochs_.erase(partitions.elems[i].partition);
-            lag_->forget(partitions.elems[i].partition);
+        for (const int32_t partition : revoked) {
+            delivery_.forget(partition);
+            lag_->forget(partition);
         }
         log::info(lost ? "partitions lost" : "partitions revoked", {{"partitions", partitions_text(partitions)}});
         std::lock_guard lock(stats_mutex_);
         ++stats_.rebalances;
-        stats_.assigned_partitions = epochs_.size();
+        stats_.assigned_partitions = delivery_.partitions().size();
         if (lost) {
             stats_.group_joined = false;  // the group moved on without this member, until it rejoins
             stats_.group_lost = true;
@@ -479,12 +459,12 @@ private:
 
     void shut_down() {
         if (lag_) lag_->stop();
-        log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(producer_.in_flight())}});
+        log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(delivery_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
-        if (!producer_.drain(*shutdown_deadline_)) {
+        if (!delivery_.drain({}, *shutdown_deadline_)) {
             log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
-                      {{"in_flight", std::to_string(producer_.in_flight())}});
+                      {{"in_flight", std::to_string(delivery_.in_flight())}});
         }
         store_offsets();
         commit_now();
@@ -507,12 +487,10 @@ private:
     TeamCache& cache_;
     kafka::BrokerHealth broker_health_;  // outlives the clients, whose callbacks use it
     BatchProcessor processor_;
-    OffsetTracker tracker_;
-    kafka::OutputProducer producer_;
+    kafka::OutputProducer producer_;  // the sink; read directly only for its Kafka figures
+    Delivery delivery_;               // owns the assigned partitions, their epochs and offsets
     kafka::ClientPtr consumer_;
 
-    std::unordered_map<int32_t, uint32_t> epochs_;  // assigned partitions and their assignment epoch
-    uint32_t next_epoch_ = 0;
     bool paused_ = false;        // as set on the consumer
     bool backpressure_ = false;  // too many outputs in flight
     bool store_waiting_ = false; // the team store does not answer: the held batch (if any) waits

@@ -1,7 +1,7 @@
 // SPEC §7: commit only the contiguous acknowledged prefix of each partition.
 #include <doctest/doctest.h>
 
-#include <warden/kafka.hpp>
+#include <warden/offset_tracker.hpp>
 
 #include <stdexcept>
 

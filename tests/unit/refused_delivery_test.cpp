@@ -159,10 +159,3 @@ TEST_CASE("producer settings: message.max.bytes follows the core's limit, and an
     CHECK(value_of(output_producer_properties({{"message.max.bytes", "2000"}}, 1'000'000), "message.max.bytes") == "2000");
     CHECK(value_of(output_producer_properties({}, 1'000'000), "allow.auto.create.topics") == "false");
 }
-
-TEST_CASE("producer counts: outputs refused as too large count as message_too_large dead letters") {
-    OutcomeCounters counters;
-    add_refused_outputs(counters, 3);
-    CHECK(counters.dead_letters[static_cast<size_t>(DeadLetterReason::message_too_large)] == 3);
-    CHECK(counters.produced[static_cast<size_t>(Destination::dead_letter)] == 3);
-}

@@ -1,4 +1,4 @@
-#include <warden/kafka.hpp>
+#include <warden/offset_tracker.hpp>
 
 #include <algorithm>
 #include <stdexcept>
