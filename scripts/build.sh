@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
+# System dependencies only: the wraps in subprojects/ are for other distributions.
+[ -f build/build.ninja ] || meson setup build --wrap-mode=nodownload >/dev/null
 ninja -C build

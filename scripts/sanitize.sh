@@ -7,8 +7,9 @@ build="$root/build-asan"
 cd "$root"
 
 if [[ ! -f "$build/build.ninja" ]]; then
-    CC=gcc CXX=g++ meson setup "$build" -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dbuildtype=debugoptimized
+    # System dependencies only: the wraps in subprojects/ are for other distributions.
+    CC=gcc CXX=g++ meson setup "$build" --wrap-mode=nodownload -Db_sanitize=address,undefined \
+        -Db_lundef=false -Dbuildtype=debugoptimized
 fi
 # UB must fail the run, not only print.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$root/scripts/ubsan.supp}"
