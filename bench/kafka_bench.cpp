@@ -11,12 +11,14 @@
 #include "kafka_bench_modes.hpp"
 #include "kafka_bench_support.hpp"
 
-#include "../src/kafka/handles.hpp"
+#include <warden/capture_producer.hpp>
 
 #include <warden/files.hpp>
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
 #include <warden/loadgen.hpp>
 #include <warden/log.hpp>
+#include <warden/mock_cluster.hpp>
+#include <warden/worker.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +26,6 @@
 #include <stdexcept>
 
 using namespace kafka_bench;
-namespace kafka = warden::kafka;
 
 namespace {
 
@@ -39,66 +40,37 @@ struct Corpus {
     double seconds = 0;
 };
 
-struct PreloadDeliveries {
-    std::vector<double> bytes_per_partition;
-    uint64_t failed = 0;
-};
-
-// Bytes of each preloaded message travel in its delivery report's opaque.
-void on_preload_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    auto& deliveries = *static_cast<PreloadDeliveries*>(opaque);
-    if (message->err) {
-        ++deliveries.failed;
-        return;
-    }
-    deliveries.bytes_per_partition.at(static_cast<size_t>(message->partition)) +=
-        static_cast<double>(reinterpret_cast<uintptr_t>(message->_private)) + record_overhead_bytes;
-}
-
-// Fills the input topic as fast as possible: this producer is not the one being measured.
+// Fills the input topic as fast as possible: this producer is not the one being measured. The
+// bytes each message takes are summed per partition as its delivery reports where it went.
 Corpus preload(const std::string& brokers, const Options& o, int partitions) {
     const int64_t start = steady_now_ns();
-    PreloadDeliveries deliveries{std::vector<double>(static_cast<size_t>(partitions)), 0};
-    kafka::ConfPtr conf = kafka::make_conf({{"bootstrap.servers", brokers},
-                                            {"enable.idempotence", "false"},
-                                            {"acks", "1"},
-                                            {"linger.ms", "50"},
-                                            {"batch.num.messages", "100000"},
-                                            {"queue.buffering.max.messages", "1000000"},
-                                            {"queue.buffering.max.kbytes", "1048576"}});
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), &on_preload_delivery);
-    rd_kafka_conf_set_opaque(conf.get(), &deliveries);
-    kafka::ClientPtr producer = kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
-    kafka::TopicPtr topic(rd_kafka_topic_new(producer.get(), std::string(warden::default_input_topic).c_str(), nullptr));
-
+    std::vector<double> bytes_per_partition(static_cast<size_t>(partitions));
+    std::vector<size_t> message_bytes(o.events);
+    warden::CaptureProducer producer(brokers, std::string(warden::default_input_topic),
+                                     {{"enable.idempotence", "false"},
+                                      {"acks", "1"},
+                                      {"linger.ms", "50"},
+                                      {"batch.num.messages", "100000"},
+                                      {"queue.buffering.max.messages", "1000000"},
+                                      {"queue.buffering.max.kbytes", "1048576"}},
+                                     [&](uint64_t n, int32_t partition, int64_t) {
+                                         bytes_per_partition.at(static_cast<size_t>(partition)) +=
+                                             static_cast<double>(message_bytes[n]) + record_overhead_bytes;
+                                     });
     Corpus corpus;
     warden::loadgen::EventGenerator generator(o.seed, o.teams);
     for (size_t n = 0; n < o.events; ++n) {
         const warden::loadgen::GeneratedMessage m = generator.next(n);
-        kafka::HeadersPtr headers(rd_kafka_headers_new(m.headers.size()));
-        size_t bytes = m.key.size() + m.value.size();
-        for (const auto& [name, value] : m.headers) {
-            rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                                static_cast<ssize_t>(value.size()));
-            bytes += name.size() + value.size();
-        }
+        message_bytes[n] = m.key.size() + m.value.size();
+        for (const auto& [name, value] : m.headers) message_bytes[n] += name.size() + value.size();
         corpus.value_bytes += m.value.size();
-        for (;;) {
-            const rd_kafka_resp_err_t err = rd_kafka_producev(
-                producer.get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_KEY(m.key.data(), m.key.size()), RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-                RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(bytes)), RD_KAFKA_V_END);
-            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("preload: ") + rd_kafka_err2str(err));
-            rd_kafka_poll(producer.get(), 10);
-        }
-        (void)headers.release();
-        rd_kafka_poll(producer.get(), 0);
+        producer.send(m.key, m.value, m.headers, n);
     }
-    if (rd_kafka_flush(producer.get(), 60'000) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("preload: flush timed out");
-    if (deliveries.failed) throw std::runtime_error("preload: " + std::to_string(deliveries.failed) + " deliveries failed");
-    corpus.fullest_partition_bytes =
-        *std::max_element(deliveries.bytes_per_partition.begin(), deliveries.bytes_per_partition.end());
+    if (!producer.flush(std::chrono::seconds(60))) {
+        throw std::runtime_error("preload: " + std::to_string(producer.failed()) +
+                                 " deliveries failed or the flush timed out");
+    }
+    corpus.fullest_partition_bytes = *std::max_element(bytes_per_partition.begin(), bytes_per_partition.end());
     corpus.seconds = seconds_since(start);
     return corpus;
 }

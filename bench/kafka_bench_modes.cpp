@@ -1,12 +1,12 @@
 #include "kafka_bench_modes.hpp"
 
-#include "../src/kafka/handles.hpp"
-#include "../src/kafka/output_producer.hpp"
-
 #include <warden/files.hpp>
-#include <warden/kafka.hpp>
+#include <warden/kafka_handles.hpp>
+#include <warden/kafka_properties.hpp>
 #include <warden/loadgen.hpp>
+#include <warden/offset_tracker.hpp>
 #include <warden/teams.hpp>
+#include <warden/worker.hpp>
 
 #include <atomic>
 #include <stdexcept>
@@ -24,19 +24,18 @@ const std::string input_topic{warden::default_input_topic};
 constexpr uint64_t max_in_flight = 100'000;
 
 // The passthrough fetches, commits and produces exactly as warden does.
-KafkaProperties consumer_settings(const Options& o) {
+warden::WorkerOptions worker_settings(const Options& o) {
     warden::WorkerOptions worker;
     worker.brokers = o.brokers;
     worker.group = o.group;
     worker.consumer_properties = o.consumer_properties;
-    return warden::worker_consumer_properties(worker);
+    worker.producer_properties = o.producer_properties;
+    return worker;
 }
 
-KafkaProperties producer_settings(const Options& o) {
-    KafkaProperties overrides = {{"bootstrap.servers", o.brokers}};
-    overrides.insert(overrides.end(), o.producer_properties.begin(), o.producer_properties.end());
-    return kafka::output_producer_properties(overrides, warden::CoreLimits{}.max_message_bytes);
-}
+KafkaProperties consumer_settings(const Options& o) { return warden::worker_consumer_properties(worker_settings(o)); }
+
+KafkaProperties producer_settings(const Options& o) { return warden::worker_producer_properties(worker_settings(o)); }
 
 // A copy's opaque is its input's partition and offset packed into the pointer, so an
 // acknowledgement needs no lookup table.

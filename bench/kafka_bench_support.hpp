@@ -2,7 +2,7 @@
 // of its own so that its peak RSS and CPU time belong to that mode alone.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
 
 #include <cstdint>
 #include <map>

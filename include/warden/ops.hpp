@@ -2,7 +2,7 @@
 // them with liveness and readiness.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/worker_stats.hpp>
 
 #include <chrono>
 #include <functional>

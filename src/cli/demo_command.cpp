@@ -4,14 +4,14 @@
 // summary once a second.
 #include "commands.hpp"
 
-#include "../kafka/handles.hpp"
-
+#include <warden/capture_producer.hpp>
 #include <warden/files.hpp>
-#include <warden/kafka.hpp>
 #include <warden/loadgen.hpp>
 #include <warden/log.hpp>
+#include <warden/mock_cluster.hpp>
 #include <warden/ops.hpp>
 #include <warden/teams.hpp>
+#include <warden/worker.hpp>
 
 #include <atomic>
 #include <cinttypes>
@@ -39,13 +39,19 @@ struct DemoArgs {
 // Writes the generated stream to the input topic at the requested rate.
 class CaptureTraffic {
 public:
-    CaptureTraffic(const std::string& brokers, const DemoArgs& args) : args_(args) {
-        client_ = kafka::make_client(RD_KAFKA_PRODUCER,
-                                     kafka::make_conf({{"bootstrap.servers", brokers}, {"linger.ms", "5"}}));
-        thread_ = std::thread([this] { produce_all(); });
+    CaptureTraffic(const std::string& brokers, const DemoArgs& args)
+        : args_(args), producer_(brokers, std::string(default_input_topic)) {
+        thread_ = std::thread([this] {
+            try {
+                produce_all();
+            } catch (const std::exception& e) {  // the demo goes on with what was sent
+                log::error("the demo's capture traffic stopped", {{"error", e.what()}});
+            }
+        });
     }
     ~CaptureTraffic() {
         stop_.store(true);
+        producer_.request_stop();
         thread_.join();
     }
     uint64_t sent() const { return sent_.load(); }
@@ -60,32 +66,14 @@ private:
                 if (due > std::chrono::steady_clock::now()) std::this_thread::sleep_until(due);
             }
             const loadgen::GeneratedMessage m = generator.next(n);
-            kafka::HeadersPtr headers(rd_kafka_headers_new(m.headers.size()));
-            for (const auto& [name, value] : m.headers) {
-                rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                                    static_cast<ssize_t>(value.size()));
-            }
-            for (;;) {
-                const rd_kafka_resp_err_t err = rd_kafka_producev(
-                    client_.get(), RD_KAFKA_V_TOPIC(std::string(default_input_topic).c_str()),
-                    RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
-                    RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-                    RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-                if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    (void)headers.release();
-                    break;
-                }
-                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stop_.load()) return;
-                rd_kafka_poll(client_.get(), 10);
-            }
+            if (!producer_.send(m.key, m.value, m.headers)) return;
             sent_.fetch_add(1);
-            rd_kafka_poll(client_.get(), 0);
         }
-        rd_kafka_flush(client_.get(), 10'000);
+        producer_.flush(std::chrono::seconds(10));
     }
 
     const DemoArgs& args_;
-    kafka::ClientPtr client_;
+    CaptureProducer producer_;
     std::atomic<bool> stop_{false};
     std::atomic<uint64_t> sent_{0};
     std::thread thread_;

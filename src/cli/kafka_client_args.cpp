@@ -4,8 +4,6 @@
 #include "secret_file.hpp"
 #include "usage.hpp"
 
-#include "../kafka/handles.hpp"
-
 #include <warden/log.hpp>
 
 #include <algorithm>
@@ -146,7 +144,7 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
     // is contacted. Its message names the property, never the value.
     for (const KafkaProperties* client : {&out.consumer, &out.producer}) {
         try {
-            (void)kafka::make_conf(*client);
+            check_kafka_properties(*client);
         } catch (const std::runtime_error& e) {
             throw UsageError(e.what());
         }
@@ -155,16 +153,16 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
 }
 
 void check_kafka_clients(const KafkaProperties& consumer, const KafkaProperties& producer) {
-    const auto check = [](rd_kafka_type_t type, const KafkaProperties& properties, const char* which) {
+    const auto check = [](KafkaClientRole role, const KafkaProperties& properties, const char* which) {
         try {
-            kafka::check_client_configuration(type, properties);
+            check_kafka_client(role, properties);
         } catch (const std::runtime_error& e) {
             throw UsageError(std::string("librdkafka refuses the ") + which + " settings (" + e.what() +
                              "); correct the --kafka-property, --" + which + "-property or WARDEN_KAFKA_* settings");
         }
     };
-    check(RD_KAFKA_CONSUMER, consumer, "consumer");
-    if (!producer.empty()) check(RD_KAFKA_PRODUCER, producer, "producer");
+    check(KafkaClientRole::consumer, consumer, "consumer");
+    if (!producer.empty()) check(KafkaClientRole::producer, producer, "producer");
 }
 
 }  // namespace warden::cli

@@ -4,7 +4,7 @@
 
 #include "layered_args.hpp"
 
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
 
 #include <CLI/CLI.hpp>
 

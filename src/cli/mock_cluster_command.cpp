@@ -2,7 +2,7 @@
 #include "commands.hpp"
 
 #include <warden/files.hpp>
-#include <warden/kafka.hpp>
+#include <warden/mock_cluster.hpp>
 
 #include <atomic>
 #include <chrono>

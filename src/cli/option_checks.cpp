@@ -2,7 +2,8 @@
 
 #include "usage.hpp"
 
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
+#include <warden/offset_spec.hpp>
 
 #include <algorithm>
 #include <cctype>

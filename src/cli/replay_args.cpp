@@ -2,8 +2,6 @@
 
 #include "usage.hpp"
 
-#include "../kafka/replay_checkpoint.hpp"
-
 #include <sstream>
 
 namespace warden::cli {
@@ -17,12 +15,8 @@ std::vector<int32_t> parse_partition_list(const std::string& text) {
 }
 
 void check_checkpoint(const ReplayOptions& options) {
-    if (options.checkpoint_path.empty()) return;
-    const std::optional<kafka::ReplayCheckpoint> checkpoint = kafka::read_checkpoint(options.checkpoint_path);
-    if (!checkpoint) return;
-    if (std::string mismatch = kafka::checkpoint_mismatch(options.checkpoint_path, *checkpoint, options); !mismatch.empty()) {
-        throw UsageError(mismatch);
-    }
+    // A checkpoint of another replay is a usage error; an unreadable one is not (it throws).
+    if (std::string mismatch = replay_checkpoint_mismatch(options); !mismatch.empty()) throw UsageError(mismatch);
 }
 
 void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std::string& from_text,

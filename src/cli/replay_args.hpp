@@ -1,7 +1,7 @@
 // Checks of `warden replay`'s range flags that need more than one value at a time.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/replay.hpp>
 
 #include <cstdint>
 #include <string>

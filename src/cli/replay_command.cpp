@@ -5,10 +5,8 @@
 #include "replay_progress.hpp"
 #include "team_store_args.hpp"
 
-#include "../kafka/output_producer.hpp"
-
-#include <warden/kafka.hpp>
 #include <warden/log.hpp>
+#include <warden/replay.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -51,15 +49,7 @@ int run_replay(ReplayArgs& args) {
     args.replay.consumer_properties = std::move(properties.consumer);
     args.replay.producer_properties = std::move(properties.producer);
     args.replay.broker_wait = std::chrono::milliseconds(args.broker_wait_ms);
-    check_kafka_clients(replay_consumer_properties(args.replay),
-                        args.replay.dry_run ? KafkaProperties{}
-                                            : kafka::output_producer_properties(
-                                                  kafka::output_producer_options(args.replay.brokers,
-                                                                                 args.replay.producer_properties,
-                                                                                 args.replay.limits, args.replay.topic,
-                                                                                 args.replay.topics)
-                                                      .properties,
-                                                  args.replay.limits.max_message_bytes));
+    check_kafka_clients(replay_consumer_properties(args.replay), replay_producer_properties(args.replay));
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));

@@ -2,7 +2,7 @@
 // as JSON lines, so it stays readable at hundreds of partitions.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/replay.hpp>
 
 #include <string>
 #include <vector>

@@ -3,12 +3,10 @@
 #include "kafka_client_args.hpp"
 #include "team_store_args.hpp"
 
-#include "../kafka/output_producer.hpp"
-
-#include <warden/kafka.hpp>
 #include <warden/log.hpp>
 #include <warden/ops.hpp>
 #include <warden/teams.hpp>
+#include <warden/worker.hpp>
 
 #include <atomic>
 #include <iostream>
@@ -42,12 +40,7 @@ int run_worker(RunArgs& args) {
     args.worker.brokers = args.kafka.brokers;
     args.worker.consumer_properties = std::move(properties.consumer);
     args.worker.producer_properties = std::move(properties.producer);
-    check_kafka_clients(worker_consumer_properties(args.worker),
-                        kafka::output_producer_properties(
-                            kafka::output_producer_options(args.worker.brokers, args.worker.producer_properties,
-                                                           args.worker.limits, args.worker.input_topic, args.worker.topics)
-                                .properties,
-                            args.worker.limits.max_message_bytes));
+    check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
     static const std::map<std::string, log::Level> levels = {
         {"debug", log::Level::debug}, {"info", log::Level::info}, {"warn", log::Level::warn}, {"error", log::Level::error}};
     log::set_min_level(levels.at(args.log_level));

@@ -1,4 +1,4 @@
-#include "handles.hpp"
+#include <warden/kafka_handles.hpp>
 
 #include <warden/log.hpp>
 
@@ -173,13 +173,20 @@ ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf) {
     return ClientPtr(rk);
 }
 
-void check_client_configuration(rd_kafka_type_t type, const KafkaProperties& properties) {
-    ConfPtr conf = make_conf(properties);
-    rd_kafka_conf_set_log_cb(conf.get(), log_nothing);  // the real client logs its warnings
-    ClientPtr client = make_client(type, std::move(conf));
+}  // namespace kafka
+
+void check_kafka_properties(const KafkaProperties& properties) { (void)kafka::make_conf(properties); }
+
+void check_kafka_client(KafkaClientRole role, const KafkaProperties& properties) {
+    kafka::ConfPtr conf = kafka::make_conf(properties);
+    rd_kafka_conf_set_log_cb(conf.get(), kafka::log_nothing);  // the real client logs its warnings
+    kafka::ClientPtr client =
+        kafka::make_client(role == KafkaClientRole::consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, std::move(conf));
     // Destroyed at once: no group was joined, and no message waits for delivery.
     rd_kafka_destroy_flags(client.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
+
+namespace kafka {
 
 PartitionListPtr make_partition_list(int size) { return PartitionListPtr(rd_kafka_topic_partition_list_new(size)); }
 

@@ -4,7 +4,8 @@
 #pragma once
 
 #include "broker_health.hpp"
-#include "handles.hpp"
+
+#include <warden/kafka_handles.hpp>
 
 #include <chrono>
 #include <condition_variable>

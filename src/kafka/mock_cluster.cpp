@@ -1,6 +1,6 @@
-#include "handles.hpp"
+#include <warden/kafka_handles.hpp>
 
-#include <warden/kafka.hpp>
+#include <warden/mock_cluster.hpp>
 
 #include <librdkafka/rdkafka_mock.h>
 

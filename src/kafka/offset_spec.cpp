@@ -1,7 +1,8 @@
-#include <warden/kafka.hpp>
+#include <warden/offset_spec.hpp>
 
 #include <charconv>
 #include <ctime>
+#include <optional>
 #include <stdexcept>
 
 namespace warden {

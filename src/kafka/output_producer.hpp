@@ -5,11 +5,11 @@
 // dead letter cut until it is accepted, since producing it again could never succeed.
 #pragma once
 
-#include "handles.hpp"
 #include "refused_delivery.hpp"
 
 #include <warden/core.hpp>
 #include <warden/delivery.hpp>
+#include <warden/kafka_handles.hpp>
 
 #include <chrono>
 #include <deque>

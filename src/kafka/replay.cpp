@@ -2,17 +2,17 @@
 // an optional rate limit and a checkpoint of the acknowledged prefix of each partition.
 #include "broker_health.hpp"
 #include "consumed_views.hpp"
-#include "handles.hpp"
 #include "output_producer.hpp"
 #include "replay_checkpoint.hpp"
 #include "topic_catalog.hpp"
 #include "watermarks.hpp"
 
 #include <warden/delivery.hpp>
-#include <warden/kafka.hpp>
+#include <warden/kafka_handles.hpp>
 #include <warden/log.hpp>
 #include <warden/pipeline.hpp>
 #include <warden/rate_limiter.hpp>
+#include <warden/replay.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +34,20 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
     };
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
+}
+
+KafkaProperties replay_producer_properties(const ReplayOptions& o) {
+    if (o.dry_run) return {};
+    return kafka::output_producer_properties(
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics).properties,
+        o.limits.max_message_bytes);
+}
+
+std::string replay_checkpoint_mismatch(const ReplayOptions& options) {
+    if (options.checkpoint_path.empty()) return {};
+    const std::optional<kafka::ReplayCheckpoint> checkpoint = kafka::read_checkpoint(options.checkpoint_path);
+    if (!checkpoint) return {};
+    return kafka::checkpoint_mismatch(options.checkpoint_path, *checkpoint, options);
 }
 
 namespace {

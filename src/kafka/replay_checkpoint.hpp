@@ -2,7 +2,7 @@
 // acknowledged prefix.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/replay.hpp>
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 #include "topic_catalog.hpp"
 
-#include "handles.hpp"
+#include <warden/kafka_handles.hpp>
 
 #include <warden/log.hpp>
 

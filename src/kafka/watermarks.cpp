@@ -1,6 +1,6 @@
 #include "watermarks.hpp"
 
-#include "handles.hpp"
+#include <warden/kafka_handles.hpp>
 
 #include <algorithm>
 

@@ -2,16 +2,16 @@
 // store an input offset only when the acknowledged prefix of its partition passes it.
 #include "broker_health.hpp"
 #include "consumed_views.hpp"
-#include "handles.hpp"
 #include "lag_watch.hpp"
 #include "output_producer.hpp"
 #include "topic_catalog.hpp"
 
 #include <warden/delivery.hpp>
-#include <warden/kafka.hpp>
+#include <warden/kafka_handles.hpp>
 #include <warden/log.hpp>
 #include <warden/pipeline.hpp>
 #include <warden/retry_policy.hpp>
+#include <warden/worker.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -45,6 +45,12 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
     if (!o.group_instance_id.empty()) p.emplace_back("group.instance.id", o.group_instance_id);
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
+}
+
+KafkaProperties worker_producer_properties(const WorkerOptions& o) {
+    return kafka::output_producer_properties(
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics).properties,
+        o.limits.max_message_bytes);
 }
 
 namespace {

@@ -121,48 +121,22 @@ Corpus Corpus::generate(uint64_t seed, size_t count) {
     return corpus;
 }
 
-InputProducer::InputProducer(const std::string& brokers, Corpus& corpus) : corpus_(corpus) {
-    warden::kafka::ConfPtr conf = warden::kafka::make_conf(
-        {{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}});
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), &InputProducer::on_delivery);
-    rd_kafka_conf_set_opaque(conf.get(), this);
-    client_ = warden::kafka::make_client(RD_KAFKA_PRODUCER, std::move(conf));
-}
-
-void InputProducer::on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-    auto* self = static_cast<InputProducer*>(opaque);
-    if (message->err) {
-        ++self->failed_;
-        return;
-    }
-    self->corpus_.placements[reinterpret_cast<uintptr_t>(message->_private)] = {message->partition, message->offset};
-}
+InputProducer::InputProducer(const std::string& brokers, Corpus& corpus)
+    : corpus_(corpus),
+      producer_(brokers, input_topic, {{"enable.idempotence", "true"}},
+                [this](uint64_t id, int32_t partition, int64_t offset) {
+                    corpus_.placements[id] = {partition, offset};
+                }) {}
 
 void InputProducer::produce(size_t first, size_t last) {
     for (size_t i = first; i < last; ++i) {
         const warden::loadgen::GeneratedMessage& m = corpus_.messages[i];
-        for (;;) {
-            rd_kafka_headers_t* headers = rd_kafka_headers_new(m.headers.size());
-            for (const auto& [name, value] : m.headers) {
-                rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                                    static_cast<ssize_t>(value.size()));
-            }
-            const rd_kafka_resp_err_t err = rd_kafka_producev(
-                client_.get(), RD_KAFKA_V_TOPIC(input_topic), RD_KAFKA_V_KEY(m.key.data(), m.key.size()),
-                RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()), RD_KAFKA_V_HEADERS(headers),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(i)), RD_KAFKA_V_END);
-            if (!err) break;
-            rd_kafka_headers_destroy(headers);  // not taken on failure
-            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
-            rd_kafka_poll(client_.get(), 10);
-        }
-        rd_kafka_poll(client_.get(), 0);
+        producer_.send(m.key, m.value, m.headers, i);
     }
 }
 
 bool InputProducer::flush(Clock::duration timeout) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
-    return rd_kafka_flush(client_.get(), static_cast<int>(ms)) == RD_KAFKA_RESP_ERR_NO_ERROR && failed_ == 0;
+    return producer_.flush(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
 }
 
 PacedFeeder::PacedFeeder(InputProducer& producer, size_t first, size_t last, size_t chunk, Clock::duration pause)

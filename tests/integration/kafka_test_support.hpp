@@ -3,10 +3,12 @@
 // outputs, and readers of output topics and committed group offsets.
 #pragma once
 
-#include "kafka/handles.hpp"
+#include <warden/capture_producer.hpp>
+#include <warden/kafka_handles.hpp>
 
-#include <warden/kafka.hpp>
 #include <warden/loadgen.hpp>
+#include <warden/mock_cluster.hpp>
+#include <warden/worker.hpp>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -146,11 +148,8 @@ public:
     bool flush(Clock::duration timeout);
 
 private:
-    static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
-
     Corpus& corpus_;
-    warden::kafka::ClientPtr client_;
-    size_t failed_ = 0;
+    warden::CaptureProducer producer_;
 };
 
 // Produces corpus messages [first, last) in chunks at a steady pace on a thread of its own, so a

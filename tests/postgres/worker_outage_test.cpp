@@ -2,8 +2,9 @@
 // loses or drops nothing.
 #include <doctest/doctest.h>
 
-#include <warden/kafka.hpp>
+#include <warden/mock_cluster.hpp>
 #include <warden/teams.hpp>
+#include <warden/worker.hpp>
 
 #include "worker_test_support.hpp"
 

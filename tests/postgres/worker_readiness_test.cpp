@@ -3,9 +3,10 @@
 // revoked privilege) keeps it waiting, not ready and dropping nothing, until someone fixes it.
 #include <doctest/doctest.h>
 
-#include <warden/kafka.hpp>
+#include <warden/mock_cluster.hpp>
 #include <warden/ops.hpp>
 #include <warden/teams.hpp>
+#include <warden/worker.hpp>
 
 #include "worker_test_support.hpp"
 

@@ -1,7 +1,7 @@
 // Helpers of the worker tests against PostgreSQL: arrange rows, produce events, wait with a bound.
 #pragma once
 
-#include "../../src/kafka/handles.hpp"
+#include <warden/kafka_handles.hpp>
 
 #include "pg_test_env.hpp"
 

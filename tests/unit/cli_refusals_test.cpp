@@ -2,9 +2,9 @@
 // value: Kafka settings librdkafka refuses, metrics addresses, record size limits, topic names and
 // topics that would loop; and secrets given where the name of their file belongs.
 #include "cli_test_support.hpp"
-#include "kafka/handles.hpp"
 #include "warden_cli.hpp"
 
+#include <warden/kafka_handles.hpp>
 #include <warden/log.hpp>
 
 #include <doctest/doctest.h>

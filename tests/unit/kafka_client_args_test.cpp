@@ -1,11 +1,12 @@
 // The Kafka client options of run and replay: order of application, credentials from the
 // environment and from files, and no credential in any message.
 #include "cli_test_support.hpp"
-#include "kafka/handles.hpp"
 #include "kafka_client_args.hpp"
 #include "usage.hpp"
 
+#include <warden/kafka_handles.hpp>
 #include <warden/log.hpp>
+#include <warden/worker.hpp>
 
 #include <doctest/doctest.h>
 

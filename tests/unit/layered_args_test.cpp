@@ -4,7 +4,7 @@
 #include "option_checks.hpp"
 #include "usage.hpp"
 
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
 
 #include <doctest/doctest.h>
 

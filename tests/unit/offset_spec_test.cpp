@@ -1,5 +1,7 @@
 // Replay positions: earliest, latest, offsets, epoch milliseconds and ISO 8601 times.
-#include <warden/kafka.hpp>
+#include <warden/offset_spec.hpp>
+
+#include <stdexcept>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 // RAII ownership of librdkafka's C handles and the configuration builder shared by every client.
 #pragma once
 
-#include <warden/kafka.hpp>
+#include <warden/kafka_properties.hpp>
 
 #include <librdkafka/rdkafka.h>
 
@@ -37,12 +37,6 @@ ConfPtr make_conf(const KafkaProperties& properties);
 // Creates the client; takes the configuration on success. Throws std::runtime_error with
 // librdkafka's reason, every value the configuration sets taken out of it.
 ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf);
-
-// Creates a client of `type` from `properties` and destroys it at once, before it has contacted
-// anything: what librdkafka refuses only when a client is created (an unknown SASL mechanism, a
-// consumer without group.id) shows before a command starts. Throws std::runtime_error as
-// make_conf and make_client do.
-void check_client_configuration(rd_kafka_type_t type, const KafkaProperties& properties);
 
 PartitionListPtr make_partition_list(int size);
 

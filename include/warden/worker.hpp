@@ -1,0 +1,72 @@
+// worker: `warden run`, a member of the consumer group that consumes the input topic, runs each
+// batch through the core and delivers the outputs with an idempotent producer.
+#pragma once
+
+#include <warden/core.hpp>
+#include <warden/kafka_properties.hpp>
+#include <warden/teams.hpp>
+#include <warden/worker_stats.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace warden {
+
+struct WorkerOptions {
+    std::string brokers;
+    std::string group = "warden";
+    std::string input_topic = "events_plugin_ingestion";
+    std::string group_instance_id;  // static membership when non-empty
+    TopicNames topics;
+    CoreLimits limits;
+    KafkaProperties consumer_properties;  // passed through last, so they override warden's choices
+    KafkaProperties producer_properties;
+
+    size_t batch_size = 2000;                     // messages per processing batch
+    std::chrono::milliseconds batch_wait{20};     // longest wait to fill a batch
+    size_t max_in_flight = 100'000;               // unacknowledged outputs before fetching pauses
+    std::chrono::milliseconds shutdown_timeout{30'000};  // drain deadline after SIGTERM/SIGINT
+    std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
+    std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag
+};
+
+// The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored
+// only after acknowledgement, the pre-fetch caps, then `options.consumer_properties`.
+KafkaProperties worker_consumer_properties(const WorkerOptions& options);
+
+// The worker's producer settings: warden's (idempotent, acks=all, the record size limit), then
+// `options.producer_properties`.
+KafkaProperties worker_producer_properties(const WorkerOptions& options);
+
+// Consumes the input topic as a member of a consumer group, runs each batch through the core and
+// produces the outputs with an idempotent producer. An input offset is committed only when it and
+// every earlier offset of its partition are fully acknowledged (SPEC §7).
+class Worker {
+public:
+    // Throws std::runtime_error on configuration librdkafka refuses.
+    Worker(WorkerOptions options, TeamCache& cache);
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    // Waits for the brokers (however long: readiness says why meanwhile), requires the input and
+    // output topics, then runs until request_stop(): stops fetching, drains in-flight outputs (up
+    // to the shutdown timeout), commits and leaves the group. Throws std::runtime_error when a
+    // topic does not exist and on a fatal client error; offsets past unacknowledged work are
+    // never committed either way.
+    void run();
+
+    // Safe from a signal handler and from other threads.
+    void request_stop() { stop_.store(true, std::memory_order_relaxed); }
+
+    WorkerStats stats() const;
+
+private:
+    class Impl;
+    std::atomic<bool> stop_{false};
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace warden
