@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target in build-fuzz and fuzzes decode → verify → route.
-# Usage: scripts/fuzz.sh [SECONDS]   (default 60). Exits non-zero on a finding; crash inputs land
-# in build-fuzz/artifacts/. Needs clang-14 with libFuzzer; installs nothing.
+# Usage: scripts/fuzz.sh [SECONDS | --build-only]   (default 60). Exits non-zero on a finding;
+# crash inputs land in build-fuzz/artifacts/. Needs clang-14 with libFuzzer; installs nothing.
 set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,6 +16,7 @@ if [[ ! -f "$build/build.ninja" ]]; then
 fi
 # Only the fuzzer: a broken unrelated target must not block fuzzing.
 meson compile -C "$build" fuzz_pipeline
+[[ "$seconds" == "--build-only" ]] && exit 0
 
 # Fuzz a copy so the seed corpus in the repository only changes on purpose.
 work="$(mktemp -d "${TMPDIR:-/tmp}/warden-fuzz.XXXXXX")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds warden with g++ under AddressSanitizer + UBSan in build-asan and runs the test suite
 # there (all but the dashboard test, which checks Prometheus expressions, not warden's memory).
+# Usage: scripts/sanitize.sh [--build-only]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-asan"
@@ -16,5 +17,6 @@ fi
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$root/scripts/ubsan.supp}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 meson compile -C "$build" >/dev/null
+[[ "${1:-}" == "--build-only" ]] && exit 0
 # The dashboard suite checks Prometheus expressions, not warden's memory.
-meson test -C "$build" --print-errorlogs --no-suite prometheus
+meson test -C "$build" --print-errorlogs --num-processes 4 --no-suite prometheus

@@ -3,6 +3,7 @@
 
 #include "layered_args.hpp"
 #include "option_checks.hpp"
+#include "stop_signals.hpp"
 
 #include <warden/core.hpp>
 
@@ -15,6 +16,8 @@ namespace warden::cli {
 struct Command {
     CLI::App* app = nullptr;
     std::function<int()> run;  // the exit code
+    // SIGINT/SIGTERM ask it to stop (see install_stop_signals) instead of ending the process.
+    bool stops_on_signal = false;
 };
 
 Command add_process_command(CLI::App& root);
@@ -29,8 +32,5 @@ void add_topic_options(CLI::App& command, TopicNames& topics);
 // --max-message-bytes, at least CoreLimits::min_message_bytes; `envname` when it has a variable.
 void add_max_message_bytes_option(CLI::App& command, CoreLimits& limits, const char* envname = nullptr);
 
-// Runs `on_stop` on the first SIGINT/SIGTERM; a second one exits at once with status 130.
-// `on_stop` must be async-signal-safe (e.g. an atomic store).
-void on_stop_signal(void (*on_stop)());
 
 }  // namespace warden::cli

@@ -22,9 +22,6 @@
 namespace warden::cli {
 namespace {
 
-std::atomic<bool> demo_stop{false};
-void stop_demo() { demo_stop.store(true); }
-
 struct DemoArgs {
     uint64_t events = 200'000;
     uint64_t rate = 20'000;  // events per second; 0 = as fast as possible
@@ -117,7 +114,6 @@ int run_demo(const DemoArgs& args) {
     // The mock cluster answers an empty fetch only after fetch.wait.max.ms; keep latency low.
     options.consumer_properties = {{"fetch.wait.max.ms", "10"}, {"session.timeout.ms", "6000"}};
     Worker worker(options, cache);
-    on_stop_signal(stop_demo);
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
         ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
@@ -133,17 +129,19 @@ int run_demo(const DemoArgs& args) {
     log::set_min_level(log::Level::warn);  // the live summary is the demo's output
 
     std::exception_ptr worker_failure;
+    std::atomic<bool> worker_failed{false};
     std::thread worker_thread([&] {
         try {
             worker.run();
         } catch (...) {
             worker_failure = std::current_exception();
-            demo_stop.store(true);
+            worker_failed.store(true);
         }
     });
+    const auto stopping = [&] { return stop_requested() || worker_failed.load(); };
     // Traffic starts once the worker owns the partitions: the mock keeps only 5 MiB per partition,
     // so a backlog built up during the group join could be dropped before it is read.
-    while (worker.stats().assigned_partitions == 0 && !demo_stop.load()) {
+    while (worker.stats().assigned_partitions == 0 && !stopping()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     {
@@ -156,14 +154,14 @@ int run_demo(const DemoArgs& args) {
             const WorkerStats s = worker.stats();
             const bool done = s.outcomes.consumed >= args.events && s.in_flight == 0;
             const auto now = std::chrono::steady_clock::now();
-            if (now - last_print >= std::chrono::seconds(1) || done || demo_stop.load()) {
+            if (now - last_print >= std::chrono::seconds(1) || done || stopping()) {
                 const double interval = std::chrono::duration<double>(now - last_print).count();
                 print_progress(std::chrono::duration<double>(now - start).count(), traffic.sent(), s,
                                static_cast<double>(s.outcomes.consumed - last_consumed) / interval);
                 last_print = now;
                 last_consumed = s.outcomes.consumed;
             }
-            if (done || demo_stop.load()) break;
+            if (done || stopping()) break;
         }
     }
     worker.request_stop();
@@ -195,7 +193,7 @@ Command add_demo_command(CLI::App& root) {
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
         ->capture_default_str()->check(listen_address());
     add_topic_options(*cmd, args->topics);
-    return {cmd, [args] { return run_demo(*args); }};
+    return {cmd, [args] { return run_demo(*args); }, /*stops_on_signal=*/ true};
 }
 
 }  // namespace warden::cli

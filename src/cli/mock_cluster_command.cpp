@@ -14,8 +14,6 @@
 namespace warden::cli {
 namespace {
 
-std::atomic<bool> mock_stop{false};
-void stop_mock() { mock_stop.store(true); }
 
 struct MockArgs {
     int brokers = 1;
@@ -31,7 +29,6 @@ int run_mock_cluster(const MockArgs& args) {
                                      &args.topics.heatmaps, &args.topics.dead_letter}) {
         cluster.create_topic(*topic, args.partitions);
     }
-    on_stop_signal(stop_mock);
     if (!args.bootstrap_file.empty()) {
         // Written whole, then renamed, so a script polling for the file never reads half of it.
         const std::string tmp = args.bootstrap_file + ".tmp";
@@ -41,7 +38,7 @@ int run_mock_cluster(const MockArgs& args) {
     std::cout << cluster.bootstraps() << std::endl;
     std::cerr << "mock Kafka cluster up; topics have " << args.partitions
               << " partitions; Ctrl-C stops it (it keeps at most 5 MiB per partition)" << std::endl;
-    while (!mock_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return 0;
 }
 
@@ -59,7 +56,7 @@ Command add_mock_cluster_command(CLI::App& root) {
     cmd->add_option("--input-topic", args->input_topic, "Input topic to create")->capture_default_str()->check(topic_name());
     add_topic_options(*cmd, args->topics);
     cmd->add_option("--bootstrap-file", args->bootstrap_file, "Also write the bootstrap address to this file");
-    return {cmd, [args] { return run_mock_cluster(*args); }};
+    return {cmd, [args] { return run_mock_cluster(*args); }, /*stops_on_signal=*/ true};
 }
 
 }  // namespace warden::cli

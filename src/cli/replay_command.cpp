@@ -17,11 +17,6 @@
 namespace warden::cli {
 namespace {
 
-std::atomic<Replayer*> running_replay{nullptr};
-void stop_running_replay() {
-    if (Replayer* replay = running_replay.load()) replay->request_stop();
-}
-
 // Exit status of a replay that was stopped before its end; a rerun with the checkpoint resumes it.
 constexpr int interrupted_exit = 3;
 
@@ -53,11 +48,13 @@ int run_replay(ReplayArgs& args) {
 
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
-    wait_for_team_store(cache, args.store);
+    if (!wait_for_team_store(cache, args.store)) {
+        log::warn("replay stopped before it started");
+        return interrupted_exit;
+    }
     args.replay.store_wait_timeout = std::chrono::milliseconds(args.store.store_wait_timeout_ms);
     Replayer replayer(args.replay, cache);
-    running_replay.store(&replayer);
-    on_stop_signal(stop_running_replay);
+    const StopOnSignal stop(replayer);
 
     const bool bar = args.progress == "bar" || (args.progress == "auto" && isatty(STDERR_FILENO));
     TerminalProgress terminal;
@@ -66,7 +63,6 @@ int run_replay(ReplayArgs& args) {
         std::fputs((bar ? terminal.render(p) : progress_json(p)).c_str(), stderr);
     };
     const ReplayProgress result = replayer.run(show);
-    running_replay.store(nullptr);
     show(result);
     std::printf("%s\n", result.outcomes.summary_json(args.replay.topics).c_str());
     if (!result.complete) {
@@ -111,7 +107,7 @@ Command add_replay_command(CLI::App& root) {
     cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
                     "How long to wait for the brokers to answer before giving up with exit 1")
         ->capture_default_str()->check(whole_number<int64_t>(0));
-    return {cmd, [args] { return run_replay(*args); }};
+    return {cmd, [args] { return run_replay(*args); }, /*stops_on_signal=*/ true};
 }
 
 }  // namespace warden::cli

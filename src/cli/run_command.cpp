@@ -16,14 +16,6 @@
 namespace warden::cli {
 namespace {
 
-std::atomic<Worker*> running_worker{nullptr};
-std::atomic<bool> stop_requested{false};
-
-void stop_running_worker() {
-    stop_requested.store(true);
-    if (Worker* worker = running_worker.load()) worker->request_stop();
-}
-
 struct RunArgs {
     WorkerOptions worker;
     TeamStoreArgs store;
@@ -46,8 +38,6 @@ int run_worker(RunArgs& args) {
     log::set_min_level(levels.at(args.log_level));
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
-    // Handled before the setup, so a SIGTERM during it stops the worker cleanly instead of killing it.
-    on_stop_signal(stop_running_worker);
     auto store = open_team_store(args.store);
     TeamCache cache(*store, team_cache_options(args.store));
     check_team_store(cache);
@@ -57,10 +47,8 @@ int run_worker(RunArgs& args) {
         ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
                                           MetricsContext{args.worker.input_topic, args.worker.topics, {}});
     }
-    running_worker.store(&worker);
-    if (stop_requested.load()) worker.request_stop();
+    const StopOnSignal stop(worker);
     worker.run();
-    running_worker.store(nullptr);
     std::cout << worker.stats().outcomes.summary_json(args.worker.topics) << std::endl;
     return 0;
 }
@@ -98,7 +86,7 @@ Command add_run_command(CLI::App& root) {
         ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str()->check(listen_address());
     cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
         ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(one_of({"debug", "info", "warn", "error"}));
-    return {cmd, [args] { return run_worker(*args); }};
+    return {cmd, [args] { return run_worker(*args); }, /*stops_on_signal=*/ true};
 }
 
 }  // namespace warden::cli

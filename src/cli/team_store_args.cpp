@@ -2,6 +2,7 @@
 
 #include "option_checks.hpp"
 #include "secret_file.hpp"
+#include "stop_signals.hpp"
 
 #include <warden/pipeline.hpp>
 
@@ -60,9 +61,9 @@ std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
     }
 }
 
-void wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args) {
+bool wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args) {
     const auto limit = std::chrono::milliseconds(args.store_wait_timeout_ms);
-    StoreWaiter(cache, RetryPolicy::Options::giving_up_after(limit)).until_store_answers();
+    return StoreWaiter(cache, RetryPolicy::Options::giving_up_after(limit), sleep_unless_stopped).until_store_answers();
 }
 
 void check_team_store(TeamCache& cache) {

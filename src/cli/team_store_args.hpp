@@ -32,9 +32,9 @@ void add_store_wait_option(CLI::App& command, TeamStoreArgs& args);
 std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args);
 
 // For process and replay, before consuming: waits until the store answers, up to
-// --store-wait-timeout-ms. Throws std::runtime_error with the cause on a permanent failure or
-// when the wait runs out.
-void wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args);
+// --store-wait-timeout-ms; false when a stop signal ended the wait. Throws std::runtime_error
+// with the cause on a permanent failure or when the wait runs out.
+bool wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args);
 
 // For run, before joining the group: throws std::runtime_error with the cause when the store
 // failed permanently. A store that is only unavailable is left to the worker, which starts not

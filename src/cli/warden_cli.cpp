@@ -149,6 +149,7 @@ int WardenCli::run(std::ostream& err) {
     const Command* command = parsed_command();
     if (!command) return exit_usage;
     const std::string where = "warden " + command->app->get_name() + ": ";
+    if (command->stops_on_signal) install_stop_signals();
     try {
         return command->run();
     } catch (const UsageError& e) {
