@@ -48,6 +48,8 @@ public:
         stop_.store(true);
         thread_.join();
     }
+    CaptureTraffic(const CaptureTraffic&) = delete;
+    CaptureTraffic& operator=(const CaptureTraffic&) = delete;
     uint64_t sent() const { return sent_.load(); }
 
 private:
