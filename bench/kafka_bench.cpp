@@ -226,7 +226,7 @@ int orchestrate(const Options& o) {
         std::printf("warden/passthrough    %.1f %% of events/s (target >= %.0f %%: %s)\n", ratio * 100,
                     target_ratio * 100, ratio >= target_ratio ? "met" : "NOT met");
         char buf[96];
-        std::snprintf(buf, sizeof buf, ",\"ratio\":%.4f,\"target_ratio\":%.2f", ratio, target_ratio);
+        std::snprintf(buf, sizeof buf, R"(,"ratio":%.4f,"target_ratio":%.2f)", ratio, target_ratio);
         json += buf;
     }
     std::printf("%s}\n", json.c_str());

@@ -94,11 +94,11 @@ std::vector<std::string> child_args(const Options& o, const std::string& mode, c
                                      "--timeout", std::to_string(static_cast<long long>(o.timeout_seconds)),
                                      "--progress-ms", std::to_string(o.progress_ms)};
     for (const auto& [name, value] : o.consumer_properties) {
-        args.push_back("--consumer-property");
+        args.emplace_back("--consumer-property");
         args.push_back(name + "=" + value);
     }
     for (const auto& [name, value] : o.producer_properties) {
-        args.push_back("--producer-property");
+        args.emplace_back("--producer-property");
         args.push_back(name + "=" + value);
     }
     return args;
@@ -177,6 +177,7 @@ Figures run_child(const std::vector<std::string>& args) {
     // The resolved path rather than /proc/self/exe itself, which under valgrind names the tool.
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     std::fflush(stdout);
@@ -194,7 +195,7 @@ Figures run_child(const std::vector<std::string>& args) {
     close(pipe_fds[1]);
     std::string output;
     char buf[4096];
-    for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) != 0;) {
+    for (ssize_t n = 0; (n = read(pipe_fds[0], buf, sizeof buf)) != 0;) {
         if (n < 0) {
             if (errno == EINTR) continue;
             break;

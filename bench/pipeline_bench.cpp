@@ -13,13 +13,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <time.h>
 
 using namespace warden;
 using warden::loadgen::EventGenerator;

@@ -9,11 +9,13 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace warden;
@@ -75,7 +77,10 @@ Latency measure(const char* conninfo, PGconn* admin, double cap, int rotations, 
 int main(int argc, char** argv) {
     int rotations = 200;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (std::string(argv[i]) == "--rotations") rotations = std::atoi(argv[i + 1]);
+        if (std::string(argv[i]) != "--rotations") continue;
+        const std::string_view text(argv[i + 1]);
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), rotations);
+        if (error != std::errc() || end != text.data() + text.size()) fail("--rotations takes a whole number");
     }
     if (rotations < 1) fail("--rotations must be positive");
     const char* conninfo = std::getenv("WARDEN_TEST_PG");
@@ -97,7 +102,7 @@ int main(int argc, char** argv) {
         std::printf("%-18s p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d rotations (commit -> old secret refused)\n",
                     label, l.p50, l.p99, l.max, rotations);
         char part[160];
-        std::snprintf(part, sizeof part, ",\"%s\":{\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}",
+        std::snprintf(part, sizeof part, R"(,"%s":{"p50_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f})",
                       cap > 0 ? "default_cap" : "no_cap", l.p50, l.p99, l.max);
         json += part;
     }

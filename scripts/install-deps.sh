@@ -3,7 +3,7 @@
 # A no-op when everything is already present.
 set -euo pipefail
 packages=(meson ninja-build g++ pkg-config rapidjson-dev libssl-dev libcli11-dev doctest-dev
-          clang-14 libclang-rt-14-dev libfuzzer-14-dev
+          clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 clang-tidy-14
           librdkafka-dev kcat libpq-dev libtomlplusplus-dev postgresql prometheus-cpp-dev prometheus)
 missing=()
 for p in "${packages[@]}"; do

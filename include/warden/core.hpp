@@ -179,7 +179,7 @@ struct Resolution {
 // Holds reusable scratch memory, so keep one per thread and reuse it.
 class EventProcessor {
 public:
-    EventProcessor(TopicNames topics = {}, CoreLimits limits = {});
+    explicit EventProcessor(TopicNames topics = {}, CoreLimits limits = {});
     ~EventProcessor();
     EventProcessor(const EventProcessor&) = delete;
     EventProcessor& operator=(const EventProcessor&) = delete;

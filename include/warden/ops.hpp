@@ -42,7 +42,7 @@ struct MetricsContext {
 };
 
 // The worker's figures as Prometheus families (names in the README and dashboards/warden.json).
-std::vector<prometheus::MetricFamily> worker_metric_families(const WorkerStats& stats, const MetricsContext& context,
+std::vector<prometheus::MetricFamily> worker_metric_families(const WorkerStats& s, const MetricsContext& ctx,
                                                              std::chrono::steady_clock::time_point now);
 
 // Prometheus text exposition of the worker and process metrics.

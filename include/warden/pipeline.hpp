@@ -21,7 +21,8 @@ class BatchProcessor {
 public:
     using WallClock = std::function<int64_t()>;  // epoch milliseconds, for dead-letter stamps
 
-    BatchProcessor(TeamCache& cache, TopicNames topics = {}, CoreLimits limits = {}, WallClock wall_clock = nullptr);
+    explicit BatchProcessor(TeamCache& cache, TopicNames topics = {}, CoreLimits limits = {},
+                            WallClock wall_clock = nullptr);
 
     // `store_unavailable`: the team store failed in a way that passes (down, restarting);
     // `store_failed`: in a way only an operator can fix (see StoreFailure). Neither drops anything.

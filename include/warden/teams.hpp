@@ -101,6 +101,8 @@ public:
     // identifier.
     explicit PostgresTeamStore(PostgresStoreOptions options);
     ~PostgresTeamStore() override;
+    PostgresTeamStore(const PostgresTeamStore&) = delete;
+    PostgresTeamStore& operator=(const PostgresTeamStore&) = delete;
 
     FetchResult fetch(const TeamQuery& query) override;
     Invalidations poll_invalidations() override;
@@ -134,7 +136,7 @@ public:
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
     using Sleep = std::function<void(std::chrono::nanoseconds)>;
 
-    TeamCache(TeamStore& store, TeamCacheOptions options = {}, Clock clock = nullptr, Sleep sleep = nullptr);
+    explicit TeamCache(TeamStore& store, TeamCacheOptions options = {}, Clock clock = nullptr, Sleep sleep = nullptr);
 
     // Resolves every token; all misses go to the store in one fetch. Returns false (and resolves
     // nothing) when the store failed: the caller must wait and retry, never drop.

@@ -27,10 +27,10 @@ Command add_mock_cluster_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
 
 // --analytics-topic, --error-tracking-topic, --heatmaps-topic, --dlq-topic (WARDEN_*_TOPIC).
-void add_topic_options(CLI::App& command, TopicNames& topics);
+void add_topic_options(CLI::App& cmd, TopicNames& topics);
 
 // --max-message-bytes, at least CoreLimits::min_message_bytes; `envname` when it has a variable.
-void add_max_message_bytes_option(CLI::App& command, CoreLimits& limits, const char* envname = nullptr);
+void add_max_message_bytes_option(CLI::App& cmd, CoreLimits& limits, const char* envname = nullptr);
 
 
 }  // namespace warden::cli

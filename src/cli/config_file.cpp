@@ -117,7 +117,7 @@ private:
     static std::string reason(std::string_view description) {
         const auto has = [description](std::string_view part) { return description.find(part) != std::string_view::npos; };
         if (has("redefine")) {
-            return "given twice; a setting appears once (a repeatable one takes a list: name = [\"a\", \"b\"])";
+            return R"(given twice; a setting appears once (a repeatable one takes a list: name = ["a", "b"]))";
         }
         if (has("could not determine value type")) {
             return "the value is not TOML: put text in double quotes, such as brokers = \"kafka-1:9092\"";
@@ -127,7 +127,7 @@ private:
                    "several lines, or an escape such as \\n";
         }
         if (has("escape sequence")) {
-            return "an unknown \\ escape in a \"...\" string: write \\\\ for a backslash, or use a '...' literal string";
+            return R"(an unknown \ escape in a "..." string: write \\ for a backslash, or use a '...' literal string)";
         }
         if (has("end-of-file")) return "the file ends inside a string, list or table: close it";
         if (has("utf-8")) return "not UTF-8 text: is it the right file?";
@@ -163,7 +163,7 @@ private:
             for (const toml::node& element : *list) {
                 const int element_line = static_cast<int>(element.source().begin.line);
                 if (element.is_array() || element.is_table()) {
-                    fail(element_line, name, "takes a list of texts, such as [\"a=1\", \"b=2\"]");
+                    fail(element_line, name, R"(takes a list of texts, such as ["a=1", "b=2"])");
                 }
                 out.push_back({option, name, text_of(element, kind, element_line, name), element_line});
             }

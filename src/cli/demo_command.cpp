@@ -51,6 +51,8 @@ public:
         producer_.request_stop();
         thread_.join();
     }
+    CaptureTraffic(const CaptureTraffic&) = delete;
+    CaptureTraffic& operator=(const CaptureTraffic&) = delete;
     uint64_t sent() const { return sent_.load(); }
 
 private:

@@ -80,7 +80,7 @@ bool is_sensitive_property(std::string_view name) {
     const std::string lower = lowercase(name);
     static const std::set<std::string, std::less<>> exact = {"sasl.username", "sasl.oauthbearer.config", "ssl.key.pem",
                                                              "ssl_key"};
-    return exact.count(lower) || lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos;
+    return exact.contains(lower) || lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos;
 }
 
 void add_kafka_client_options(CLI::App& command, KafkaClientArgs& args) {

@@ -96,7 +96,7 @@ CLI::Validator one_of(std::initializer_list<const char*> words) {
     for (const char* word : words) list += (list.empty() ? "" : ", ") + std::string(word);
     return CLI::Validator(
         [allowed, message = "must be one of " + list](std::string& text) -> std::string {
-            return allowed.count(text) ? std::string() : message;
+            return allowed.contains(text) ? std::string() : message;
         },
         "{" + list + "}");
 }
@@ -132,7 +132,7 @@ CLI::Validator replay_position() {
 CLI::Validator partition_list() {
     return CLI::Validator(
         [](std::string& text) -> std::string {
-            const std::string message = "must be partition numbers separated by commas, such as 0,3,7";
+            std::string message = "must be partition numbers separated by commas, such as 0,3,7";
             std::set<uint64_t> seen;
             std::stringstream in(text);
             std::string item;

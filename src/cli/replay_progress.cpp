@@ -68,7 +68,7 @@ std::vector<PartitionProgress> slowest_partitions(const ReplayProgress& progress
 std::string progress_json(const ReplayProgress& p) {
     const Totals t = totals(p);
     const double seconds = seconds_of(p);
-    std::string line = "{\"progress\":{\"done\":" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
+    std::string line = R"({"progress":{"done":)" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
                        ",\"remaining\":" + std::to_string(t.total - t.done) + format(",\"elapsed_s\":%.3f", seconds) +
                        format(",\"rate\":%.1f", seconds > 0 ? static_cast<double>(p.outcomes.consumed) / seconds : 0.0) +
                        ",\"consumed\":" + std::to_string(p.outcomes.consumed) +

@@ -44,7 +44,7 @@ std::string read_secret_file(const std::string& setting, const std::string& path
     if (in.bad()) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));
     content.resize(static_cast<size_t>(in.gcount()));
     if (content.size() > max_secret_file_bytes) throw std::runtime_error(what + " is larger than 1 MiB; is it the right file?");
-    const std::string secret = secret_of(std::move(content), part);
+    std::string secret = secret_of(std::move(content), part);
     // Registered before any check can fail, although no message below quotes it.
     log::add_sensitive_value(secret);
     if (secret.empty()) {

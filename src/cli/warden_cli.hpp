@@ -17,6 +17,7 @@ namespace warden::cli {
 class WardenCli {
 public:
     WardenCli();
+    ~WardenCli() = default;
     WardenCli(const WardenCli&) = delete;
     WardenCli& operator=(const WardenCli&) = delete;
 

@@ -18,7 +18,7 @@
 namespace warden {
 namespace {
 
-constexpr size_t arena_bytes = 64 * 1024;
+constexpr size_t arena_bytes = size_t{64} * 1024;
 constexpr size_t max_topic_bytes = 249;
 
 std::string_view dead_letter_step(DeadLetterReason reason) {

@@ -114,8 +114,9 @@ void write_properties(Writer& w, const DecodedEvent& event, const Team& team, Re
             else if (name == "$set_once") inner_set_once = v;
             else if (name == "$ip") client_ip = v;
             else if (name == "$sent_at") client_sent_at = v;
-            else if (names::is_verified(name) || names::is_disguised_special_property(name)) continue;
-            else if (name == "$heatmap_data" && options.drop_heatmap_data) continue;
+            else if (names::is_verified(name) || names::is_disguised_special_property(name) ||
+                     (name == "$heatmap_data" && options.drop_heatmap_data))
+                continue;
             else if (name == "$unset") {
                 if (index.shadowed(m)) continue;
                 key(w, name);

@@ -78,7 +78,8 @@ size_t repair_lone_surrogates(char* text, size_t size) {
             continue;
         }
         if (is_high(unit) || is_low(unit)) {
-            std::memcpy(text + at + 2, "FFFD", 4);
+            // Overwrites four hex digits in place: no terminator belongs there.
+            std::memcpy(text + at + 2, "FFFD", 4);  // NOLINT(bugprone-not-null-terminated-result)
             ++repaired;
         }
         at += 2;

@@ -12,7 +12,7 @@ constexpr std::string_view replacement = "\xEF\xBF\xBD";
 // maximal invalid subpart to replace.
 size_t valid_sequence_length(const unsigned char* p, const unsigned char* end, size_t* bad) {
     unsigned char c = p[0];
-    size_t need;
+    size_t need = 0;
     unsigned char lo = 0x80, hi = 0xBF;
     if (c < 0x80) return 1;
     if (c >= 0xC2 && c <= 0xDF) {
@@ -42,7 +42,7 @@ size_t valid_sequence_length(const unsigned char* p, const unsigned char* end, s
 }
 
 bool ascii_word(const unsigned char* p) {
-    uint64_t w;
+    uint64_t w = 0;
     std::memcpy(&w, p, 8);
     return (w & 0x8080808080808080ULL) == 0;
 }
@@ -50,8 +50,8 @@ bool ascii_word(const unsigned char* p) {
 }  // namespace
 
 bool is_valid(std::string_view text) {
-    auto p = reinterpret_cast<const unsigned char*>(text.data());
-    auto end = p + text.size();
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* end = p + text.size();
     while (p < end) {
         if (end - p >= 8 && ascii_word(p)) {
             p += 8;
@@ -68,9 +68,9 @@ bool is_valid(std::string_view text) {
 std::string repaired(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 8);
-    auto begin = reinterpret_cast<const unsigned char*>(text.data());
-    auto p = begin;
-    auto end = p + text.size();
+    const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* p = begin;
+    const auto* end = p + text.size();
     while (p < end) {
         size_t bad = 0;
         size_t n = valid_sequence_length(p, end, &bad);

@@ -169,7 +169,7 @@ ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf) {
     rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
     // The configuration is still ours after a failure; librdkafka's reason may quote any of its values.
     if (!rk) throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values_set(conf.get())));
-    conf.release();  // owned by the client now
+    (void)conf.release();  // owned by the client now
     return ClientPtr(rk);
 }
 

@@ -57,6 +57,7 @@ void LagWatch::watch() {
         fill_committed(bases);
         // Without partitions, partition 0 is asked all the same: the answer shows the brokers are there.
         std::vector<int32_t> partitions;
+        partitions.reserve(bases.size() + 1);
         for (const auto& [partition, base] : bases) partitions.push_back(partition);
         if (partitions.empty()) partitions.push_back(0);
         std::map<int32_t, Watermarks> watermarks;

@@ -55,7 +55,7 @@ std::optional<int64_t> parse_iso8601(std::string_view text) {
     if (expect(text, at, '.')) {
         int scale = 100, seen = 0;
         while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-            millis += (text[at] - '0') * scale;
+            millis += int64_t{text[at] - '0'} * scale;
             scale /= 10;
             ++at;
             ++seen;
@@ -70,7 +70,7 @@ std::optional<int64_t> parse_iso8601(std::string_view text) {
         if (!oh || !expect(text, at, ':')) return std::nullopt;
         auto om = digits(text, at, 2);
         if (!om) return std::nullopt;
-        offset_minutes = sign * (*oh * 60 + *om);
+        offset_minutes = int64_t{sign} * (*oh * 60 + *om);
     } else {
         return std::nullopt;  // a time without a zone is ambiguous
     }

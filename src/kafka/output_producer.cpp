@@ -72,7 +72,7 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
 }
 
 
-OutputProducer::OutputProducer(const OutputProducerOptions& options) : options_(options) {
+OutputProducer::OutputProducer(OutputProducerOptions options) : options_(std::move(options)) {
     ConfPtr conf = make_conf(output_producer_properties(options_.properties, options_.max_message_bytes));
     char value[32];
     size_t size = sizeof value;

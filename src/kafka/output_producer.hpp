@@ -40,8 +40,12 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
 // The Kafka sink of the delivery stage.
 class OutputProducer final : public OutputSink {
 public:
-    explicit OutputProducer(const OutputProducerOptions& options);
+    explicit OutputProducer(OutputProducerOptions options);
     ~OutputProducer() override;
+    OutputProducer(const OutputProducer&) = delete;
+    OutputProducer& operator=(const OutputProducer&) = delete;
+    OutputProducer(OutputProducer&&) = delete;
+    OutputProducer& operator=(OutputProducer&&) = delete;
 
     // Queues a copy of the record. While librdkafka's queue is full it serves deliveries and
     // waits, which is the backpressure. Throws std::runtime_error on a fatal producer error.
@@ -81,7 +85,7 @@ private:
     void produce_due_retries();
     rd_kafka_topic_t* topic(const std::string& name);
     uint32_t take_slot(const SourceTag& tag);
-    void enqueue(rd_kafka_topic_t* topic, const void* key, size_t key_size, const void* value, size_t value_size,
+    void enqueue(rd_kafka_topic_t* rkt, const void* key, size_t key_size, const void* value, size_t value_size,
                  HeadersPtr headers, uint32_t slot);
     void enqueue(const OwnedRecord& record, uint32_t slot);
     void check_fatal();

@@ -25,7 +25,7 @@ public:
     // Nothing when the brokers did not answer within `timeout`; `error` then says why.
     static std::optional<TopicCatalog> fetch(rd_kafka_t* client, std::chrono::milliseconds timeout, std::string& error);
 
-    bool has(const std::string& topic) const { return topics_.count(topic) > 0; }
+    bool has(const std::string& topic) const { return topics_.contains(topic); }
     // The topic's partition ids, ascending; empty for a topic that is not listed.
     std::vector<int32_t> partitions(const std::string& topic) const;
 

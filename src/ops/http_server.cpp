@@ -28,7 +28,7 @@ constexpr size_t read_chunk = 4096;
 // from reading the requests of those it holds.
 constexpr size_t accepts_per_turn = 16;
 // What a client may still send after its answer before it is cut off.
-constexpr size_t max_dropped_bytes = 64 * 1024;
+constexpr size_t max_dropped_bytes = size_t{64} * 1024;
 // How long accepting rests when the process is out of descriptors and none of ours can be freed.
 constexpr auto accept_rest = std::chrono::milliseconds(100);
 

@@ -88,7 +88,7 @@ std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, c
                          " at byte " + std::to_string(doc.GetErrorOffset()));
     }
     if (!doc.IsArray()) fail(origin, "must hold a JSON array of team objects");
-    auto store = std::unique_ptr<FileTeamStore>(new FileTeamStore());
+    auto store = std::make_unique<FileTeamStore>();
     for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
         store->teams_.push_back(parse_team(doc[i], i, origin));
     }

@@ -25,7 +25,7 @@ struct Failure {
 // Permanent: class 28 (invalid authorization), 3D000 (no such database), 3F000 (no such schema),
 // class 42 (undefined table or column, insufficient privilege, …), 0A000 (feature not supported).
 // Everything else, including classes 08, 53, 57 and an unknown code, is transient.
-StoreFailure failure_of_sqlstate(std::string_view sqlstate);
+StoreFailure failure_of_sqlstate(std::string_view code);
 
 // The SQLSTATEs in a verbose libpq error text ("FATAL:  28P01: password authentication …"); a
 // failed connection has no result to ask, and several hosts may each have answered.

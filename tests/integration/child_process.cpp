@@ -66,6 +66,7 @@ int open_output(const std::filesystem::path& path) {
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& output_prefix)
     : stdout_path_(output_prefix.string() + ".stdout"), stderr_path_(output_prefix.string() + ".stderr") {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     const int out = open_output(stdout_path_);

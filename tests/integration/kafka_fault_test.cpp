@@ -37,9 +37,9 @@ struct HeatmapOutage {
 // the first input with a heatmaps output, or the partition's end when it has none.
 std::vector<int64_t> first_heatmap_offsets(const Corpus& corpus, const Expectation& expected) {
     std::vector<int64_t> held(input_partitions, 0);
-    for (size_t i = 0; i < corpus.placements.size(); ++i) {
-        const auto p = static_cast<size_t>(corpus.placements[i].partition);
-        held[p] = std::max(held[p], corpus.placements[i].offset + 1);
+    for (const auto& placement : corpus.placements) {
+        const auto p = static_cast<size_t>(placement.partition);
+        held[p] = std::max(held[p], placement.offset + 1);
     }
     for (size_t i = 0; i < corpus.placements.size(); ++i) {
         const auto& destinations = expected.destinations[i];
