@@ -100,9 +100,11 @@ public:
 
     // Serves the sink for up to `timeout`.
     void poll(std::chrono::milliseconds timeout) { sink_.poll(timeout); }
-    // Waits, serving the sink, until every output of the given partitions (all partitions when
-    // empty) is acknowledged or the deadline passes; true when they all are.
+    // Waits, serving the sink, until every output of the given partitions is acknowledged or the
+    // deadline passes; true when they all are.
     bool drain(std::span<const int32_t> partitions, OutputSink::Clock::time_point deadline);
+    // The same for every output sent.
+    bool drain_all(OutputSink::Clock::time_point deadline);
 
     // Outputs sent and not yet acknowledged.
     size_t in_flight() const { return sink_.in_flight(); }

@@ -59,6 +59,10 @@ KafkaProperties output_producer_properties(const KafkaProperties& overrides, siz
     return p;
 }
 
+KafkaProperties output_producer_properties(const OutputProducerOptions& options) {
+    return output_producer_properties(options.properties, options.max_message_bytes);
+}
+
 OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
                                               const CoreLimits& limits, const std::string& source_topic,
                                               const TopicNames& topics) {
@@ -73,7 +77,7 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
 
 
 OutputProducer::OutputProducer(OutputProducerOptions options) : options_(std::move(options)) {
-    ConfPtr conf = make_conf(output_producer_properties(options_.properties, options_.max_message_bytes));
+    ConfPtr conf = make_conf(output_producer_properties(options_));
     char value[32];
     size_t size = sizeof value;
     if (rd_kafka_conf_get(conf.get(), "message.max.bytes", value, &size) == RD_KAFKA_CONF_OK) {

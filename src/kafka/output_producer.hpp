@@ -31,6 +31,9 @@ struct OutputProducerOptions {
     std::string dead_letter_topic = "events_dlq";
 };
 
+// The producer settings `options` stand for: output_producer_properties of its properties and limit.
+KafkaProperties output_producer_properties(const OutputProducerOptions& options);
+
 // The producer of a mode reading `source_topic` from `brokers`: the core's limit, the dead-letter
 // topic, and the operator's properties last.
 OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,

@@ -39,8 +39,7 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
 KafkaProperties replay_producer_properties(const ReplayOptions& o) {
     if (o.dry_run) return {};
     return kafka::output_producer_properties(
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics).properties,
-        o.limits.max_message_bytes);
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics));
 }
 
 std::string replay_checkpoint_mismatch(const ReplayOptions& options) {
@@ -368,7 +367,7 @@ private:
     }
 
     void drain() {
-        if (!delivery_.drain({}, Clock::now() + options_.shutdown_timeout)) {
+        if (!delivery_.drain_all(Clock::now() + options_.shutdown_timeout)) {
             log::warn("replay stopped with unacknowledged outputs; a resumed run redoes them",
                       {{"in_flight", std::to_string(delivery_.in_flight())}});
         }

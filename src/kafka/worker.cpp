@@ -49,8 +49,7 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
 
 KafkaProperties worker_producer_properties(const WorkerOptions& o) {
     return kafka::output_producer_properties(
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics).properties,
-        o.limits.max_message_bytes);
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics));
 }
 
 namespace {
@@ -434,7 +433,7 @@ private:
             // While stopping, the shutdown deadline bounds this drain too (consumer_close revokes).
             auto deadline = Clock::now() + options_.revoke_timeout;
             if (shutdown_deadline_) deadline = std::min(deadline, *shutdown_deadline_);
-            if (!revoked.empty() && !delivery_.drain(revoked, deadline)) {
+            if (!delivery_.drain(revoked, deadline)) {
                 log::warn("revoked partitions still had unacknowledged outputs; their new owner redoes them",
                           {{"partitions", partitions_text(partitions)}});
             }
@@ -468,7 +467,7 @@ private:
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(delivery_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
-        if (!delivery_.drain({}, *shutdown_deadline_)) {
+        if (!delivery_.drain_all(*shutdown_deadline_)) {
             log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
                       {{"in_flight", std::to_string(delivery_.in_flight())}});
         }

@@ -56,8 +56,11 @@ DestinationBytes Delivery::deliver(const SourceTag& source, const MessageOutcome
     return sent;
 }
 
+bool Delivery::drain_all(OutputSink::Clock::time_point deadline) {
+    return sink_.poll_until([this] { return sink_.in_flight() == 0; }, deadline);
+}
+
 bool Delivery::drain(std::span<const int32_t> partitions, OutputSink::Clock::time_point deadline) {
-    if (partitions.empty()) return sink_.poll_until([this] { return sink_.in_flight() == 0; }, deadline);
     return sink_.poll_until(
         [&] {
             return std::all_of(partitions.begin(), partitions.end(),

@@ -144,7 +144,7 @@ TEST_CASE("delivery: a drain waits for the named partitions only, and gives up a
     messages.deliver(delivery, {1, 0, p1}, 1);
 
     const auto soon = OutputSink::Clock::now() + std::chrono::milliseconds(20);
-    CHECK_FALSE(delivery.drain({}, soon));  // nobody acknowledges: the deadline ends it
+    CHECK_FALSE(delivery.drain_all(soon));  // nobody acknowledges: the deadline ends it
     CHECK(sink.polls > 0);
 
     sink.ack_next();  // partition 0's output
@@ -154,7 +154,7 @@ TEST_CASE("delivery: a drain waits for the named partitions only, and gives up a
     CHECK_FALSE(delivery.drain(only_1, OutputSink::Clock::now()));
 
     sink.ack_on_poll = true;
-    CHECK(delivery.drain({}, OutputSink::Clock::now() + std::chrono::seconds(10)));
+    CHECK(delivery.drain_all(OutputSink::Clock::now() + std::chrono::seconds(10)));
     CHECK(delivery.in_flight() == 0);
 }
 
