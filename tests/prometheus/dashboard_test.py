@@ -9,6 +9,7 @@ Everything listens on 127.0.0.1 and every wait has a deadline.
 """
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -24,9 +25,16 @@ failures = []
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    # Below the kernel's ephemeral range (32768 and up), so no client connection of a test running
+    # beside this one takes the port before the server binds it.
+    for candidate in random.sample(range(20000, 32000), 50):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def get_json(url, timeout=5):

@@ -17,15 +17,18 @@ dir="$(mktemp -d "${TMPDIR:-/tmp}/warden-pg.XXXXXX")"
 chmod 755 "$dir"
 [[ "$(id -u)" -eq 0 ]] && chown postgres: "$dir"
 
-# A free port: the first of a few random ones that nothing answers on.
-port=""
-for candidate in $(shuf -i 20000-60000 -n 30); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
-done
-[[ -n "$port" ]] || { echo "with_postgres: no free port found" >&2; exit 1; }
+# Ports come from below the kernel's ephemeral range (32768 and up), so that no client connection
+# of a test running beside this one can hold the port between the check and the bind.
+pick_port() {
+    local candidate
+    for candidate in $(shuf -i 20000-32000 -n 30); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
+    done
+    echo "with_postgres: no free port found in 20000-32000" >&2
+    return 1
+}
 
 pg_ctl=("${as_server[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log")
-server_options="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c full_page_writes=off"
 cleanup() {
     "${pg_ctl[@]}" stop -m immediate >/dev/null 2>&1 || true
     rm -rf "$dir"
@@ -38,7 +41,19 @@ echo "$password" > "$dir/pwfile"
 [[ "$(id -u)" -eq 0 ]] && chown postgres: "$dir/pwfile"
 "${as_server[@]}" "$bindir/initdb" -D "$dir/data" --no-sync --auth-local=trust --auth-host=scram-sha-256 \
     -U postgres --pwfile="$dir/pwfile" >/dev/null
-"${pg_ctl[@]}" -o "$server_options" -w -t 30 start >/dev/null
+# A port can still be taken between the check and the bind: start on another one, a few times.
+for attempt in 1 2 3 4 5; do
+    port=$(pick_port)
+    server_options="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c full_page_writes=off"
+    if "${pg_ctl[@]}" -o "$server_options" -w -t 30 start >/dev/null; then break; fi
+    if [[ $attempt -eq 5 ]]; then
+        echo "with_postgres: the server did not start; the end of its log:" >&2
+        tail -n 20 "$dir/server.log" >&2
+        exit 1
+    fi
+    echo "with_postgres: the server did not start on port $port (attempt $attempt); trying another" >&2
+    grep -E 'FATAL|ERROR|LOG:  could not' "$dir/server.log" | tail -n 3 >&2 || true
+done
 
 export PGPASSWORD="$password"
 psql_cmd=(psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres)
