@@ -11,6 +11,8 @@
 #include "kafka_bench_modes.hpp"
 #include "kafka_bench_support.hpp"
 
+#include <warden/json_text.hpp>
+
 #include <warden/capture_producer.hpp>
 
 #include <warden/files.hpp>
@@ -106,7 +108,7 @@ std::string properties_json(const warden::KafkaProperties& properties) {
     std::string out = "[";
     for (const auto& [name, value] : properties) {
         if (out.size() > 1) out += ',';
-        out += json_string(name + "=" + value);
+        warden::json::append_json_string(out, name + "=" + value);
     }
     return out + "]";
 }

@@ -70,7 +70,4 @@ void print_figures(const Figures& figures);
 // when the child fails or prints none.
 Figures run_child(const std::vector<std::string>& args);
 
-// `text` as a JSON string literal.
-std::string json_string(std::string_view text);
-
 }  // namespace kafka_bench

@@ -160,12 +160,16 @@ struct OutcomeCounters {
     std::string summary_json(const TopicNames& topics) const;
 };
 
+class ParsedValue;  // a message value parsed in place (core-internal)
+
 // How the token of a message was classified before any store lookup (SPEC §3.1–3.2).
 // `unreadable`: no token header and a value that does not parse, so it is dead-lettered.
 enum class TokenStatus { missing, invalid, candidate, unreadable };
 struct TokenLookup {
     TokenStatus status = TokenStatus::missing;
     std::string token;  // set for `candidate`
+    // The value, when it was parsed to find the token: processing decodes it from there.
+    ParsedValue* parsed = nullptr;
 };
 
 // Per-message team resolution handed to the processor.
@@ -173,10 +177,12 @@ struct Resolution {
     std::optional<DropCause> drop;  // no_token / invalid_token
     const Team* team = nullptr;     // set when drop is empty, except for unreadable messages
     std::string_view token;         // the credential the event was sent with
+    ParsedValue* parsed = nullptr;  // TokenLookup::parsed
 };
 
-// Turns a message and its resolved team into outputs, a drop or a dead letter.
-// Holds reusable scratch memory, so keep one per thread and reuse it.
+// The stages of one message, in order (src/core): token classification, then (outside the
+// core) team resolution, then decoding, verification, routing, rendering with redaction, and
+// the message's outputs. Holds reusable memory, so keep one per thread and reuse it.
 class EventProcessor {
 public:
     explicit EventProcessor(TopicNames topics = {}, CoreLimits limits = {});
@@ -184,18 +190,24 @@ public:
     EventProcessor(const EventProcessor&) = delete;
     EventProcessor& operator=(const EventProcessor&) = delete;
 
+    // Starts a batch: the values that find_token parsed for the previous one are released.
+    void start_batch();
+
     // Finds and checks the message's token: the `token` header, else the value's `token` field.
+    // A value parsed for it is kept (TokenLookup::parsed) until the next start_batch().
     TokenLookup find_token(const MessageView& message);
 
     // Appends the message's outcome (and records) to `out`. `now_ms` stamps dead letters.
     void process(const MessageView& message, const Resolution& resolution, int64_t now_ms,
                  BatchResult& out);
 
-    const TopicNames& topics() const;
+    const TopicNames& topics() const { return topics_; }
 
 private:
-    struct Scratch;
-    std::unique_ptr<Scratch> scratch_;
+    struct Workspace;
+    TopicNames topics_;
+    CoreLimits limits_;
+    std::unique_ptr<Workspace> workspace_;
 };
 
 }  // namespace warden

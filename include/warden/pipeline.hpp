@@ -3,6 +3,7 @@
 
 #include <warden/core.hpp>
 #include <warden/retry_policy.hpp>
+#include <warden/team_resolution.hpp>
 #include <warden/teams.hpp>
 
 #include <chrono>
@@ -45,9 +46,7 @@ private:
     TeamCache& cache_;
     EventProcessor processor_;
     WallClock wall_clock_;
-    std::vector<TokenLookup> lookups_;
-    std::vector<std::string> tokens_;
-    std::vector<std::shared_ptr<const Team>> teams_;
+    TeamResolution teams_;
 };
 
 // The error that ends a command whose team store failed permanently, with the cause.

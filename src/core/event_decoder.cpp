@@ -1,3 +1,4 @@
+// Decoding: the outer object and the client's `data`, merged (SPEC §2).
 #include "event_decoder.hpp"
 
 #include "uuid.hpp"
@@ -71,14 +72,25 @@ struct KnownFields {
 
 }  // namespace
 
-std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Document& outer_doc,
-                                          json::Document& data_doc, unsigned max_depth,
-                                          DecodedEvent& event) {
-    using R = DeadLetterReason;
-    if (!json::parse_in_place(buffer, size, outer_doc, max_depth)) {
-        return DecodeFailure{R::failed_parse_message, "value is not valid JSON (or nests too deep)"};
+ParsedValue::ParsedValue(std::span<char> first_chunk)
+    : arena_(first_chunk.empty() ? json::Allocator() : json::Allocator(first_chunk.data(), first_chunk.size())) {}
+
+void ParsedValue::parse(std::string_view value, unsigned max_depth) {
+    arena_.Clear();
+    input_.assign(value);
+    failure_.reset();
+    if (!json::parse_in_place(input_.data(), input_.size(), outer_, max_depth)) {
+        failure_ = DecodeFailure{DeadLetterReason::failed_parse_message, "value is not valid JSON (or nests too deep)"};
+    } else if (!outer_.IsObject()) {
+        failure_ = DecodeFailure{DeadLetterReason::failed_parse_message, "value is not a JSON object"};
     }
-    if (!outer_doc.IsObject()) return DecodeFailure{R::failed_parse_message, "value is not a JSON object"};
+}
+
+std::optional<DecodeFailure> decode_event(ParsedValue& value, unsigned max_depth, DecodedEvent& event) {
+    using R = DeadLetterReason;
+    if (value.failure()) return value.failure();
+    json::Document& outer_doc = value.outer();
+    json::Document& data_doc = value.data();
     event.outer = &outer_doc;
 
     const json::Value* data = json::find_last(outer_doc, "data");

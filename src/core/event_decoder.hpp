@@ -1,10 +1,12 @@
-// Decodes a capture message value into the merged event of SPEC §2, without copying it.
+// Decoding: a capture message value into the merged event of SPEC §2, without copying it.
 #pragma once
 
 #include <warden/core.hpp>
 
 #include "json_parse.hpp"
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,10 +36,39 @@ struct DecodeFailure {
     std::string_view detail;  // a fixed description, never message content
 };
 
-// Parses `buffer[0, size)` in place (buffer[size] must be NUL) into `outer_doc`/`data_doc`.
-// Returns a failure for anything SPEC §2 calls malformed, or an empty/invalid uuid.
-std::optional<DecodeFailure> decode_event(char* buffer, size_t size, json::Document& outer_doc,
-                                          json::Document& data_doc, unsigned max_depth,
-                                          DecodedEvent& event);
+// A message value parsed in place, with the memory that holds it: a mutable NUL-terminated copy
+// of the value, the arena, and the documents of the outer object and of a `data` string. A value
+// parsed to find its token is kept and decoded from, so no value is parsed twice.
+class ParsedValue {
+public:
+    // The arena starts in `first_chunk` (may be empty) and grows on the heap.
+    explicit ParsedValue(std::span<char> first_chunk = {});
+    ParsedValue(const ParsedValue&) = delete;
+    ParsedValue& operator=(const ParsedValue&) = delete;
+
+    // Copies `value` and parses its outer level, replacing what was parsed before.
+    void parse(std::string_view value, unsigned max_depth);
+
+    // Why the value is not a JSON object (nullopt when it is), after parse().
+    const std::optional<DecodeFailure>& failure() const { return failure_; }
+    // The outer object; valid after a parse() without failure.
+    json::Document& outer() { return outer_; }
+    json::Document& data() { return data_; }
+    json::Allocator& arena() { return arena_; }
+
+private:
+    std::string input_;
+    json::Allocator arena_;
+    // Parse stacks come from the arena too: RapidJSON releases a document's stack after each
+    // parse, so it is allocated afresh after every arena_.Clear().
+    json::Document outer_{&arena_, 1024, &arena_};
+    json::Document data_{&arena_, 1024, &arena_};
+    std::optional<DecodeFailure> failure_;
+};
+
+// Decodes a parsed value (failure() empty) into the merged event, parsing a `data` string in
+// place into value.data(). Returns a failure for anything SPEC §2 calls malformed, or an
+// empty/invalid uuid.
+std::optional<DecodeFailure> decode_event(ParsedValue& value, unsigned max_depth, DecodedEvent& event);
 
 }  // namespace warden

@@ -57,6 +57,17 @@ bool shadowed_data_holds_verified(const json::Value& data, unsigned max_depth) {
 
 }  // namespace
 
+bool Team::is_secret(std::string_view token) const {
+    if (token == api_token) return false;  // a secret that is also the public token proves nothing
+    return (secret_api_token && *secret_api_token == token) ||
+           (secret_api_token_backup && *secret_api_token_backup == token);
+}
+
+Verification verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth) {
+    if (team.is_secret(token)) return Verification::verified;
+    return has_client_verified(event, max_depth) ? Verification::stripped : Verification::none;
+}
+
 bool has_client_verified(const DecodedEvent& event, unsigned max_depth) {
     if (event_holds_verified(*event.outer) || event_holds_verified(*event.data)) return true;
     for (auto m = event.outer->MemberBegin(); m != event.outer->MemberEnd(); ++m) {

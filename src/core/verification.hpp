@@ -1,9 +1,16 @@
-// Where a client-sent `$verified` can hide (SPEC §4), for counting forgeries.
+// Verification (SPEC §4): whether an event was sent with its team's secret, so the renderer sets
+// `$verified: true`, or else whether the client forged a `$verified` that the renderer strips.
 #pragma once
 
 #include "event_decoder.hpp"
 
+#include <string_view>
+
 namespace warden {
+
+// `verified` when `token` is a secret of `team` (Team::is_secret); otherwise `stripped` when
+// the client sent a `$verified` (has_client_verified), else `none`.
+Verification verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth);
 
 // True when the client sent a `$verified` anywhere a downstream reader could take it for the
 // verification flag: at the top level, in `properties`, in `properties.$set`/`$set_once`/`$unset`

@@ -1,5 +1,7 @@
 #include <warden/loadgen.hpp>
 
+#include <warden/json_text.hpp>
+
 #include <cinttypes>
 #include <cstdio>
 #include <iterator>
@@ -23,23 +25,6 @@ std::string iso(int64_t ms) {
     return buf;
 }
 
-// The JSON string literal of `text` (quotes included).
-void append_json_string(std::string& out, std::string_view text) {
-    out += '"';
-    for (char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
 
 }  // namespace
 
@@ -96,11 +81,11 @@ GeneratedMessage EventGenerator::next(uint64_t n) {
     const std::string ts = iso(ts_ms), sent = iso(ts_ms + 400), now = iso(ts_ms + 900);
 
     std::string data = "{\"token\": ";
-    append_json_string(data, token);
+    json::append_json_string(data, token);
     data += ", \"event\": ";
-    append_json_string(data, event);
+    json::append_json_string(data, event);
     data += ", \"distinct_id\": ";
-    append_json_string(data, distinct_id);
+    json::append_json_string(data, distinct_id);
     data += ", \"properties\": {\"$current_url\": \"https://shop.example";
     data += path;
     data += "\", \"$lib\": \"web\", \"$browser\": \"Chrome\", "
@@ -128,15 +113,15 @@ GeneratedMessage EventGenerator::next(uint64_t n) {
     data += "\"}";
 
     std::string value = "{\"uuid\": ";
-    append_json_string(value, malformed && pick(2) ? std::string("not-a-uuid") : std::string(uuid));
+    json::append_json_string(value, malformed && pick(2) ? std::string("not-a-uuid") : std::string(uuid));
     value += ", \"distinct_id\": ";
-    append_json_string(value, distinct_id);
+    json::append_json_string(value, distinct_id);
     value += ", \"ip\": \"" + ip + "\", \"data\": ";
-    append_json_string(value, data);
+    json::append_json_string(value, data);
     value += ", \"now\": \"" + now + "\", \"sent_at\": \"" + sent + "\", \"token\": ";
-    append_json_string(value, token);
+    json::append_json_string(value, token);
     value += ", \"event\": ";
-    append_json_string(value, event);
+    json::append_json_string(value, event);
     value += ", \"timestamp\": \"" + ts + "\"}";
     if (malformed && value.find("not-a-uuid") == std::string::npos) value.resize(value.size() / 2);
 

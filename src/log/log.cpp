@@ -1,4 +1,5 @@
 #include <warden/log.hpp>
+#include <warden/json_text.hpp>
 #include <warden/redaction.hpp>
 
 #include <algorithm>
@@ -60,25 +61,8 @@ SensitiveValues& sensitive_values() {
     return values;
 }
 
-void append_escaped(std::string& out, std::string_view text) {
-    out += '"';
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    out += '"';
-}
 
-void append_escaped_redacted(std::string& out, std::string_view text) { append_escaped(out, redact(text)); }
+void append_escaped_redacted(std::string& out, std::string_view text) { json::append_json_string(out, redact(text)); }
 
 std::string timestamp() {
     const auto now = std::chrono::system_clock::now();

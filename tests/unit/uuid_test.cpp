@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 
-#include "token.hpp"
 #include "uuid.hpp"
 
 using namespace warden;
@@ -20,17 +19,4 @@ TEST_CASE("uuid: derived ids are deterministic, distinct and version 5") {
     CHECK(a != uuid::derive("$$heatmap:01900a3c-8f1e-7a2b-9c3d-4e5f60718294"));
     CHECK(uuid::is_valid(a));
     CHECK(a[14] == '5');
-}
-
-TEST_CASE("token: syntax rules before any lookup") {
-    CHECK(token::is_acceptable("phc_abc"));
-    CHECK(token::is_acceptable("phs_abc"));
-    CHECK(token::is_acceptable(std::string(64, 'a')));
-    CHECK_FALSE(token::is_acceptable(std::string(65, 'a')));
-    CHECK_FALSE(token::is_acceptable(""));
-    CHECK_FALSE(token::is_acceptable("phx_personal"));
-    CHECK_FALSE(token::is_acceptable("has space"));
-    CHECK_FALSE(token::is_acceptable("tab\there"));
-    CHECK_FALSE(token::is_acceptable("caf\xC3\xA9"));
-    CHECK_FALSE(token::is_acceptable(std::string("nul\0x", 5)));
 }

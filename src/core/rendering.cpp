@@ -1,4 +1,4 @@
-#include "event_writer.hpp"
+#include "rendering.hpp"
 
 #include "member_index.hpp"
 #include "reserved_names.hpp"

@@ -1,13 +1,7 @@
-// HeaderList, MessageView and Team helpers.
+// A consumed message's headers, borrowed or packed into one buffer.
 #include <warden/core.hpp>
 
 namespace warden {
-
-bool Team::is_secret(std::string_view token) const {
-    if (token == api_token) return false;  // a secret that is also the public token proves nothing
-    return (secret_api_token && *secret_api_token == token) ||
-           (secret_api_token_backup && *secret_api_token_backup == token);
-}
 
 void HeaderList::add(std::string_view name, std::optional<std::string_view> value) {
     Slot slot{};

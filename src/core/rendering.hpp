@@ -1,4 +1,4 @@
-// Renders the enriched output events (SPEC §2 merge, §4 verification, §5 heatmap split).
+// Rendering: the enriched output events (SPEC §2 merge, §4 verification, §5 heatmap split).
 #pragma once
 
 #include <warden/core.hpp>

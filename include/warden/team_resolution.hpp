@@ -1,0 +1,31 @@
+// Team resolution, the stage between token classification and the rest of the core: every
+// candidate token of a batch resolved through the team cache in one lookup.
+#pragma once
+
+#include <warden/core.hpp>
+#include <warden/teams.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace warden {
+
+class TeamResolution {
+public:
+    // Classifies each message's token (EventProcessor::find_token) and resolves the candidates.
+    // False when the store failed (see TeamCache::last_failure): nothing is resolved then.
+    bool resolve(std::span<const MessageView> batch, EventProcessor& processor, TeamCache& cache);
+
+    // The resolution of the i-th message of the last resolved batch.
+    Resolution operator[](size_t i) const { return resolutions_[i]; }
+
+private:
+    std::vector<TokenLookup> lookups_;
+    std::vector<std::string> tokens_;
+    std::vector<std::shared_ptr<const Team>> teams_;
+    std::vector<Resolution> resolutions_;
+};
+
+}  // namespace warden
