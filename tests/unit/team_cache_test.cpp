@@ -1,4 +1,4 @@
-// SPEC §3.4–3.5: warm-through, negative entries, TTL with jitter, bounds, one fetch per batch.
+// The team cache, SPEC §3.4–3.5: warm-through, negative entries, TTL with jitter, bounds, one fetch per batch.
 #include "support.hpp"
 
 #include <warden/log.hpp>
@@ -157,26 +157,6 @@ TEST_CASE("cache: a token owned by two teams is refused") {
     CHECK(out[1]->id == 1);
 }
 
-TEST_CASE("file store: loads the fixture shape and rejects bad files with a clear message") {
-    auto store = FileTeamStore::from_json(test::teams_json, "inline");
-    CHECK(store->team_count() == 3);
-    std::vector<std::string> tokens = {"phs_backup_acme"};
-    auto r = store->fetch_by_tokens(tokens);
-    REQUIRE(r.teams.size() == 1);
-    CHECK(r.teams[0].id == 2);
-    CHECK(r.teams[0].heatmaps_opt_in == true);
-    CHECK_THROWS_WITH_AS(FileTeamStore::from_json("{", "t.json"), doctest::Contains("t.json"), std::runtime_error);
-    CHECK_THROWS_AS(FileTeamStore::from_json("{}", "t"), std::runtime_error);
-    CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":"x","api_token":"a"}])", "t"), std::runtime_error);
-    CHECK_THROWS_AS(FileTeamStore::from_json(R"([{"id":1}])", "t"), std::runtime_error);
-    CHECK_THROWS_AS(FileTeamStore::load("/nonexistent/teams.json"), std::runtime_error);
-    // Two rows with one id would make "the team" of a token depend on which row was read.
-    CHECK_THROWS_WITH_AS(FileTeamStore::from_json(R"([{"id":7,"api_token":"phc_a"},{"id":8,"api_token":"phc_b"},
-                                                      {"id":7,"api_token":"phc_c"}])", "teams.json"),
-                         "teams file teams.json: team #0 and team #2 have the same id 7 (each id must appear once)",
-                         std::runtime_error);
-}
-
 TEST_CASE("team cache: store change notifications evict the team's keys, old tokens included") {
     FakeStore store;
     store.teams = {team(1, "phc_a", "phs_old"), team(2, "phc_b")};
@@ -233,29 +213,6 @@ TEST_CASE("team cache: a flood of unknown tokens in tiny batches is capped in st
         REQUIRE(cache.resolve_batch(std::vector<std::string>{"phc_random" + std::to_string(i)}, out));
     }
     CHECK(store.fetches.size() == fetches);
-}
-
-TEST_CASE("rate limiter: permits, bursts and waits follow the rate") {
-    using Clock = RateLimiter::Clock;
-    const Clock::time_point t0{};
-    RateLimiter limiter(100, 10);  // 100/s, bursts of 10
-    for (int i = 0; i < 10; ++i) CHECK(limiter.acquire(t0).count() == 0);
-    CHECK(limiter.acquire(t0) == 10ms);  // one permit short: 1/100 s
-    CHECK(limiter.acquire(t0) == 20ms);  // debts add up
-    // After 30 ms the debt of 2 is paid and one permit accrued.
-    CHECK(limiter.acquire(t0 + 30ms).count() == 0);
-    // A long idle time refills only up to the burst.
-    for (int i = 0; i < 10; ++i) CHECK(limiter.acquire(t0 + 10s).count() == 0);
-    CHECK(limiter.acquire(t0 + 10s) == 10ms);
-    // Taking many at once: 50 permits on an empty bucket wait half a second.
-    RateLimiter bulk(100, 1);
-    CHECK(bulk.acquire(t0, 1).count() == 0);
-    CHECK(bulk.acquire(t0, 50) == 500ms);
-    // A clock going backwards never creates permits.
-    CHECK(bulk.acquire(t0 - 1s, 1) == 510ms);
-    // Zero means unlimited.
-    RateLimiter unlimited(0, 1);
-    for (int i = 0; i < 1000; ++i) CHECK(unlimited.acquire(t0).count() == 0);
 }
 
 namespace {
