@@ -37,7 +37,7 @@ constexpr double record_overhead_bytes = 80;  // batch and record framing per me
 constexpr double target_ratio = 0.70;
 
 struct Corpus {
-    uint64_t value_bytes = 0;     // the "input MB/s" figure counts values, like pipeline_bench
+    uint64_t value_bytes = 0;  // the "input MB/s" figure counts values, like pipeline_bench
     double fullest_partition_bytes = 0;
     double seconds = 0;
 };
@@ -94,7 +94,8 @@ ModeResult derive(Figures raw, const Options& o, const Corpus& corpus) {
     r.raw = std::move(raw);
     const double events = r.raw["events"], seconds = r.raw["seconds"];
     r.events_per_s = events / seconds;
-    r.input_mb_per_s = static_cast<double>(corpus.value_bytes) * (events / static_cast<double>(o.events)) / seconds / 1e6;
+    r.input_mb_per_s =
+        static_cast<double>(corpus.value_bytes) * (events / static_cast<double>(o.events)) / seconds / 1e6;
     r.cpu_us_per_event = r.raw["cpu_seconds"] / events * 1e6;
     return r;
 }
@@ -115,15 +116,16 @@ std::string properties_json(const warden::KafkaProperties& properties) {
 
 std::string mode_json(const ModeResult& r) {
     char buf[768];
-    std::snprintf(buf, sizeof buf,
-                  R"({"events_per_s":%.0f,"input_mb_per_s":%.1f,"seconds":%.3f,"cpu_seconds":%.3f,)"
-                  R"("cpu_us_per_event":%.2f,"main_thread_us_per_event":%.2f,"librdkafka_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
-                  R"("broker_cpu_seconds":%.2f,"other_cpu_seconds":%.2f})",
-                  r.events_per_s, r.input_mb_per_s, r.raw.at("seconds"), r.raw.at("cpu_seconds"), r.cpu_us_per_event,
-                  r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6,
-                  r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6,
-                  r.raw.at("peak_rss_mb"), r.raw.at("outputs"), r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"),
-                  r.raw.at("broker_cpu_seconds"), r.raw.at("other_cpu_seconds"));
+    std::snprintf(
+        buf, sizeof buf,
+        R"({"events_per_s":%.0f,"input_mb_per_s":%.1f,"seconds":%.3f,"cpu_seconds":%.3f,)"
+        R"("cpu_us_per_event":%.2f,"main_thread_us_per_event":%.2f,"librdkafka_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
+        R"("broker_cpu_seconds":%.2f,"other_cpu_seconds":%.2f})",
+        r.events_per_s, r.input_mb_per_s, r.raw.at("seconds"), r.raw.at("cpu_seconds"), r.cpu_us_per_event,
+        r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6,
+        r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6, r.raw.at("peak_rss_mb"), r.raw.at("outputs"),
+        r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"), r.raw.at("broker_cpu_seconds"),
+        r.raw.at("other_cpu_seconds"));
     return buf;
 }
 
@@ -152,7 +154,8 @@ void print_row(const char* label, const char* format, const std::vector<ModeRuns
 
 std::string runs_text(const ModeRuns& m, const char* separator) {
     std::string out;
-    for (const ModeResult& r : m.runs) out += (out.empty() ? "" : separator) + std::to_string(std::lround(r.events_per_s));
+    for (const ModeResult& r : m.runs)
+        out += (out.empty() ? "" : separator) + std::to_string(std::lround(r.events_per_s));
     return out;
 }
 
@@ -161,22 +164,24 @@ int orchestrate(const Options& o) {
     const int partitions = partitions_for(o);
     const warden::TopicNames outputs;
     // Every topic exists before any client: auto-created topics stall the first produce.
-    for (const std::string& topic : {std::string(warden::default_input_topic), outputs.analytics,
-                                     outputs.error_tracking, outputs.heatmaps, outputs.dead_letter,
-                                     std::string(passthrough_topic)}) {
+    for (const std::string& topic :
+         {std::string(warden::default_input_topic), outputs.analytics, outputs.error_tracking, outputs.heatmaps,
+          outputs.dead_letter, std::string(passthrough_topic)}) {
         cluster.create_topic(topic, partitions);
     }
     const Corpus corpus = preload(cluster.bootstraps(), o, partitions);
     if (corpus.fullest_partition_bytes > partition_budget_bytes) {
-        std::fprintf(stderr, "kafka_bench: a partition would hold %.1f MiB, more than the mock keeps; raise --partitions\n",
+        std::fprintf(stderr,
+                     "kafka_bench: a partition would hold %.1f MiB, more than the mock keeps; raise --partitions\n",
                      corpus.fullest_partition_bytes / 1048576);
         return 1;
     }
-    std::printf("corpus                %zu events, %.1f MB of values (%.0f B/event), %d partitions "
-                "(fullest ~%.1f MiB), %d teams, seed %llu, preloaded in %.1f s\n",
-                o.events, static_cast<double>(corpus.value_bytes) / 1e6,
-                static_cast<double>(corpus.value_bytes) / static_cast<double>(o.events), partitions,
-                corpus.fullest_partition_bytes / 1048576, o.teams, static_cast<unsigned long long>(o.seed), corpus.seconds);
+    std::printf(
+        "corpus                %zu events, %.1f MB of values (%.0f B/event), %d partitions "
+        "(fullest ~%.1f MiB), %d teams, seed %llu, preloaded in %.1f s\n",
+        o.events, static_cast<double>(corpus.value_bytes) / 1e6,
+        static_cast<double>(corpus.value_bytes) / static_cast<double>(o.events), partitions,
+        corpus.fullest_partition_bytes / 1048576, o.teams, static_cast<unsigned long long>(o.seed), corpus.seconds);
     std::printf("consumer overrides    %s\nproducer overrides    %s\n", properties_json(o.consumer_properties).c_str(),
                 properties_json(o.producer_properties).c_str());
 
@@ -200,25 +205,25 @@ int orchestrate(const Options& o) {
     print_row("wall seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("seconds"); });
     print_row("CPU seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("cpu_seconds"); });
     print_row("CPU us/event", "%.2f", results, [](const ModeResult& r) { return r.cpu_us_per_event; });
-    print_row("  main thread us/event", "%.2f", results, [](const ModeResult& r) {
-        return r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6;
-    });
-    print_row("  librdkafka us/event", "%.2f", results, [](const ModeResult& r) {
-        return r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6;
-    });
+    print_row("  main thread us/event", "%.2f", results,
+              [](const ModeResult& r) { return r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6; });
+    print_row("  librdkafka us/event", "%.2f", results,
+              [](const ModeResult& r) { return r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6; });
     print_row("peak RSS MB", "%.1f", results, [](const ModeResult& r) { return r.raw.at("peak_rss_mb"); });
     print_row("outputs acknowledged", "%.0f", results, [](const ModeResult& r) { return r.raw.at("outputs"); });
     print_row("group join s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("join_seconds"); });
     print_row("mock broker CPU s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("broker_cpu_seconds"); });
     print_row("other load CPU s", "%.2f", results, [](const ModeResult& r) { return r.raw.at("other_cpu_seconds"); });
     print_row("fetch pauses", "%.0f", results, [](const ModeResult& r) { return figure_or_zero(r.raw, "pauses"); });
-    for (const ModeRuns& m : results) std::printf("%-22s%s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
+    for (const ModeRuns& m : results)
+        std::printf("%-22s%s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
 
     std::string json = "{\"events\":" + std::to_string(o.events) + ",\"partitions\":" + std::to_string(partitions) +
-                       ",\"teams\":" + std::to_string(o.teams) + ",\"input_value_bytes\":" +
-                       std::to_string(corpus.value_bytes) + ",\"consumer_properties\":" +
-                       properties_json(o.consumer_properties) + ",\"producer_properties\":" +
-                       properties_json(o.producer_properties) + ",\"rounds\":" + std::to_string(o.rounds);
+                       ",\"teams\":" + std::to_string(o.teams) +
+                       ",\"input_value_bytes\":" + std::to_string(corpus.value_bytes) +
+                       ",\"consumer_properties\":" + properties_json(o.consumer_properties) +
+                       ",\"producer_properties\":" + properties_json(o.producer_properties) +
+                       ",\"rounds\":" + std::to_string(o.rounds);
     for (const ModeRuns& m : results) {
         json += ",\"" + m.mode + "\":" + mode_json(m.median());
         json.insert(json.size() - 1, ",\"runs_events_per_s\":[" + runs_text(m, ",") + "]");

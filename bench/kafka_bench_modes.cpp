@@ -163,7 +163,8 @@ Figures run_passthrough(const Options& o) {
                 RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(pack_source(partition, message->offset)),
                 RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
             serve(10);  // librdkafka's queue is full: wait for deliveries
         }
         (void)headers.release();  // the produced message owns them now

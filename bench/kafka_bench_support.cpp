@@ -22,15 +22,16 @@ namespace {
 constexpr const char* result_tag = "kafka_bench_result";
 
 [[noreturn]] void usage(const std::string& why) {
-    std::fprintf(stderr,
-                 "kafka_bench: %s\n"
-                 "usage: kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode both|passthrough|warden]\n"
-                 "                   [--consumer-property name=value]... [--producer-property name=value]...\n"
-                 "                   [--rounds R] [--timeout SECONDS] [--progress-ms MS] [--brokers LIST --group G]\n"
-                 "Without --brokers: starts a mock cluster, preloads the input topic and runs each mode R times\n"
-                 "(alternating, each run in a child process), then reports the median run of each mode.\n"
-                 "With --brokers: runs one mode here against an input topic holding N events.\n",
-                 why.c_str());
+    std::fprintf(
+        stderr,
+        "kafka_bench: %s\n"
+        "usage: kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode both|passthrough|warden]\n"
+        "                   [--consumer-property name=value]... [--producer-property name=value]...\n"
+        "                   [--rounds R] [--timeout SECONDS] [--progress-ms MS] [--brokers LIST --group G]\n"
+        "Without --brokers: starts a mock cluster, preloads the input topic and runs each mode R times\n"
+        "(alternating, each run in a child process), then reports the median run of each mode.\n"
+        "With --brokers: runs one mode here against an input topic holding N events.\n",
+        why.c_str());
     std::exit(2);
 }
 
@@ -47,7 +48,8 @@ double machine_busy_seconds() {
     std::string cpu;
     unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
     stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-    return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    return static_cast<double>(user + nice + system + irq + softirq + steal) /
+           static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
@@ -71,14 +73,17 @@ Options parse_args(int argc, char** argv) {
             else if (flag == "--mode") o.mode = value;
             else if (flag == "--brokers") o.brokers = value;
             else if (flag == "--group") o.group = value;
-            else if (flag == "--consumer-property") o.consumer_properties.push_back(warden::parse_kafka_property(value));
-            else if (flag == "--producer-property") o.producer_properties.push_back(warden::parse_kafka_property(value));
+            else if (flag == "--consumer-property")
+                o.consumer_properties.push_back(warden::parse_kafka_property(value));
+            else if (flag == "--producer-property")
+                o.producer_properties.push_back(warden::parse_kafka_property(value));
             else usage("unknown flag " + std::string(flag));
         } catch (const std::invalid_argument& e) {
             usage(e.what());
         }
     }
-    if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0) usage("values must be positive");
+    if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0)
+        usage("values must be positive");
     if (o.mode != "both" && o.mode != "passthrough" && o.mode != "warden") usage("unknown mode " + o.mode);
     if (!o.brokers.empty() && (o.mode == "both" || o.group.empty())) {
         usage("--brokers runs one mode: give --mode passthrough|warden and --group");
@@ -88,11 +93,21 @@ Options parse_args(int argc, char** argv) {
 
 std::vector<std::string> child_args(const Options& o, const std::string& mode, const std::string& brokers,
                                     const std::string& group) {
-    std::vector<std::string> args = {"kafka_bench", "--mode", mode, "--brokers", brokers,
-                                     "--group", group, "--events", std::to_string(o.events),
-                                     "--teams", std::to_string(o.teams),
-                                     "--timeout", std::to_string(static_cast<long long>(o.timeout_seconds)),
-                                     "--progress-ms", std::to_string(o.progress_ms)};
+    std::vector<std::string> args = {"kafka_bench",
+                                     "--mode",
+                                     mode,
+                                     "--brokers",
+                                     brokers,
+                                     "--group",
+                                     group,
+                                     "--events",
+                                     std::to_string(o.events),
+                                     "--teams",
+                                     std::to_string(o.teams),
+                                     "--timeout",
+                                     std::to_string(static_cast<long long>(o.timeout_seconds)),
+                                     "--progress-ms",
+                                     std::to_string(o.progress_ms)};
     for (const auto& [name, value] : o.consumer_properties) {
         args.emplace_back("--consumer-property");
         args.push_back(name + "=" + value);
@@ -205,12 +220,14 @@ Figures run_child(const std::vector<std::string>& args) {
     close(pipe_fds[0]);
     int status = 0;
     rusage child_usage{};
-    while (wait4(pid, &status, 0, &child_usage) < 0 && errno == EINTR) {}
+    while (wait4(pid, &status, 0, &child_usage) < 0 && errno == EINTR) {
+    }
     const double parent_cpu = process_cpu_seconds() - parent_start;
     const double child_cpu = seconds_of(child_usage.ru_utime) + seconds_of(child_usage.ru_stime);
     const double machine_busy = machine_busy_seconds() - machine_start;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw std::runtime_error("the " + args[2] + " run failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+        throw std::runtime_error("the " + args[2] + " run failed (exit status " + std::to_string(WEXITSTATUS(status)) +
+                                 ")");
     }
 
     Figures figures;
@@ -230,6 +247,5 @@ Figures run_child(const std::vector<std::string>& args) {
     figures["other_cpu_seconds"] = std::max(0.0, machine_busy - parent_cpu - child_cpu);
     return figures;
 }
-
 
 }  // namespace kafka_bench

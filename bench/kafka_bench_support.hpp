@@ -17,12 +17,12 @@ struct Options {
     int partitions = 0;  // 0: enough for the corpus to fit the mock's 5 MiB per partition
     int teams = 50;
     uint64_t seed = 42;
-    std::string mode = "both";   // both, passthrough or warden
-    std::string brokers;         // set: run `mode` here against this cluster (how children run)
-    std::string group;           // consumer group of a child run
+    std::string mode = "both";  // both, passthrough or warden
+    std::string brokers;        // set: run `mode` here against this cluster (how children run)
+    std::string group;          // consumer group of a child run
     double timeout_seconds = 120;
-    int rounds = 3;              // each mode runs this often, alternating; medians are reported
-    int progress_ms = 0;         // > 0: children print their progress to stderr this often
+    int rounds = 3;                               // each mode runs this often, alternating; medians are reported
+    int progress_ms = 0;                          // > 0: children print their progress to stderr this often
     warden::KafkaProperties consumer_properties;  // after warden's defaults, in both modes
     warden::KafkaProperties producer_properties;
 };
@@ -52,7 +52,8 @@ int64_t steady_now_ns();
 // Progress lines on stderr (time, consumed, acknowledged, process CPU), to see stalls.
 class ProgressLog {
 public:
-    ProgressLog(std::string mode, int interval_ms) : mode_(std::move(mode)), interval_ns_(int64_t{interval_ms} * 1'000'000) {}
+    ProgressLog(std::string mode, int interval_ms)
+        : mode_(std::move(mode)), interval_ns_(int64_t{interval_ms} * 1'000'000) {}
     void update(uint64_t consumed, uint64_t acknowledged);
 
 private:

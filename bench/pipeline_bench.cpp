@@ -36,8 +36,10 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "pipeline_bench: %s\nusage: pipeline_bench [--events N] [--seed S] [--passes P] "
-                         "[--batch B] [--teams T]\n", why);
+    std::fprintf(stderr,
+                 "pipeline_bench: %s\nusage: pipeline_bench [--events N] [--seed S] [--passes P] "
+                 "[--batch B] [--teams T]\n",
+                 why);
     std::exit(2);
 }
 
@@ -172,11 +174,13 @@ int main(int argc, char** argv) {
     std::printf("output            %" PRIu64 " records, %.0f bytes/record, %.0f bytes/input event\n",
                 last.output_records, avg_output_record, output_per_event);
     std::printf("outcomes          %s\n", summary.c_str());
-    std::printf("{\"events\":%zu,\"seed\":%" PRIu64 ",\"passes\":%d,\"events_per_s\":%.0f,\"best_events_per_s\":%.0f,\"cpu_events_per_s\":%.0f,"
+    std::printf("{\"events\":%zu,\"seed\":%" PRIu64
+                ",\"passes\":%d,\"events_per_s\":%.0f,\"best_events_per_s\":%.0f,\"cpu_events_per_s\":%.0f,"
                 "\"ns_per_event\":%.1f,\"input_mb_per_s\":%.1f,\"input_bytes_per_event\":%.1f,"
-                "\"output_records\":%" PRIu64 ",\"output_bytes_per_record\":%.1f,\"output_bytes_per_event\":%.1f,"
+                "\"output_records\":%" PRIu64
+                ",\"output_bytes_per_record\":%.1f,\"output_bytes_per_event\":%.1f,"
                 "\"outcomes\":%s}\n",
-                opt.events, opt.seed, opt.passes, events_per_s, best_events_per_s, cpu_events_per_s, ns_per_event, input_mb_per_s,
-                avg_input, last.output_records, avg_output_record, output_per_event, summary.c_str());
+                opt.events, opt.seed, opt.passes, events_per_s, best_events_per_s, cpu_events_per_s, ns_per_event,
+                input_mb_per_s, avg_input, last.output_records, avg_output_record, output_per_event, summary.c_str());
     return 0;
 }

@@ -89,8 +89,9 @@ int main(int argc, char** argv) {
     std::unique_ptr<PGconn, decltype(&PQfinish)> admin(PQconnectdb(conninfo), PQfinish);
     if (PQstatus(admin.get()) != CONNECTION_OK) fail(PQerrorMessage(admin.get()));
     exec(admin.get(), "DELETE FROM posthog_team WHERE id = 900");
-    exec(admin.get(), "INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) "
-                      "VALUES (900, 900, 'phc_RotationBench', 'phs_RotationBench0')");
+    exec(admin.get(),
+         "INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) "
+         "VALUES (900, 900, 'phc_RotationBench', 'phs_RotationBench0')");
 
     int next_secret = 0;
     const double caps[] = {TeamCacheOptions{}.max_store_fetches_per_second, 0};

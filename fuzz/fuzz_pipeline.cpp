@@ -33,7 +33,7 @@ namespace {
 
 struct TeamTokens {
     const char* id;
-    const char* tokens[3];  // public, secret, backup; unknown tokens stand in for missing secrets
+    const char* tokens[3];             // public, secret, backup; unknown tokens stand in for missing secrets
     std::vector<std::string> secrets;  // as in test::teams_json
 };
 const TeamTokens team_tokens[] = {
@@ -155,9 +155,8 @@ void check_record(const warden::OutputRecord& r, size_t limit) {
     check(verified == "true" || verified == "false", "verified header missing");
     if (*verified != "false") return;
     for_each_member(d, "$set", [](const rapidjson::Value& v) { check(!has_verified_member(&v), "$verified in $set"); });
-    for_each_member(d, "$set_once", [](const rapidjson::Value& v) {
-        check(!has_verified_member(&v), "$verified in $set_once");
-    });
+    for_each_member(d, "$set_once",
+                    [](const rapidjson::Value& v) { check(!has_verified_member(&v), "$verified in $set_once"); });
     for_each_member(d, "properties", [](const rapidjson::Value& props) {
         check(props.IsObject(), "properties is not an object");
         check(!has_verified_member(&props), "$verified in properties");

@@ -198,8 +198,7 @@ public:
     TokenLookup find_token(const MessageView& message);
 
     // Appends the message's outcome (and records) to `out`. `now_ms` stamps dead letters.
-    void process(const MessageView& message, const Resolution& resolution, int64_t now_ms,
-                 BatchResult& out);
+    void process(const MessageView& message, const Resolution& resolution, int64_t now_ms, BatchResult& out);
 
     const TopicNames& topics() const { return topics_; }
 

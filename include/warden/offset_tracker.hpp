@@ -39,8 +39,8 @@ private:
         uint32_t outputs;
     };
     struct Partition {
-        std::deque<Pending> pending;          // consumed, not yet part of the acknowledged prefix
-        std::optional<int64_t> next_commit;   // prefix end + 1, not yet taken
+        std::deque<Pending> pending;         // consumed, not yet part of the acknowledged prefix
+        std::optional<int64_t> next_commit;  // prefix end + 1, not yet taken
         std::optional<int64_t> last_tracked;
     };
     void advance(Partition& p);

@@ -12,7 +12,8 @@ class RateLimiter {
 public:
     using Clock = std::chrono::steady_clock;
 
-    RateLimiter(double rate_per_second, double burst) : rate_(rate_per_second), burst_(std::max(burst, 1.0)), tokens_(burst_) {}
+    RateLimiter(double rate_per_second, double burst)
+        : rate_(rate_per_second), burst_(std::max(burst, 1.0)), tokens_(burst_) {}
 
     // Takes `n` permits at `now` and returns how long the caller must wait before going ahead
     // (zero when permits were available). The permits are taken either way: waiting pays the debt.

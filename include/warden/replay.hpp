@@ -22,7 +22,7 @@ struct ReplayOptions {
     std::string topic = "events_plugin_ingestion";
     OffsetSpec from{OffsetSpec::Kind::earliest, 0};
     OffsetSpec to{OffsetSpec::Kind::latest, 0};  // exclusive
-    std::vector<int32_t> partitions;              // empty: all
+    std::vector<int32_t> partitions;             // empty: all
     TopicNames topics;
     CoreLimits limits;
     KafkaProperties consumer_properties;
@@ -34,7 +34,7 @@ struct ReplayOptions {
     std::chrono::milliseconds progress_interval{1000};
     std::chrono::milliseconds shutdown_timeout{30'000};
     std::chrono::milliseconds store_wait_timeout{300'000};  // then an unavailable team store ends the replay
-    std::chrono::milliseconds broker_wait{60'000};  // longest wait for the brokers' first answer
+    std::chrono::milliseconds broker_wait{60'000};          // longest wait for the brokers' first answer
 };
 
 // The replay's consumer settings: brokers, a group id that is never joined, no commits, end of
@@ -77,8 +77,9 @@ public:
     // progress; `progress` is called every progress_interval. Throws std::runtime_error when the
     // brokers do not answer within broker_wait, when the topic or an output topic does not exist,
     // when a range cannot be resolved or turns out inverted, or when the checkpoint was written
-    // for another topic or range, or by a version that did not record its range. Throws too when the team store fails for good or stays unavailable
-    // past store_wait_timeout; the checkpoint last written stays valid, so a rerun resumes.
+    // for another topic or range, or by a version that did not record its range. Throws too when the team store fails
+    // for good or stays unavailable past store_wait_timeout; the checkpoint last written stays valid, so a rerun
+    // resumes.
     ReplayProgress run(const ProgressSink& progress);
 
     // Safe from a signal handler: stops reading, drains, writes the checkpoint.

@@ -54,7 +54,8 @@ public:
     // outage has lasted `give_up_after`: the caller gives up.
     std::optional<std::chrono::milliseconds> failed(Clock::time_point now) {
         if (failures_ == 0) outage_started_ = now;
-        const std::chrono::milliseconds wait = options_.delay_after(static_cast<uint32_t>(std::min<uint64_t>(failures_++, 64)));
+        const std::chrono::milliseconds wait =
+            options_.delay_after(static_cast<uint32_t>(std::min<uint64_t>(failures_++, 64)));
         if (!options_.give_up_after) return wait;
         const Clock::time_point deadline = outage_started_ + *options_.give_up_after;
         if (now >= deadline) return std::nullopt;
@@ -69,7 +70,9 @@ public:
     bool failing() const { return failures_ > 0; }
     uint64_t failures() const { return failures_; }
     // How long the current outage has lasted; zero when not failing.
-    Clock::duration outage(Clock::time_point now) const { return failing() ? now - outage_started_ : Clock::duration{}; }
+    Clock::duration outage(Clock::time_point now) const {
+        return failing() ? now - outage_started_ : Clock::duration{};
+    }
 
     // Whether a failure with this cause is worth a log line: the first of an outage, one whose cause
     // differs from the last reported, and otherwise one per report interval. Keeps a long outage

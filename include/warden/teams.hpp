@@ -34,8 +34,8 @@ enum class StoreFailure { transient, permanent };
 class TeamStore {
 public:
     struct FetchResult {
-        std::vector<Team> teams;           // see fetch()
-        std::optional<std::string> error;  // set when the store could not answer; never a credential
+        std::vector<Team> teams;                         // see fetch()
+        std::optional<std::string> error;                // set when the store could not answer; never a credential
         StoreFailure failure = StoreFailure::transient;  // with `error`: whether a retry can succeed
     };
     // Teams changed in the store since the last call, whose cached keys must go.
@@ -80,10 +80,10 @@ struct PostgresStoreOptions {
     std::string conninfo;
     std::string password;  // e.g. read from --postgres-password-file; empty: libpq's own sources
     std::string table = "posthog_team";
-    std::string channel = "warden_team_changed";  // NOTIFY channel of deploy/sql/002
+    std::string channel = "warden_team_changed";      // NOTIFY channel of deploy/sql/002
     std::chrono::milliseconds connect_timeout{3000};  // a whole connection attempt, every host included
-    std::chrono::milliseconds query_timeout{2000};  // statement_timeout of the lookup
-    std::chrono::milliseconds min_backoff{100};     // reconnect backoff doubles up to max
+    std::chrono::milliseconds query_timeout{2000};    // statement_timeout of the lookup
+    std::chrono::milliseconds min_backoff{100};       // reconnect backoff doubles up to max
     std::chrono::milliseconds max_backoff{5000};
 };
 
@@ -121,10 +121,10 @@ private:
 
 struct TeamCacheOptions {
     std::chrono::milliseconds ttl{120'000};
-    double ttl_jitter = 0.1;         // each entry lives ttl × (1 ± jitter)
-    size_t max_teams = 100'000;      // positive entries (teams); FIFO-evicted past this
-    size_t max_negative = 100'000;   // unknown tokens; kept apart so a flood cannot evict teams
-    uint64_t seed = 0x7761726465ULL; // jitter RNG seed
+    double ttl_jitter = 0.1;          // each entry lives ttl × (1 ± jitter)
+    size_t max_teams = 100'000;       // positive entries (teams); FIFO-evicted past this
+    size_t max_negative = 100'000;    // unknown tokens; kept apart so a flood cannot evict teams
+    uint64_t seed = 0x7761726465ULL;  // jitter RNG seed
     // Store fetches per second at most, so a flood of unknown tokens in small batches cannot turn
     // into a query storm; a fetch over the cap waits for its turn. 0: no cap.
     double max_store_fetches_per_second = 50;

@@ -24,9 +24,9 @@ struct WorkerOptions {
     KafkaProperties consumer_properties;  // passed through last, so they override warden's choices
     KafkaProperties producer_properties;
 
-    size_t batch_size = 2000;                     // messages per processing batch
-    std::chrono::milliseconds batch_wait{20};     // longest wait to fill a batch
-    size_t max_in_flight = 100'000;               // unacknowledged outputs before fetching pauses
+    size_t batch_size = 2000;                            // messages per processing batch
+    std::chrono::milliseconds batch_wait{20};            // longest wait to fill a batch
+    size_t max_in_flight = 100'000;                      // unacknowledged outputs before fetching pauses
     std::chrono::milliseconds shutdown_timeout{30'000};  // drain deadline after SIGTERM/SIGINT
     std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
     std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag

@@ -16,13 +16,13 @@ namespace warden {
 // A consistent copy of the worker's figures, safe to take from another thread.
 struct WorkerStats {
     OutcomeCounters outcomes;
-    uint64_t consumed_bytes = 0;                       // keys + values of consumed messages
-    uint64_t produced_bytes[destination_count] = {};   // keys + values of produced outputs
+    uint64_t consumed_bytes = 0;                      // keys + values of consumed messages
+    uint64_t produced_bytes[destination_count] = {};  // keys + values of produced outputs
     uint64_t batches = 0;
     LatencyHistogram batch_latency;  // from a batch's processing start to all its outputs queued
-    uint64_t delivered = 0;         // outputs acknowledged by the broker
-    uint64_t delivery_errors = 0;   // failed delivery reports (each is retried)
-    uint64_t store_waits = 0;       // batches that waited for an unavailable team store
+    uint64_t delivered = 0;          // outputs acknowledged by the broker
+    uint64_t delivery_errors = 0;    // failed delivery reports (each is retried)
+    uint64_t store_waits = 0;        // batches that waited for an unavailable team store
     uint64_t rebalances = 0;
     uint64_t commit_failures = 0;
     size_t assigned_partitions = 0;
@@ -36,8 +36,8 @@ struct WorkerStats {
     bool group_joined = false;      // an assignment (an empty one too) came since the last loss
     bool group_lost = false;        // the group moved on without this member; it is rejoining
     uint64_t dead_letters_cut = 0;  // dead letters cut to the size the producer or broker accepts
-    std::chrono::steady_clock::time_point last_progress{};  // the processing loop's last turn
-    std::chrono::steady_clock::time_point last_delivery{};  // the last acknowledged output
+    std::chrono::steady_clock::time_point last_progress{};          // the processing loop's last turn
+    std::chrono::steady_clock::time_point last_delivery{};          // the last acknowledged output
     std::chrono::steady_clock::time_point outputs_waiting_since{};  // in_flight last went from 0 to more
     TeamCache::Stats team_cache;
     std::map<int32_t, int64_t> lag;  // per assigned partition: high watermark − committable offset

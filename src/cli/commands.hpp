@@ -32,5 +32,4 @@ void add_topic_options(CLI::App& cmd, TopicNames& topics);
 // --max-message-bytes, at least CoreLimits::min_message_bytes; `envname` when it has a variable.
 void add_max_message_bytes_option(CLI::App& cmd, CoreLimits& limits, const char* envname = nullptr);
 
-
 }  // namespace warden::cli

@@ -5,8 +5,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -76,7 +76,8 @@ private:
         namespace fs = std::filesystem;
         std::error_code ec;
         if (fs::is_directory(path_, ec)) {
-            throw UsageError("the config file " + path_ + " is a directory; --config takes a TOML file, such as "
+            throw UsageError("the config file " + path_ +
+                             " is a directory; --config takes a TOML file, such as "
                              "/etc/warden/warden.toml");
         }
         std::ifstream in(path_, std::ios::binary);
@@ -86,7 +87,8 @@ private:
         if (in.bad()) throw UsageError("cannot read the config file " + path_ + ": " + std::strerror(errno));
         text.resize(static_cast<size_t>(in.gcount()));
         if (text.size() > max_config_file_bytes) {
-            throw UsageError("the config file " + path_ + " is larger than " + std::to_string(max_config_file_bytes >> 20) +
+            throw UsageError("the config file " + path_ + " is larger than " +
+                             std::to_string(max_config_file_bytes >> 20) +
                              " MiB; is it the right file? A config file holds a few settings");
         }
         return text;
@@ -115,7 +117,9 @@ private:
 
     // toml++'s description, in terms of what to do; its own text may quote part of a value.
     static std::string reason(std::string_view description) {
-        const auto has = [description](std::string_view part) { return description.find(part) != std::string_view::npos; };
+        const auto has = [description](std::string_view part) {
+            return description.find(part) != std::string_view::npos;
+        };
         if (has("redefine")) {
             return R"(given twice; a setting appears once (a repeatable one takes a list: name = ["a", "b"]))";
         }
@@ -154,9 +158,10 @@ private:
         if (!option) fail(line, "", unknown_key_message(std::string(key.str()), node));
         const Kind kind = kind_of(*option);
         if (node.is_table()) {
-            fail(line, name, kind == Kind::repeatable ? "takes a list of \"name=value\" texts, not a table: " + name +
-                                                            " = [\"security.protocol=SASL_SSL\"]"
-                                                      : "takes one value, not a table");
+            fail(line, name,
+                 kind == Kind::repeatable ? "takes a list of \"name=value\" texts, not a table: " + name +
+                                                " = [\"security.protocol=SASL_SSL\"]"
+                                          : "takes one value, not a table");
         }
         if (const toml::array* list = node.as_array()) {
             if (kind != Kind::repeatable) fail(line, name, "takes one value, not a list");
@@ -180,11 +185,12 @@ private:
         const bool takes_kafka_properties = std::find(names.begin(), names.end(), "kafka-property") != names.end();
         if (node.is_table() && takes_kafka_properties) {
             // `sasl.username = "x"` makes a table `sasl` in TOML.
-            return "unknown setting" + where + "; librdkafka properties go in a list of name=value texts: "
+            return "unknown setting" + where +
+                   "; librdkafka properties go in a list of name=value texts: "
                    "kafka-property = [\"sasl.username=reader\"]";
         }
-        const std::string see = " (settings are the long flag names without dashes: see `warden help " +
-                                command_.get_name() + "`)";
+        const std::string see =
+            " (settings are the long flag names without dashes: see `warden help " + command_.get_name() + "`)";
         if (command_.get_option_no_throw("--" + key)) return "unknown setting '" + key + "'" + where + see;  // --help
         if (may_quote_unknown_name(key, names)) {
             return "unknown setting '" + key + "'" + where + "; did you mean " + closest_name(key, names) + "?" + see;
@@ -199,7 +205,8 @@ private:
             if (kind != Kind::switch_flag) fail(line, name, "takes text or a number, not true or false");
             return flag->get() ? "true" : "false";
         }
-        if (kind == Kind::switch_flag) fail(line, name, "is a switch: write " + name + " = true or false, without quotes");
+        if (kind == Kind::switch_flag)
+            fail(line, name, "is a switch: write " + name + " = true or false, without quotes");
         if (const auto* text = node.as_string()) return text->get();
         if (const auto* number = node.as_integer()) return std::to_string(number->get());
         if (const auto* number = node.as_floating_point()) {

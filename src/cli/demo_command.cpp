@@ -90,18 +90,18 @@ void print_progress(double seconds, uint64_t sent, const WorkerStats& s, double 
                  "%6.1fs  sent %-8" PRIu64 " consumed %-8" PRIu64 " lag %-7" PRIu64 " %7.0f ev/s  out %-8" PRIu64
                  " verified %-7" PRIu64 " stripped %-6" PRIu64 " dropped %-6" PRIu64 " dlq %-6" PRIu64
                  " in-flight %-6zu partitions %zu\n",
-                 seconds, sent, o.consumed, sent > o.consumed ? sent - o.consumed : 0, rate, sum(o.produced, destination_count - 1), o.verified, o.stripped,
-                 sum(o.dropped, drop_cause_count), sum(o.dead_letters, dead_letter_reason_count), s.in_flight,
-                 s.assigned_partitions);
+                 seconds, sent, o.consumed, sent > o.consumed ? sent - o.consumed : 0, rate,
+                 sum(o.produced, destination_count - 1), o.verified, o.stripped, sum(o.dropped, drop_cause_count),
+                 sum(o.dead_letters, dead_letter_reason_count), s.in_flight, s.assigned_partitions);
 }
 
 int run_demo(const DemoArgs& args) {
-    check_topic_roles(std::string(default_input_topic), "the demo's input topic (" + std::string(default_input_topic) + ")",
-                      args.topics);
+    check_topic_roles(std::string(default_input_topic),
+                      "the demo's input topic (" + std::string(default_input_topic) + ")", args.topics);
     MockCluster cluster(1);
     cluster.create_topic(std::string(default_input_topic), args.partitions);
-    for (const std::string* t : {&args.topics.analytics, &args.topics.error_tracking, &args.topics.heatmaps,
-                                 &args.topics.dead_letter}) {
+    for (const std::string* t :
+         {&args.topics.analytics, &args.topics.error_tracking, &args.topics.heatmaps, &args.topics.dead_letter}) {
         cluster.create_topic(*t, args.partitions);
     }
     auto store = FileTeamStore::from_json(loadgen::teams_json(args.teams), "demo teams");
@@ -118,12 +118,14 @@ int run_demo(const DemoArgs& args) {
     Worker worker(options, cache);
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
-        ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
-                                          MetricsContext{options.input_topic, options.topics, {}});
+        ops = std::make_unique<OpsServer>(
+            args.metrics_address, [&worker] { return worker.stats(); },
+            MetricsContext{options.input_topic, options.topics, {}});
     }
 
     std::fprintf(stderr,
-                 "warden demo: mock Kafka at %s, %d teams, %" PRIu64 " events at %s events/s into %d partitions "
+                 "warden demo: mock Kafka at %s, %d teams, %" PRIu64
+                 " events at %s events/s into %d partitions "
                  "(Ctrl-C stops early)\n",
                  cluster.bootstraps().c_str(), args.teams, args.events,
                  args.rate ? std::to_string(args.rate).c_str() : "max", args.partitions);
@@ -177,25 +179,35 @@ int run_demo(const DemoArgs& args) {
 
 Command add_demo_command(CLI::App& root) {
     auto args = std::make_shared<DemoArgs>();
-    CLI::App* cmd = root.add_subcommand(
-        "demo", "The whole pipeline on this machine: an in-process mock Kafka cluster, generated teams and "
-                "capture traffic, and the real worker, with a live summary; prints the JSON summary last");
+    CLI::App* cmd =
+        root.add_subcommand("demo",
+                            "The whole pipeline on this machine: an in-process mock Kafka cluster, generated teams and "
+                            "capture traffic, and the real worker, with a live summary; prints the JSON summary last");
     add_config_option(*cmd);
     cmd->add_option("--events", args->events, "Events to generate; the demo stops once all are processed")
-        ->capture_default_str()->check(whole_number<uint64_t>(1));
+        ->capture_default_str()
+        ->check(whole_number<uint64_t>(1));
     cmd->add_option("--rate", args->rate, "Generated events per second (0: as fast as possible)")
-        ->capture_default_str()->check(whole_number<uint64_t>(0));
+        ->capture_default_str()
+        ->check(whole_number<uint64_t>(0));
     cmd->add_option("--partitions", args->partitions, "Partitions of each topic")
-        ->capture_default_str()->check(whole_number_range(1, 256));
-    cmd->add_option("--teams", args->teams, "Generated teams")->capture_default_str()->check(whole_number_range(1, 100000));
-    cmd->add_option("--seed", args->seed, "Seed of the generated stream")->capture_default_str()->check(whole_number<uint64_t>(0));
+        ->capture_default_str()
+        ->check(whole_number_range(1, 256));
+    cmd->add_option("--teams", args->teams, "Generated teams")
+        ->capture_default_str()
+        ->check(whole_number_range(1, 100000));
+    cmd->add_option("--seed", args->seed, "Seed of the generated stream")
+        ->capture_default_str()
+        ->check(whole_number<uint64_t>(0));
     cmd->add_option("--cache-ttl-ms", args->cache_ttl_ms, "Team cache time-to-live")
-        ->capture_default_str()->check(whole_number<int64_t>(1));
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(1));
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
-        ->capture_default_str()->check(listen_address());
+        ->capture_default_str()
+        ->check(listen_address());
     add_topic_options(*cmd, args->topics);
-    return {cmd, [args] { return run_demo(*args); }, /*stops_on_signal=*/ true};
+    return {cmd, [args] { return run_demo(*args); }, /*stops_on_signal=*/true};
 }
 
 }  // namespace warden::cli

@@ -16,9 +16,9 @@ namespace warden::cli {
 namespace {
 
 struct CredentialVariable {
-    const char* suffix;    // after WARDEN_KAFKA_
+    const char* suffix;  // after WARDEN_KAFKA_
     const char* property;
-    bool from_file;        // the variable names a file holding the value
+    bool from_file;  // the variable names a file holding the value
 };
 
 constexpr CredentialVariable credential_variables[] = {
@@ -80,12 +80,15 @@ bool is_sensitive_property(std::string_view name) {
     const std::string lower = lowercase(name);
     static const std::set<std::string, std::less<>> exact = {"sasl.username", "sasl.oauthbearer.config", "ssl.key.pem",
                                                              "ssl_key"};
-    return exact.contains(lower) || lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos;
+    return exact.contains(lower) || lower.find("password") != std::string::npos ||
+           lower.find("secret") != std::string::npos;
 }
 
 void add_kafka_client_options(CLI::App& command, KafkaClientArgs& args) {
     command.add_option("--brokers", args.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
-        ->required()->envname("WARDEN_BROKERS")->check(not_empty("host:port[,host:port...]"));
+        ->required()
+        ->envname("WARDEN_BROKERS")
+        ->check(not_empty("host:port[,host:port...]"));
     // One value per occurrence: `--kafka-property a=1 b=2` is a mistake, not two properties.
     const auto add_properties = [&command](const char* name, std::vector<std::string>& values, const char* help,
                                            bool names_file = false) {
@@ -111,8 +114,8 @@ const std::vector<EnvironmentValue>& kafka_environment_values() {
     static const std::vector<EnvironmentValue> values = [] {
         std::vector<EnvironmentValue> out;
         for (const CredentialVariable& v : credential_variables) {
-            out.push_back({"WARDEN_KAFKA_" + std::string(v.suffix), v.from_file ? "kafka-property-file" : "kafka-property",
-                           std::string(v.property) + "="});
+            out.push_back({"WARDEN_KAFKA_" + std::string(v.suffix),
+                           v.from_file ? "kafka-property-file" : "kafka-property", std::string(v.property) + "="});
         }
         return out;
     }();
@@ -131,11 +134,13 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
         const bool also_inline = std::any_of(inline_values.begin(), inline_values.end(),
                                              [&name = name](const auto& p) { return p.first == name; });
         if (also_inline) {
-            throw UsageError(name + " is given both as a value (--kafka-property or a WARDEN_KAFKA_* variable) and "
+            throw UsageError(name +
+                             " is given both as a value (--kafka-property or a WARDEN_KAFKA_* variable) and "
                              "as a file (--kafka-property-file or a WARDEN_KAFKA_*_FILE variable); give it one way");
         }
-        shared.emplace_back(name, read_secret_file(name, path, "--kafka-property takes values, --kafka-property-file takes files",
-                                                   SecretFilePart::content_without_final_line_breaks));
+        shared.emplace_back(
+            name, read_secret_file(name, path, "--kafka-property takes values, --kafka-property-file takes files",
+                                   SecretFilePart::content_without_final_line_breaks));
     }
     ClientProperties out{shared, shared};
     out.consumer.insert(out.consumer.end(), consumer_only.begin(), consumer_only.end());

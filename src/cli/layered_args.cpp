@@ -73,7 +73,8 @@ void add_config_option(CLI::App& command) {
 }
 
 std::vector<std::string> layered_arguments(CLI::App& command, const std::vector<std::string>& command_line,
-                                           const GetEnv& getenv, const std::vector<EnvironmentValue>& extra_environment) {
+                                           const GetEnv& getenv,
+                                           const std::vector<EnvironmentValue>& extra_environment) {
     if (asks_for_help(command_line)) return command_line;
     std::vector<std::string> out;
     if (const std::string path = config_path(command_line, getenv); !path.empty()) {

@@ -8,7 +8,8 @@
 int main(int argc, char** argv) {
     warden::cli::WardenCli cli;
     const std::vector<std::string> args(argv + 1, argv + argc);
-    if (const auto status = cli.parse(args, [](const char* name) { return std::getenv(name); }, std::cout, std::cerr)) {
+    if (const auto status = cli.parse(
+            args, [](const char* name) { return std::getenv(name); }, std::cout, std::cerr)) {
         return *status;
     }
     return cli.run(std::cerr);

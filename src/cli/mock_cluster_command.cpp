@@ -14,7 +14,6 @@
 namespace warden::cli {
 namespace {
 
-
 struct MockArgs {
     int brokers = 1;
     int partitions = 8;
@@ -46,17 +45,23 @@ int run_mock_cluster(const MockArgs& args) {
 
 Command add_mock_cluster_command(CLI::App& root) {
     auto args = std::make_shared<MockArgs>();
-    CLI::App* cmd = root.add_subcommand(
-        "mock-cluster", "Start librdkafka's in-process mock Kafka cluster with warden's topics, print its "
-                        "bootstrap address on stdout and serve until SIGINT/SIGTERM (for scripts and kcat)");
+    CLI::App* cmd =
+        root.add_subcommand("mock-cluster",
+                            "Start librdkafka's in-process mock Kafka cluster with warden's topics, print its "
+                            "bootstrap address on stdout and serve until SIGINT/SIGTERM (for scripts and kcat)");
     add_config_option(*cmd);
-    cmd->add_option("--broker-count", args->brokers, "Brokers in the cluster")->capture_default_str()->check(whole_number_range(1, 16));
+    cmd->add_option("--broker-count", args->brokers, "Brokers in the cluster")
+        ->capture_default_str()
+        ->check(whole_number_range(1, 16));
     cmd->add_option("--partitions", args->partitions, "Partitions of each topic")
-        ->capture_default_str()->check(whole_number_range(1, 1024));
-    cmd->add_option("--input-topic", args->input_topic, "Input topic to create")->capture_default_str()->check(topic_name());
+        ->capture_default_str()
+        ->check(whole_number_range(1, 1024));
+    cmd->add_option("--input-topic", args->input_topic, "Input topic to create")
+        ->capture_default_str()
+        ->check(topic_name());
     add_topic_options(*cmd, args->topics);
     cmd->add_option("--bootstrap-file", args->bootstrap_file, "Also write the bootstrap address to this file");
-    return {cmd, [args] { return run_mock_cluster(*args); }, /*stops_on_signal=*/ true};
+    return {cmd, [args] { return run_mock_cluster(*args); }, /*stops_on_signal=*/true};
 }
 
 }  // namespace warden::cli

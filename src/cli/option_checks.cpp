@@ -30,17 +30,15 @@ constexpr uint64_t max_port = 65535;
 
 bool is_host_name(std::string_view host) {
     if (host.empty() || host.size() > 253) return false;
-    return std::all_of(host.begin(), host.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-    });
+    return std::all_of(host.begin(), host.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; });
 }
 
 // An IPv6 address as written inside brackets: hex digits and ':', with a dotted IPv4 tail allowed.
 bool is_ipv6_literal(std::string_view address) {
     if (address.find(':') == std::string_view::npos) return false;
-    return std::all_of(address.begin(), address.end(), [](char c) {
-        return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-    });
+    return std::all_of(address.begin(), address.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; });
 }
 
 bool is_listen_address(std::string_view text) {
@@ -50,7 +48,8 @@ bool is_listen_address(std::string_view text) {
     const std::optional<uint64_t> port = parse_whole(text.substr(colon + 1));
     if (!port || *port > max_port) return false;
     const std::string_view host = text.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') return is_ipv6_literal(host.substr(1, host.size() - 2));
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        return is_ipv6_literal(host.substr(1, host.size() - 2));
     return is_host_name(host);
 }
 
@@ -140,7 +139,8 @@ CLI::Validator partition_list() {
             while (std::getline(in, item, ',')) {
                 ++items;
                 const std::optional<uint64_t> partition = parse_whole(item);
-                if (!partition || *partition > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return message;
+                if (!partition || *partition > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
+                    return message;
                 if (!seen.insert(*partition).second) return "names a partition twice; list each once";
             }
             if (items == 0 || text.back() == ',') return message;
@@ -179,7 +179,8 @@ void check_topic_roles(const std::string& input_topic, const std::string& input_
     for (size_t later = 1; later < std::size(roles); ++later) {
         for (size_t earlier = 0; earlier < later; ++earlier) {
             if (*roles[later].first != *roles[earlier].first) continue;
-            const std::string both = std::string(roles[later].second) + " names the same topic as " + roles[earlier].second;
+            const std::string both =
+                std::string(roles[later].second) + " names the same topic as " + roles[earlier].second;
             // The enriched outputs may share a topic; dead letters may not share one with them.
             if (roles[later].first == &outputs.dead_letter) {
                 throw UsageError(both + ": dead letters are raw inputs that readers of enriched events would " +
@@ -200,11 +201,9 @@ CLI::Validator listen_address() {
 }
 
 CLI::Validator not_empty(const char* what) {
-    return CLI::Validator(
-        [message = std::string("must not be empty: give ") + what](std::string& text) -> std::string {
-            return text.empty() ? message : std::string();
-        },
-        "");
+    return CLI::Validator([message = std::string("must not be empty: give ") + what](
+                              std::string& text) -> std::string { return text.empty() ? message : std::string(); },
+                          "");
 }
 
 }  // namespace warden::cli

@@ -14,21 +14,30 @@ namespace warden::cli {
 
 void add_topic_options(CLI::App& cmd, TopicNames& topics) {
     cmd.add_option("--analytics-topic", topics.analytics, "Output topic of ordinary events")
-        ->envname("WARDEN_ANALYTICS_TOPIC")->capture_default_str()->check(topic_name());
+        ->envname("WARDEN_ANALYTICS_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
     cmd.add_option("--error-tracking-topic", topics.error_tracking, "Output topic of $exception events")
-        ->envname("WARDEN_ERROR_TRACKING_TOPIC")->capture_default_str()->check(topic_name());
+        ->envname("WARDEN_ERROR_TRACKING_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
     cmd.add_option("--heatmaps-topic", topics.heatmaps, "Output topic of $$heatmap events")
-        ->envname("WARDEN_HEATMAPS_TOPIC")->capture_default_str()->check(topic_name());
+        ->envname("WARDEN_HEATMAPS_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
     cmd.add_option("--dlq-topic", topics.dead_letter, "Dead-letter topic")
-        ->envname("WARDEN_DLQ_TOPIC")->capture_default_str()->check(topic_name());
+        ->envname("WARDEN_DLQ_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
 }
 
 void add_max_message_bytes_option(CLI::App& cmd, CoreLimits& limits, const char* envname) {
     CLI::Option* option =
         cmd.add_option("--max-message-bytes", limits.max_message_bytes,
-                       "Largest record accepted or produced (at least " + std::to_string(CoreLimits::min_message_bytes) +
-                           ", so that a dead letter always fits)")
-            ->capture_default_str()->check(whole_number<size_t>(CoreLimits::min_message_bytes));
+                       "Largest record accepted or produced (at least " +
+                           std::to_string(CoreLimits::min_message_bytes) + ", so that a dead letter always fits)")
+            ->capture_default_str()
+            ->check(whole_number<size_t>(CoreLimits::min_message_bytes));
     if (envname) option->envname(envname);
 }
 
@@ -66,16 +75,18 @@ int run_process(const ProcessArgs& args) {
 
 Command add_process_command(CLI::App& root) {
     auto args = std::make_shared<ProcessArgs>();
-    CLI::App* cmd = root.add_subcommand(
-        "process", "Run the pipeline over a file of messages (kcat -J envelopes or bare values), "
-                   "writing one JSONL file per output topic; prints a JSON summary last");
+    CLI::App* cmd = root.add_subcommand("process",
+                                        "Run the pipeline over a file of messages (kcat -J envelopes or bare values), "
+                                        "writing one JSONL file per output topic; prints a JSON summary last");
     add_config_option(*cmd);
     add_team_store_options(*cmd, args->store);
     add_store_wait_option(*cmd, args->store);
     cmd->add_option("--input", args->input, "Input file, one message per line ('-' for stdin)")
-        ->required()->check(not_empty("a file, or - for standard input"));
+        ->required()
+        ->check(not_empty("a file, or - for standard input"));
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")
-        ->required()->check(not_empty("a directory"));
+        ->required()
+        ->check(not_empty("a directory"));
     add_max_message_bytes_option(*cmd, args->limits);
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_process(*args); }};

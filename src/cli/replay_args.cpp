@@ -24,7 +24,8 @@ void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std:
     using Kind = OffsetSpec::Kind;
     const std::string range = "--from " + from_text + " --to " + to_text;
     if (to.kind == Kind::earliest) {
-        throw UsageError("the replay range " + range + " is empty: --to is exclusive and nothing comes before "
+        throw UsageError("the replay range " + range +
+                         " is empty: --to is exclusive and nothing comes before "
                          "the earliest message; did you mean --from earliest?");
     }
     if (from.kind == Kind::latest && to.kind == Kind::latest) {

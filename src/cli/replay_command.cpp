@@ -67,7 +67,8 @@ int run_replay(ReplayArgs& args) {
     std::printf("%s\n", result.outcomes.summary_json(args.replay.topics).c_str());
     if (!result.complete) {
         log::warn("replay interrupted before its end",
-                  {{"checkpoint", args.replay.checkpoint_path.empty() ? "none: a rerun starts over" : args.replay.checkpoint_path}});
+                  {{"checkpoint",
+                    args.replay.checkpoint_path.empty() ? "none: a rerun starts over" : args.replay.checkpoint_path}});
         return interrupted_exit;
     }
     return 0;
@@ -79,35 +80,43 @@ Command add_replay_command(CLI::App& root) {
     auto args = std::make_shared<ReplayArgs>();
     ReplayOptions& r = args->replay;
     CLI::App* cmd = root.add_subcommand(
-        "replay", "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
-                  "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
-                  "(rerun with the same --checkpoint to resume)");
+        "replay",
+        "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
+        "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
+        "(rerun with the same --checkpoint to resume)");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
     cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str()->check(topic_name());
     cmd->add_option("--from", args->from,
                     "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
-        ->capture_default_str()->check(replay_position());
+        ->capture_default_str()
+        ->check(replay_position());
     cmd->add_option("--to", args->to, "End, exclusive, same forms as --from; fixed when the replay starts")
-        ->capture_default_str()->check(replay_position());
-    cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)")->check(partition_list());
+        ->capture_default_str()
+        ->check(replay_position());
+    cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)")
+        ->check(partition_list());
     add_team_store_options(*cmd, args->store);
     add_store_wait_option(*cmd, args->store);
     add_topic_options(*cmd, r.topics);
     cmd->add_option("--max-rate", r.max_rate, "Events per second at most (0: unlimited)")
-        ->capture_default_str()->check(number_at_least(0));
+        ->capture_default_str()
+        ->check(number_at_least(0));
     cmd->add_flag("--dry-run", r.dry_run, "Compute outcomes and the summary without producing anything");
     cmd->add_option("--checkpoint", r.checkpoint_path,
                     "File recording each partition's range and acknowledged progress; a rerun with it resumes");
     cmd->add_option("--progress", args->progress, "auto (a bar on a terminal, else JSON lines), bar, json or none")
-        ->capture_default_str()->check(one_of({"auto", "bar", "json", "none"}));
+        ->capture_default_str()
+        ->check(one_of({"auto", "bar", "json", "none"}));
     cmd->add_option("--batch-size", r.batch_size, "Messages per processing batch")
-        ->capture_default_str()->check(whole_number<size_t>(1));
+        ->capture_default_str()
+        ->check(whole_number<size_t>(1));
     add_max_message_bytes_option(*cmd, r.limits);
     cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
                     "How long to wait for the brokers to answer before giving up with exit 1")
-        ->capture_default_str()->check(whole_number<int64_t>(0));
-    return {cmd, [args] { return run_replay(*args); }, /*stops_on_signal=*/ true};
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(0));
+    return {cmd, [args] { return run_replay(*args); }, /*stops_on_signal=*/true};
 }
 
 }  // namespace warden::cli

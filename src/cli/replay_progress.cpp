@@ -68,12 +68,13 @@ std::vector<PartitionProgress> slowest_partitions(const ReplayProgress& progress
 std::string progress_json(const ReplayProgress& p) {
     const Totals t = totals(p);
     const double seconds = seconds_of(p);
-    std::string line = R"({"progress":{"done":)" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
-                       ",\"remaining\":" + std::to_string(t.total - t.done) + format(",\"elapsed_s\":%.3f", seconds) +
-                       format(",\"rate\":%.1f", seconds > 0 ? static_cast<double>(p.outcomes.consumed) / seconds : 0.0) +
-                       ",\"consumed\":" + std::to_string(p.outcomes.consumed) +
-                       ",\"partitions_total\":" + std::to_string(p.partitions.size()) +
-                       ",\"partitions_done\":" + std::to_string(t.partitions_done) + ",\"slowest\":[";
+    std::string line =
+        R"({"progress":{"done":)" + std::to_string(t.done) + ",\"total\":" + std::to_string(t.total) +
+        ",\"remaining\":" + std::to_string(t.total - t.done) + format(",\"elapsed_s\":%.3f", seconds) +
+        format(",\"rate\":%.1f", seconds > 0 ? static_cast<double>(p.outcomes.consumed) / seconds : 0.0) +
+        ",\"consumed\":" + std::to_string(p.outcomes.consumed) +
+        ",\"partitions_total\":" + std::to_string(p.partitions.size()) +
+        ",\"partitions_done\":" + std::to_string(t.partitions_done) + ",\"slowest\":[";
     const std::vector<PartitionProgress> slowest = slowest_partitions(p);
     for (size_t i = 0; i < slowest.size(); ++i) {
         const PartitionProgress& part = slowest[i];
@@ -92,7 +93,8 @@ std::string TerminalProgress::render(const ReplayProgress& p) {
     const double rate = seconds > 0 ? static_cast<double>(t.done - base_) / seconds : 0;
     std::string out;
     if (lines_ > 0) out += "\x1b[" + std::to_string(lines_) + "F";  // back to the first line
-    out += bar("total", t.done, t.total) + format("  %.0f ev/s  eta %s\x1b[K\n", rate, eta(t.total - t.done, rate).c_str());
+    out += bar("total", t.done, t.total) +
+           format("  %.0f ev/s  eta %s\x1b[K\n", rate, eta(t.total - t.done, rate).c_str());
     const std::vector<PartitionProgress> slowest = slowest_partitions(p);
     out += format("       %zu partitions, %zu done%s\x1b[K\n", p.partitions.size(), t.partitions_done,
                   slowest.empty() ? "" : "; slowest:");

@@ -13,7 +13,8 @@ namespace warden::cli {
 inline constexpr size_t slowest_partitions_shown = 5;
 
 // The unfinished partitions with the most messages left, most first, at most `count`.
-std::vector<PartitionProgress> slowest_partitions(const ReplayProgress& progress, size_t count = slowest_partitions_shown);
+std::vector<PartitionProgress> slowest_partitions(const ReplayProgress& progress,
+                                                  size_t count = slowest_partitions_shown);
 
 // One JSON line (with its newline):
 // {"progress":{"done","total","remaining","elapsed_s","rate","consumed","partitions_total",

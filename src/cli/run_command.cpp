@@ -33,8 +33,10 @@ int run_worker(RunArgs& args) {
     args.worker.consumer_properties = std::move(properties.consumer);
     args.worker.producer_properties = std::move(properties.producer);
     check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
-    static const std::map<std::string, log::Level> levels = {
-        {"debug", log::Level::debug}, {"info", log::Level::info}, {"warn", log::Level::warn}, {"error", log::Level::error}};
+    static const std::map<std::string, log::Level> levels = {{"debug", log::Level::debug},
+                                                             {"info", log::Level::info},
+                                                             {"warn", log::Level::warn},
+                                                             {"error", log::Level::error}};
     log::set_min_level(levels.at(args.log_level));
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
@@ -44,8 +46,9 @@ int run_worker(RunArgs& args) {
     Worker worker(args.worker, cache);
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
-        ops = std::make_unique<OpsServer>(args.metrics_address, [&worker] { return worker.stats(); },
-                                          MetricsContext{args.worker.input_topic, args.worker.topics, {}});
+        ops = std::make_unique<OpsServer>(
+            args.metrics_address, [&worker] { return worker.stats(); },
+            MetricsContext{args.worker.input_topic, args.worker.topics, {}});
     }
     const StopOnSignal stop(worker);
     worker.run();
@@ -58,35 +61,51 @@ int run_worker(RunArgs& args) {
 Command add_run_command(CLI::App& root) {
     auto args = std::make_shared<RunArgs>();
     WorkerOptions& w = args->worker;
-    CLI::App* cmd = root.add_subcommand(
-        "run", "Consume the capture topic as a consumer group and produce the enriched events "
-               "(at-least-once). SIGTERM/SIGINT drain, commit and exit 0; prints a JSON summary last");
+    CLI::App* cmd =
+        root.add_subcommand("run",
+                            "Consume the capture topic as a consumer group and produce the enriched events "
+                            "(at-least-once). SIGTERM/SIGINT drain, commit and exit 0; prints a JSON summary last");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
     cmd->add_option("--group", w.group, "Consumer group id")
-        ->envname("WARDEN_GROUP")->capture_default_str()->check(not_empty("a consumer group id"));
-    cmd->add_option("--group-instance-id", w.group_instance_id,
-                    "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
+        ->envname("WARDEN_GROUP")
+        ->capture_default_str()
+        ->check(not_empty("a consumer group id"));
+    cmd->add_option(
+           "--group-instance-id", w.group_instance_id,
+           "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
-        ->envname("WARDEN_INPUT_TOPIC")->capture_default_str()->check(topic_name());
+        ->envname("WARDEN_INPUT_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
     add_topic_options(*cmd, w.topics);
     cmd->add_option("--batch-size", w.batch_size, "Messages per processing batch (one team lookup each)")
-        ->envname("WARDEN_BATCH_SIZE")->capture_default_str()->check(whole_number<size_t>(1));
+        ->envname("WARDEN_BATCH_SIZE")
+        ->capture_default_str()
+        ->check(whole_number<size_t>(1));
     cmd->add_option("--max-in-flight", w.max_in_flight,
                     "Unacknowledged outputs at which fetching pauses (resumes at half)")
-        ->envname("WARDEN_MAX_IN_FLIGHT")->capture_default_str()->check(whole_number<size_t>(1));
+        ->envname("WARDEN_MAX_IN_FLIGHT")
+        ->capture_default_str()
+        ->check(whole_number<size_t>(1));
     cmd->add_option("--shutdown-timeout-ms", args->shutdown_timeout_ms,
                     "Longest drain on SIGTERM/SIGINT before committing what was acknowledged and exiting")
-        ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")->capture_default_str()->check(whole_number<int64_t>(0));
+        ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(0));
     add_max_message_bytes_option(*cmd, w.limits, "WARDEN_MAX_MESSAGE_BYTES");
     cmd->add_option("--metrics-address", args->metrics_address,
                     "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
-        ->envname("WARDEN_METRICS_ADDRESS")->capture_default_str()->check(listen_address());
+        ->envname("WARDEN_METRICS_ADDRESS")
+        ->capture_default_str()
+        ->check(listen_address());
     cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
-        ->envname("WARDEN_LOG_LEVEL")->capture_default_str()->check(one_of({"debug", "info", "warn", "error"}));
-    return {cmd, [args] { return run_worker(*args); }, /*stops_on_signal=*/ true};
+        ->envname("WARDEN_LOG_LEVEL")
+        ->capture_default_str()
+        ->check(one_of({"debug", "info", "warn", "error"}));
+    return {cmd, [args] { return run_worker(*args); }, /*stops_on_signal=*/true};
 }
 
 }  // namespace warden::cli

@@ -36,21 +36,25 @@ std::string read_secret_file(const std::string& setting, const std::string& path
                                  "it is the secret itself: " + instead + ")");
     }
     const std::string what = "the file " + path + " given for " + setting;
-    if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(what + " is a directory; name the file itself");
+    if (std::filesystem::is_directory(path, ec))
+        throw std::runtime_error(what + " is a directory; name the file itself");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));
     std::string content(max_secret_file_bytes + 1, '\0');
     in.read(content.data(), static_cast<std::streamsize>(content.size()));
     if (in.bad()) throw std::runtime_error("cannot read " + what + ": " + std::strerror(errno));
     content.resize(static_cast<size_t>(in.gcount()));
-    if (content.size() > max_secret_file_bytes) throw std::runtime_error(what + " is larger than 1 MiB; is it the right file?");
+    if (content.size() > max_secret_file_bytes)
+        throw std::runtime_error(what + " is larger than 1 MiB; is it the right file?");
     std::string secret = secret_of(std::move(content), part);
     // Registered before any check can fail, although no message below quotes it.
     log::add_sensitive_value(secret);
     if (secret.empty()) {
-        throw std::runtime_error(what + (part == SecretFilePart::first_line ? " has an empty first line" : " is empty"));
+        throw std::runtime_error(what +
+                                 (part == SecretFilePart::first_line ? " has an empty first line" : " is empty"));
     }
-    if (secret.find('\0') != std::string::npos) throw std::runtime_error(what + " holds a NUL byte; is it a text file?");
+    if (secret.find('\0') != std::string::npos)
+        throw std::runtime_error(what + " holds a NUL byte; is it a text file?");
     return secret;
 }
 

@@ -27,8 +27,7 @@ void attach_stop_target(const StopTarget* target);  // nullptr detaches
 template <typename Runner>
 class StopOnSignal {
 public:
-    explicit StopOnSignal(Runner& runner)
-        : target_{&runner, [](void* r) { static_cast<Runner*>(r)->request_stop(); }} {
+    explicit StopOnSignal(Runner& runner) : target_{&runner, [](void* r) { static_cast<Runner*>(r)->request_stop(); }} {
         detail::attach_stop_target(&target_);
     }
     ~StopOnSignal() { detail::attach_stop_target(nullptr); }

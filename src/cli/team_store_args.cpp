@@ -14,9 +14,10 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
     CLI::Option* file = command.add_option("--teams", args.teams_file, "Teams file (JSON array of team objects)")
                             ->envname("WARDEN_TEAMS");
     CLI::Option* postgres =
-        command.add_option("--postgres", args.postgres,
-                           "PostgreSQL connection string or URI of the posthog_team table (see deploy/sql); "
-                           "the password comes from PGPASSWORD, ~/.pgpass or --postgres-password-file")
+        command
+            .add_option("--postgres", args.postgres,
+                        "PostgreSQL connection string or URI of the posthog_team table (see deploy/sql); "
+                        "the password comes from PGPASSWORD, ~/.pgpass or --postgres-password-file")
             ->envname("WARDEN_POSTGRES");
     file->excludes(postgres);
     command.parse_complete_callback([&args] {
@@ -24,23 +25,34 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
             throw CLI::RequiredError("a team store: --teams FILE or --postgres CONNINFO");
         }
     });
-    command.add_option("--postgres-password-file", args.postgres_password_file,
-                       "File holding the PostgreSQL password: its first line exactly, without the line ending")
+    command
+        .add_option("--postgres-password-file", args.postgres_password_file,
+                    "File holding the PostgreSQL password: its first line exactly, without the line ending")
         ->envname("WARDEN_POSTGRES_PASSWORD_FILE");
     command.add_option("--postgres-table", args.postgres_table, "Table of teams")
-        ->envname("WARDEN_POSTGRES_TABLE")->capture_default_str()->check(not_empty("a table name"));
+        ->envname("WARDEN_POSTGRES_TABLE")
+        ->capture_default_str()
+        ->check(not_empty("a table name"));
     command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
-        ->envname("WARDEN_CACHE_TTL_MS")->capture_default_str()->check(whole_number<int64_t>(1));
-    command.add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
-                       "Cap on team store queries; a flood of unknown tokens waits instead (0: no cap)")
-        ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")->capture_default_str()->check(number_at_least(0));
+        ->envname("WARDEN_CACHE_TTL_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(1));
+    command
+        .add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
+                    "Cap on team store queries; a flood of unknown tokens waits instead (0: no cap)")
+        ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")
+        ->capture_default_str()
+        ->check(number_at_least(0));
 }
 
 void add_store_wait_option(CLI::App& command, TeamStoreArgs& args) {
-    command.add_option("--store-wait-timeout-ms", args.store_wait_timeout_ms,
-                       "Longest wait for an unavailable team store (at start or mid-run) before exiting 1; "
-                       "a store that refuses the login, or lacks the table or a column, exits 1 at once")
-        ->envname("WARDEN_STORE_WAIT_TIMEOUT_MS")->capture_default_str()->check(whole_number<int64_t>(0));
+    command
+        .add_option("--store-wait-timeout-ms", args.store_wait_timeout_ms,
+                    "Longest wait for an unavailable team store (at start or mid-run) before exiting 1; "
+                    "a store that refuses the login, or lacks the table or a column, exits 1 at once")
+        ->envname("WARDEN_STORE_WAIT_TIMEOUT_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(0));
 }
 
 std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {

@@ -105,10 +105,12 @@ std::string unplaced_arguments_message(const CLI::App& command, const std::vecto
     }
     std::string message = "unknown option " + name + " for " + where;
     if (name == "--version" && command.get_parent()) return message + "; `warden --version` prints the version";
-    if (const std::string near = closest_name(bare, candidates); !near.empty()) return message + "; did you mean --" + near + "?";
+    if (const std::string near = closest_name(bare, candidates); !near.empty())
+        return message + "; did you mean --" + near + "?";
     const bool takes_properties = std::find(candidates.begin(), candidates.end(), "kafka-property") != candidates.end();
     if (takes_properties && (bare.starts_with("sasl") || bare.starts_with("ssl") || bare.starts_with("security"))) {
-        message += "; librdkafka properties go in --kafka-property name=value, such as --kafka-property sasl.username=reader";
+        message +=
+            "; librdkafka properties go in --kafka-property name=value, such as --kafka-property sasl.username=reader";
     }
     return message;
 }

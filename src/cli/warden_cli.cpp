@@ -89,7 +89,9 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
         return exit_ok;
     } catch (const CLI::ParseError& e) {
         const Command* command = parsed_command();
-        const std::string where = command ? "warden " + command->app->get_name() : help_->parsed() ? "warden help" : "warden";
+        const std::string where = command           ? "warden " + command->app->get_name()
+                                  : help_->parsed() ? "warden help"
+                                                    : "warden";
         const std::string help = command ? "warden help " + command->app->get_name() : "warden help";
         err << where << ": " << usage_error_text(e) << "\nRun `" << help << "` for the settings." << std::endl;
         return exit_usage;
@@ -116,7 +118,8 @@ std::string WardenCli::usage_error_text(const CLI::ParseError& error) const {
         return unplaced_arguments_message(app_, root_extras) + "; options go after the command: `warden " +
                command->app->get_name() + " --name value`";
     }
-    const bool precise = !dynamic_cast<const CLI::RequiredError*>(&error) && !dynamic_cast<const CLI::ExtrasError*>(&error);
+    const bool precise =
+        !dynamic_cast<const CLI::RequiredError*>(&error) && !dynamic_cast<const CLI::ExtrasError*>(&error);
     if (has_option(extras) || (!extras.empty() && !precise)) {
         return unplaced_arguments_message(command ? *command->app : app_, extras);
     }

@@ -44,8 +44,8 @@ struct KnownFields {
     bool present[count] = {};
 
     static int index_of(std::string_view name) {
-        static constexpr std::string_view names[count] = {"uuid", "event", "distinct_id", "properties", "$set",
-                                                          "$set_once", "ip", "timestamp", "now", "sent_at"};
+        static constexpr std::string_view names[count] = {"uuid",      "event", "distinct_id", "properties", "$set",
+                                                          "$set_once", "ip",    "timestamp",   "now",        "sent_at"};
         for (int i = 0; i < count; ++i) {
             if (names[i] == name) return i;
         }

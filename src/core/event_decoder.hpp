@@ -15,13 +15,13 @@ namespace warden {
 // The merged event: the client's `data` overlaid by the outer capture fields. Pointers refer to
 // the parsed documents; each is the effective value (outer over data, last duplicate wins).
 struct DecodedEvent {
-    const json::Value* outer = nullptr;  // the capture object
-    const json::Value* data = nullptr;   // the client's event object
+    const json::Value* outer = nullptr;        // the capture object
+    const json::Value* data = nullptr;         // the client's event object
     const json::Value* data_member = nullptr;  // the outer `data` member it was decoded from
 
     std::string_view uuid;
-    std::string event;        // stringified when the client sent a number or boolean
-    std::string distinct_id;  // stringified, NUL replaced by U+FFFD
+    std::string event;                        // stringified when the client sent a number or boolean
+    std::string distinct_id;                  // stringified, NUL replaced by U+FFFD
     const json::Value* properties = nullptr;  // object or nullptr
     const json::Value* set = nullptr;         // top-level $set (object or nullptr)
     const json::Value* set_once = nullptr;    // top-level $set_once

@@ -24,8 +24,6 @@ bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth);
 // Last member named `name` (later duplicates win, as in most JSON readers), or nullptr.
 const Value* find_last(const Value& object, std::string_view name);
 
-inline std::string_view view(const Value& string) {
-    return {string.GetString(), string.GetStringLength()};
-}
+inline std::string_view view(const Value& string) { return {string.GetString(), string.GetStringLength()}; }
 
 }  // namespace warden::json

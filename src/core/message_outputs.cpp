@@ -83,7 +83,8 @@ void MessageOutputs::finish() {
     out_.outcomes.push_back(outcome_);
 }
 
-void MessageOutputs::add_headers(HeaderList& headers, const Team& team, bool verified, const std::string* heatmap_uuid) {
+void MessageOutputs::add_headers(HeaderList& headers, const Team& team, bool verified,
+                                 const std::string* heatmap_uuid) {
     size_t bytes = 64;  // room for the headers added after the loop
     for (const HeaderView& h : message_.headers) bytes += h.name.size() + (h.value ? h.value->size() : 0);
     headers.reserve(message_.headers.size() + 4, bytes);

@@ -22,7 +22,8 @@ size_t record_wire_size(const OutputRecord& record) {
 }
 
 size_t input_wire_size(const MessageView& message) {
-    size_t size = batch_overhead + (message.key ? message.key->size() : 0) + (message.value ? message.value->size() : 0);
+    size_t size =
+        batch_overhead + (message.key ? message.key->size() : 0) + (message.value ? message.value->size() : 0);
     for (const HeaderView& h : message.headers) size += header_size(h);
     return size;
 }
@@ -55,7 +56,8 @@ void fit_dead_letter(OutputRecord& record, size_t original_headers, size_t limit
         room -= record.key->size();
     }
     if (record.value) record.value->resize(std::min(record.value->size(), room));
-    for (size_t i = first_dlq; i < record.headers.size(); ++i) kept.add(record.headers[i].name, record.headers[i].value);
+    for (size_t i = first_dlq; i < record.headers.size(); ++i)
+        kept.add(record.headers[i].name, record.headers[i].value);
     kept.add("dlq_truncated", "true");
     kept.add("dlq_original_bytes", original_bytes);
     record.headers = std::move(kept);

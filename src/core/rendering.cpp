@@ -13,16 +13,12 @@ namespace {
 using Writer = JsonWriter;
 
 constexpr std::array<std::string_view, 7> heatmap_properties = {
-    "$heatmap_data", "$viewport_height", "$viewport_width", "$session_id",
+    "$heatmap_data",           "$viewport_height",          "$viewport_width", "$session_id",
     "$prev_pageview_pathname", "$prev_pageview_max_scroll", "$current_url"};
 
-void key(Writer& w, std::string_view name) {
-    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-}
+void key(Writer& w, std::string_view name) { w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size())); }
 
-void string(Writer& w, std::string_view text) {
-    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
+void string(Writer& w, std::string_view text) { w.String(text.data(), static_cast<rapidjson::SizeType>(text.size())); }
 
 bool truthy(const json::Value* v) {
     if (!v || v->IsNull()) return false;
@@ -194,8 +190,8 @@ void render_event(const DecodedEvent& event, const Team& team, RenderOptions opt
     w.EndObject();
 }
 
-void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, RenderedJson& out) {
+void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified, std::string_view heatmap_uuid,
+                          RenderedJson& out) {
     Writer& w = out.restart();
     w.StartObject();
     write_identity(w, event, team, heatmap_uuid, "$$heatmap");

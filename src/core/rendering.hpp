@@ -35,7 +35,7 @@ struct RenderOptions {
 void render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out);
 
 // The `$$heatmap` event split off an event carrying `$heatmap_data`.
-void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified,
-                          std::string_view heatmap_uuid, RenderedJson& out);
+void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified, std::string_view heatmap_uuid,
+                          RenderedJson& out);
 
 }  // namespace warden

@@ -6,14 +6,14 @@
 namespace warden::names {
 namespace {
 
-constexpr std::array<std::string_view, 12> written_top_level = {
-    "uuid", "event", "distinct_id", "team_id", "project_id", "timestamp",
-    "now",  "sent_at", "properties", "token", "ip", "$verified"};
+constexpr std::array<std::string_view, 12> written_top_level = {"uuid",       "event",     "distinct_id", "team_id",
+                                                                "project_id", "timestamp", "now",         "sent_at",
+                                                                "properties", "token",     "ip",          "$verified"};
 
 constexpr std::array<std::string_view, 3> copied_top_level = {"data", "$set", "$set_once"};
 
-constexpr std::array<std::string_view, 7> special_properties = {
-    "$set", "$set_once", "$unset", "$ip", "$sent_at", "$verified", "$heatmap_data"};
+constexpr std::array<std::string_view, 7> special_properties = {"$set",     "$set_once", "$unset",       "$ip",
+                                                                "$sent_at", "$verified", "$heatmap_data"};
 
 // `reads_as` ignoring ASCII case: header names are matched case-insensitively by many readers.
 bool reads_as_ignoring_case(std::string_view name, std::string_view reserved) {

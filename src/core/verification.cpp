@@ -26,8 +26,8 @@ bool properties_hold_verified(const json::Value& properties) {
     for (auto m = properties.MemberBegin(); m != properties.MemberEnd(); ++m) {
         const std::string_view name = json::view(m->name);
         if (names::is_verified(name)) return true;
-        const bool person = names::reads_as(name, "$set") || names::reads_as(name, "$set_once") ||
-                            names::reads_as(name, "$unset");
+        const bool person =
+            names::reads_as(name, "$set") || names::reads_as(name, "$set_once") || names::reads_as(name, "$unset");
         if (person && holds_verified(m->value)) return true;
     }
     return false;
@@ -39,7 +39,8 @@ bool event_holds_verified(const json::Value& object) {
         const std::string_view name = json::view(m->name);
         if (names::is_verified(name)) return true;
         if (names::reads_as(name, "properties") && properties_hold_verified(m->value)) return true;
-        if ((names::reads_as(name, "$set") || names::reads_as(name, "$set_once")) && holds_verified(m->value)) return true;
+        if ((names::reads_as(name, "$set") || names::reads_as(name, "$set_once")) && holds_verified(m->value))
+            return true;
     }
     return false;
 }

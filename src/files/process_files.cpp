@@ -16,8 +16,8 @@ namespace {
 class TopicFiles final : public OutputSink {
 public:
     TopicFiles(std::filesystem::path dir, const TopicNames& topics) : dir_(std::move(dir)) {
-        for (Destination d : {Destination::analytics, Destination::error_tracking, Destination::heatmaps,
-                              Destination::dead_letter}) {
+        for (Destination d :
+             {Destination::analytics, Destination::error_tracking, Destination::heatmaps, Destination::dead_letter}) {
             open(topics.name_of(d));
         }
     }

@@ -12,10 +12,8 @@ bool is_connection_error(rd_kafka_resp_err_t error) {
         case RD_KAFKA_RESP_ERR__RESOLVE:
         case RD_KAFKA_RESP_ERR__AUTHENTICATION:
         case RD_KAFKA_RESP_ERR__SSL:
-        case RD_KAFKA_RESP_ERR__TIMED_OUT:
-            return true;
-        default:
-            return false;
+        case RD_KAFKA_RESP_ERR__TIMED_OUT: return true;
+        default: return false;
     }
 }
 
@@ -31,7 +29,8 @@ void BrokerHealth::answered() {
 
 void BrokerHealth::request_failed(const std::string& what) {
     std::lock_guard lock(mutex_);
-    const std::string cause = last_connection_error_.empty() ? what : what + "; last connection error: " + last_connection_error_;
+    const std::string cause =
+        last_connection_error_.empty() ? what : what + "; last connection error: " + last_connection_error_;
     if (!answered_once_) {
         issue_ = "cannot reach the Kafka brokers: " + cause;
     } else if (++failures_in_a_row_ >= failures_to_conclude) {
@@ -48,8 +47,9 @@ void BrokerHealth::client_error(rd_kafka_t* client, rd_kafka_resp_err_t error, c
     std::lock_guard lock(mutex_);
     if (error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
         reachable_ = false;
-        issue_ = std::string(answered_once_ ? "the Kafka brokers are unreachable: " : "cannot reach the Kafka brokers: ") +
-                 text + (last_connection_error_.empty() ? "" : "; last error: " + last_connection_error_);
+        issue_ =
+            std::string(answered_once_ ? "the Kafka brokers are unreachable: " : "cannot reach the Kafka brokers: ") +
+            text + (last_connection_error_.empty() ? "" : "; last error: " + last_connection_error_);
     } else if (is_connection_error(error)) {
         last_connection_error_ = text;
         if (!answered_once_) issue_ = "cannot reach the Kafka brokers: " + text;

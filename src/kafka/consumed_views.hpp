@@ -29,7 +29,8 @@ public:
             const char* name;
             const void* value;
             size_t size;
-            for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+            for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+                 ++i) {
                 HeaderView view{name, std::nullopt};
                 if (value) view.value = std::string_view(static_cast<const char*>(value), size);
                 headers_.push_back(view);
@@ -50,7 +51,8 @@ public:
             view.offset = m.offset;
             if (m.key) view.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
             if (m.payload) view.value = std::string_view(static_cast<const char*>(m.payload), m.len);
-            view.headers = std::span<const HeaderView>(headers_).subspan(header_ranges_[i].first, header_ranges_[i].second);
+            view.headers =
+                std::span<const HeaderView>(headers_).subspan(header_ranges_[i].first, header_ranges_[i].second);
             views_.push_back(view);
         }
         return views_;

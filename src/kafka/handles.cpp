@@ -73,8 +73,8 @@ std::vector<std::string> values_set(const rd_kafka_conf_t* conf) {
     const char** defaults = rd_kafka_conf_dump(fresh.get(), &default_count);
     collect(set, set_count, defaults, default_count);
     if (rd_kafka_topic_conf_t* topic = rd_kafka_conf_get_default_topic_conf(readable)) {
-        std::unique_ptr<rd_kafka_topic_conf_t, void (*)(rd_kafka_topic_conf_t*)> fresh_topic(rd_kafka_topic_conf_new(),
-                                                                                             rd_kafka_topic_conf_destroy);
+        std::unique_ptr<rd_kafka_topic_conf_t, void (*)(rd_kafka_topic_conf_t*)> fresh_topic(
+            rd_kafka_topic_conf_new(), rd_kafka_topic_conf_destroy);
         set = rd_kafka_topic_conf_dump(topic, &set_count);
         defaults = rd_kafka_topic_conf_dump(fresh_topic.get(), &default_count);
         collect(set, set_count, defaults, default_count);
@@ -108,8 +108,10 @@ std::string without_values(std::string text, std::vector<std::string> values) {
 // syslog levels: 0–3 errors, 4 warnings, 5–6 info, 7 debug. Configuration warnings quote values
 // ("`sasl.mechanism` set to `…`"), which may be credentials given to the wrong property.
 void log_to_warden(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-    const log::Level ours = level <= 3 ? log::Level::error : level == 4 ? log::Level::warn
-                          : level <= 6 ? log::Level::info : log::Level::debug;
+    const log::Level ours = level <= 3   ? log::Level::error
+                            : level == 4 ? log::Level::warn
+                            : level <= 6 ? log::Level::info
+                                         : log::Level::debug;
     const std::string text = std::string_view(facility) == "CONFWARN"
                                  ? without_values(message, values_set(rd_kafka_conf(const_cast<rd_kafka_t*>(rk))))
                                  : std::string(message);
@@ -168,7 +170,8 @@ ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf) {
     char errstr[512];
     rd_kafka_t* rk = rd_kafka_new(type, conf.get(), errstr, sizeof errstr);
     // The configuration is still ours after a failure; librdkafka's reason may quote any of its values.
-    if (!rk) throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values_set(conf.get())));
+    if (!rk)
+        throw std::runtime_error("cannot create the Kafka client: " + without_values(errstr, values_set(conf.get())));
     (void)conf.release();  // owned by the client now
     return ClientPtr(rk);
 }

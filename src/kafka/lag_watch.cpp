@@ -13,7 +13,11 @@ constexpr std::chrono::milliseconds query_timeout{2000};
 
 LagWatch::LagWatch(rd_kafka_t* consumer, std::string topic, std::chrono::milliseconds interval, BrokerHealth& health,
                    Publish publish)
-    : consumer_(consumer), topic_(std::move(topic)), interval_(interval), health_(health), publish_(std::move(publish)) {
+    : consumer_(consumer),
+      topic_(std::move(topic)),
+      interval_(interval),
+      health_(health),
+      publish_(std::move(publish)) {
     thread_ = std::thread([this] { watch(); });
 }
 

@@ -75,7 +75,6 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
     return options;
 }
 
-
 OutputProducer::OutputProducer(OutputProducerOptions options) : options_(std::move(options)) {
     ConfPtr conf = make_conf(output_producer_properties(options_));
     char value[32];
@@ -125,15 +124,15 @@ void OutputProducer::send(const std::string& topic_name, const OutputRecord& rec
     }
     const uint32_t slot = take_slot(source);
     enqueue(topic(topic_name), record.key ? record.key->data() : nullptr, record.key ? record.key->size() : 0,
-            record.value ? record.value->data() : nullptr, record.value ? record.value->size() : 0,
-            std::move(headers), slot);
+            record.value ? record.value->data() : nullptr, record.value ? record.value->size() : 0, std::move(headers),
+            slot);
 }
 
 void OutputProducer::enqueue(const OwnedRecord& record, uint32_t slot) {
     HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
     for (const auto& [name, value] : record.headers) {
-        rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value ? value->data() : nullptr,
-                            value ? static_cast<ssize_t>(value->size()) : 0);
+        rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()),
+                            value ? value->data() : nullptr, value ? static_cast<ssize_t>(value->size()) : 0);
     }
     enqueue(topic(record.topic), record.key ? record.key->data() : nullptr, record.key ? record.key->size() : 0,
             record.value ? record.value->data() : nullptr, record.value ? record.value->size() : 0, std::move(headers),
@@ -202,9 +201,7 @@ void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err
             retries_.push_back({std::move(record), slot, std::chrono::steady_clock::now() + backoff});
             return;
         }
-        case DeliveryFailure::too_large:
-            replace_too_large(std::move(record), slot, error, refuser);
-            return;
+        case DeliveryFailure::too_large: replace_too_large(std::move(record), slot, error, refuser); return;
         case DeliveryFailure::refused:
             // Retrying cannot succeed and dropping would lose the input: stop, without committing past it.
             unrecoverable_ = "the brokers refuse records of topic " + record.topic + " for good (" +
@@ -215,13 +212,15 @@ void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err
 
 void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
     // The broker counts a batch header on top of the record.
-    size_t budget = max_record_bytes_ > 2 * record_batch_overhead ? max_record_bytes_ - record_batch_overhead : max_record_bytes_;
+    size_t budget =
+        max_record_bytes_ > 2 * record_batch_overhead ? max_record_bytes_ - record_batch_overhead : max_record_bytes_;
     const std::string refused_topic = record.topic;
     const size_t refused_size = produced_size(record);
     if (record.topic != options_.dead_letter_topic) {
         const SourceTag& source = slots_[slot];
-        record = dead_letter_for(record, {options_.source_topic, source.partition, source.offset, error, wall_clock_ms()},
-                                 options_.dead_letter_topic);
+        record =
+            dead_letter_for(record, {options_.source_topic, source.partition, source.offset, error, wall_clock_ms()},
+                            options_.dead_letter_topic);
         ++refused_outputs_;
     } else if (refuser == Refuser::broker) {
         // The broker's own limit is not known here: halve the dead letter until it is met.
@@ -243,8 +242,11 @@ void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kaf
     if (!cut_before && fitted->header("dlq_truncated")) ++dead_letters_cut_;
     const SourceTag& source = slots_[slot];
     log::warn("a record was refused as too large; a dead letter that fits replaces it",
-              {{"topic", refused_topic}, {"bytes", std::to_string(refused_size)}, {"error", rd_kafka_err2str(error)},
-               {"partition", std::to_string(source.partition)}, {"offset", std::to_string(source.offset)},
+              {{"topic", refused_topic},
+               {"bytes", std::to_string(refused_size)},
+               {"error", rd_kafka_err2str(error)},
+               {"partition", std::to_string(source.partition)},
+               {"offset", std::to_string(source.offset)},
                {"dead_letter_bytes", std::to_string(produced_size(*fitted))}});
     // Produced at the next poll: producing from inside a delivery callback could wait on itself.
     retries_.push_back({std::move(*fitted), slot, std::chrono::steady_clock::now()});

@@ -25,9 +25,9 @@ namespace warden::kafka {
 KafkaProperties output_producer_properties(const KafkaProperties& overrides, size_t max_message_bytes);
 
 struct OutputProducerOptions {
-    KafkaProperties properties;             // applied after warden's defaults, so they override them
-    size_t max_message_bytes = 1'000'000;   // the core's limit on a record
-    std::string source_topic;               // the input topic, named in dead letters of refused outputs
+    KafkaProperties properties;            // applied after warden's defaults, so they override them
+    size_t max_message_bytes = 1'000'000;  // the core's limit on a record
+    std::string source_topic;              // the input topic, named in dead letters of refused outputs
     std::string dead_letter_topic = "events_dlq";
 };
 

@@ -69,18 +69,17 @@ size_t record_bytes(const OwnedRecord& r) {
 
 DeliveryFailure classify_delivery_error(rd_kafka_resp_err_t error) {
     switch (error) {
-        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:      // local (message.max.bytes) or the broker's limit
-        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:   // the broker's limit on the batch
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:     // local (message.max.bytes) or the broker's limit
+        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:  // the broker's limit on the batch
             return DeliveryFailure::too_large;
-        case RD_KAFKA_RESP_ERR_INVALID_RECORD:          // broker-side validation of the record
-        case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
-            return DeliveryFailure::refused;
-        default:
-            return DeliveryFailure::transient;
+        case RD_KAFKA_RESP_ERR_INVALID_RECORD:  // broker-side validation of the record
+        case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT: return DeliveryFailure::refused;
+        default: return DeliveryFailure::transient;
     }
 }
 
-OwnedRecord dead_letter_for(const OwnedRecord& output, const RefusedOutput& source, const std::string& dead_letter_topic) {
+OwnedRecord dead_letter_for(const OwnedRecord& output, const RefusedOutput& source,
+                            const std::string& dead_letter_topic) {
     OwnedRecord dead = output;
     dead.topic = dead_letter_topic;
     dead.set_header("dlq_reason", "message_too_large");

@@ -62,7 +62,8 @@ struct RefusedOutput {
 // The dead letter replacing `output` on `dead_letter_topic`: the output's key, value and headers,
 // plus dlq_reason=message_too_large, dlq_step=produce, dlq_error, dlq_timestamp, dlq_topic,
 // dlq_partition, dlq_offset (the input) and dlq_output_topic. Not cut yet: see cut_to_fit.
-OwnedRecord dead_letter_for(const OwnedRecord& output, const RefusedOutput& source, const std::string& dead_letter_topic);
+OwnedRecord dead_letter_for(const OwnedRecord& output, const RefusedOutput& source,
+                            const std::string& dead_letter_topic);
 
 // `record` made to fit `budget` (as produced_size counts): the value is cut first (at a UTF-8
 // character boundary), then the headers other than dlq_* go, then the key. A cut record carries

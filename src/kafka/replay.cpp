@@ -192,7 +192,8 @@ private:
             which += (i ? ", " : "") + std::to_string(inverted[i].partition) + " (from offset " +
                      std::to_string(inverted[i].start) + " to " + std::to_string(inverted[i].end) + ")";
         }
-        if (inverted.size() > partitions_named) which += " and " + std::to_string(inverted.size() - partitions_named) + " more";
+        if (inverted.size() > partitions_named)
+            which += " and " + std::to_string(inverted.size() - partitions_named) + " more";
         throw std::runtime_error("the replay range of " + options_.topic +
                                  " is inverted once resolved: --from falls after --to in partition " + which +
                                  ". Swap --from and --to, or check the times and offsets");
@@ -220,7 +221,8 @@ private:
         kafka::PartitionListPtr list = kafka::make_partition_list(1);
         rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset = spec.value;
         if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(consumer_.get(), list.get(), 10'000)) {
-            throw std::runtime_error("cannot look up offsets by time in " + options_.topic + ": " + rd_kafka_err2str(err));
+            throw std::runtime_error("cannot look up offsets by time in " + options_.topic + ": " +
+                                     rd_kafka_err2str(err));
         }
         const int64_t offset = list->elems[0].offset;
         if (offset >= 0) return std::clamp(offset, low, high);
@@ -260,7 +262,8 @@ private:
         while (first < last) {
             const int64_t middle = first + (last - first) / 2;
             const int64_t t = timestamp_at(partition, middle);
-            if (t < 0) throw std::runtime_error("cannot read offset " + std::to_string(middle) + " of " + options_.topic);
+            if (t < 0)
+                throw std::runtime_error("cannot read offset " + std::to_string(middle) + " of " + options_.topic);
             if (t >= time) {
                 last = middle;
             } else {
@@ -288,7 +291,8 @@ private:
         const auto deadline = Clock::now() + std::chrono::milliseconds(100);
         while (batch_.size() < batch_limit_ && !stop_.load(std::memory_order_relaxed)) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-            rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), batch_.empty() ? static_cast<int>(std::max<int64_t>(left, 0)) : 0);
+            rd_kafka_message_t* raw = rd_kafka_consumer_poll(
+                consumer_.get(), batch_.empty() ? static_cast<int>(std::max<int64_t>(left, 0)) : 0);
             if (!raw) {
                 if (!batch_.empty() || left <= 0) break;
                 continue;

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <unistd.h>
@@ -31,17 +31,18 @@ std::string position_text(const OffsetSpec& spec) {
 }
 
 bool is_partition_text(const std::string& text) {
-    return text == "all" || (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-                                 return (c >= '0' && c <= '9') || c == ',';
-                             }));
+    return text == "all" || (!text.empty() && std::all_of(text.begin(), text.end(),
+                                                          [](char c) { return (c >= '0' && c <= '9') || c == ','; }));
 }
 
-std::optional<ReplayRange> read_range(const rapidjson::Value& doc, const std::function<std::runtime_error(std::string)>& bad) {
+std::optional<ReplayRange> read_range(const rapidjson::Value& doc,
+                                      const std::function<std::runtime_error(std::string)>& bad) {
     const auto it = doc.FindMember("range");
     if (it == doc.MemberEnd()) return std::nullopt;
     const rapidjson::Value& range = it->value;
     auto text = [&](const char* field) {
-        if (!range.IsObject() || !range.HasMember(field) || !range[field].IsString()) throw bad(std::string("no range ") + field);
+        if (!range.IsObject() || !range.HasMember(field) || !range[field].IsString())
+            throw bad(std::string("no range ") + field);
         return std::string(range[field].GetString(), range[field].GetStringLength());
     };
     ReplayRange out{text("from"), text("to"), text("partitions")};
@@ -192,7 +193,8 @@ std::string checkpoint_mismatch(const std::string& path, const ReplayCheckpoint&
     if (differences.empty()) return {};
     return "the checkpoint " + path + " was written for another range (" + differences +
            "): a rerun resumes only the range its checkpoint was written for. Give the same settings to resume it, "
-           "or " + afresh;
+           "or " +
+           afresh;
 }
 
 void write_checkpoint(const std::string& path, const ReplayCheckpoint& checkpoint) {
@@ -212,7 +214,8 @@ void write_checkpoint(const std::string& path, const ReplayCheckpoint& checkpoin
     const int write_error = errno;
     if (::close(fd) != 0 || !written) {
         ::unlink(temporary.c_str());
-        throw std::runtime_error("cannot write the checkpoint " + path + ": " + std::strerror(written ? errno : write_error));
+        throw std::runtime_error("cannot write the checkpoint " + path + ": " +
+                                 std::strerror(written ? errno : write_error));
     }
     if (std::rename(temporary.c_str(), path.c_str()) != 0) {
         const int rename_error = errno;

@@ -21,7 +21,8 @@ constexpr std::chrono::milliseconds turn{100};
 // Serves the client's queued events, so its error callback reports what the failed request met.
 void serve_events(rd_kafka_t* client) {
     while (MessagePtr event{rd_kafka_consumer_poll(client, 0)}) {
-        if (event->err) log::warn("Kafka consumer error", {{"error", log::redact(rd_kafka_message_errstr(event.get()))}});
+        if (event->err)
+            log::warn("Kafka consumer error", {{"error", log::redact(rd_kafka_message_errstr(event.get()))}});
     }
 }
 
@@ -31,7 +32,8 @@ std::string seconds_text(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-std::optional<TopicCatalog> TopicCatalog::fetch(rd_kafka_t* client, std::chrono::milliseconds timeout, std::string& error) {
+std::optional<TopicCatalog> TopicCatalog::fetch(rd_kafka_t* client, std::chrono::milliseconds timeout,
+                                                std::string& error) {
     const rd_kafka_metadata_t* metadata = nullptr;
     if (rd_kafka_resp_err_t err = rd_kafka_metadata(client, 1, nullptr, &metadata, static_cast<int>(timeout.count()))) {
         error = std::string("metadata request failed: ") + rd_kafka_err2str(err);
@@ -78,13 +80,15 @@ std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& h
         std::string error;
         auto timeout = metadata_timeout;
         if (wait.limit) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*wait.limit - (Clock::now() - started));
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*wait.limit - (Clock::now() - started));
             timeout = std::clamp(left, turn, metadata_timeout);
         }
         if (std::optional<TopicCatalog> catalog = TopicCatalog::fetch(client, timeout, error)) {
             health.answered();
             if (Clock::now() - started > metadata_timeout) {
-                log::info("the Kafka brokers answer", {{"brokers", std::string(brokers)}, {"waited_s", seconds_text(Clock::now() - started)}});
+                log::info("the Kafka brokers answer",
+                          {{"brokers", std::string(brokers)}, {"waited_s", seconds_text(Clock::now() - started)}});
             }
             return catalog;
         }
@@ -97,7 +101,8 @@ std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& h
                                      seconds_text(*wait.limit) + " s: " + cause +
                                      ". Check --brokers, the network and that the brokers are up");
         }
-        log::warn("waiting for the Kafka brokers", {{"brokers", std::string(brokers)}, {"cause", cause},
+        log::warn("waiting for the Kafka brokers", {{"brokers", std::string(brokers)},
+                                                    {"cause", cause},
                                                     {"waited_s", seconds_text(Clock::now() - started)},
                                                     {"retry_in_ms", std::to_string(backoff.count())}});
         const auto retry_at = Clock::now() + backoff;
@@ -114,7 +119,8 @@ std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& h
 }
 
 std::optional<TopicCatalog> check_cluster(rd_kafka_t* client, BrokerHealth& health, std::string_view brokers,
-                                          const RequiredTopic& input, const TopicNames& outputs, const BrokerWait& wait) {
+                                          const RequiredTopic& input, const TopicNames& outputs,
+                                          const BrokerWait& wait) {
     std::optional<TopicCatalog> catalog = wait_for_brokers(client, health, brokers, wait);
     if (catalog) {
         require_topics(*catalog,

@@ -43,9 +43,9 @@ struct RequiredTopic {
 void require_topics(const TopicCatalog& catalog, const std::vector<RequiredTopic>& required, std::string_view brokers);
 
 struct BrokerWait {
-    const std::atomic<bool>* stop = nullptr;                  // stops the wait when set
-    std::optional<std::chrono::milliseconds> limit;           // none: wait until stopped
-    std::function<void()> on_turn;                            // called at least every 100 ms (liveness)
+    const std::atomic<bool>* stop = nullptr;         // stops the wait when set
+    std::optional<std::chrono::milliseconds> limit;  // none: wait until stopped
+    std::function<void()> on_turn;                   // called at least every 100 ms (liveness)
 };
 
 // Asks for the metadata of all topics until the brokers answer, with a backoff of 0.5 s doubling
@@ -60,6 +60,7 @@ std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& h
 // four output topics. Nothing when stopped while waiting; throws std::runtime_error as
 // wait_for_brokers and require_topics do.
 std::optional<TopicCatalog> check_cluster(rd_kafka_t* client, BrokerHealth& health, std::string_view brokers,
-                                          const RequiredTopic& input, const TopicNames& outputs, const BrokerWait& wait);
+                                          const RequiredTopic& input, const TopicNames& outputs,
+                                          const BrokerWait& wait);
 
 }  // namespace warden::kafka

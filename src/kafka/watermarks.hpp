@@ -20,7 +20,8 @@ struct Watermarks {
 // two per partition. Unlike rd_kafka_query_watermark_offsets, which waits for a leader that is
 // down until the socket timeout (a minute) whatever its own timeout, this returns within
 // `timeout`. On an error `out` is left untouched.
-rd_kafka_resp_err_t query_watermarks(rd_kafka_t* client, const std::string& topic, const std::vector<int32_t>& partitions,
-                                     std::chrono::milliseconds timeout, std::map<int32_t, Watermarks>& out);
+rd_kafka_resp_err_t query_watermarks(rd_kafka_t* client, const std::string& topic,
+                                     const std::vector<int32_t>& partitions, std::chrono::milliseconds timeout,
+                                     std::map<int32_t, Watermarks>& out);
 
 }  // namespace warden::kafka

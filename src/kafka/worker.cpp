@@ -34,8 +34,8 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
         {"bootstrap.servers", o.brokers},
         {"group.id", o.group},
         {"partition.assignment.strategy", "cooperative-sticky"},
-        {"enable.auto.commit", "true"},        // commits what we store, every second and on close
-        {"enable.auto.offset.store", "false"}, // we store only acknowledged prefixes
+        {"enable.auto.commit", "true"},         // commits what we store, every second and on close
+        {"enable.auto.offset.store", "false"},  // we store only acknowledged prefixes
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", "earliest"},
         {"queued.min.messages", "20000"},
@@ -73,7 +73,7 @@ public:
           cache_(cache),
           processor_(cache, options_.topics, options_.limits),
           producer_(kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits,
-                                                    options_.input_topic, options_.topics)),
+                                                   options_.input_topic, options_.topics)),
           delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
@@ -202,7 +202,8 @@ private:
 
     void process_batch() {
         // A rebalance while the batch was filled may have revoked some of its partitions.
-        std::erase_if(batch_, [this](const Consumed& c) { return delivery_.epoch_of(c.message->partition) != c.epoch; });
+        std::erase_if(batch_,
+                      [this](const Consumed& c) { return delivery_.epoch_of(c.message->partition) != c.epoch; });
         if (batch_.empty()) {  // all revoked: an empty batch would not ask the store
             if (store_waiting_) probe_store();
             return;
@@ -264,8 +265,9 @@ private:
         set_store_available(false, cause);
         if (!batch_.empty()) bump([](WorkerStats& s) { ++s.store_waits; });
         if (!store_retry_.report_due(now, cause)) return;
-        const std::initializer_list<log::Field> fields = {
-            {"error", cause}, {"retry_in_ms", std::to_string(delay.count())}, {"messages", std::to_string(batch_.size())}};
+        const std::initializer_list<log::Field> fields = {{"error", cause},
+                                                          {"retry_in_ms", std::to_string(delay.count())},
+                                                          {"messages", std::to_string(batch_.size())}};
         if (status == BatchProcessor::Status::store_failed) {
             log::error("team store failed; processing waits until it is fixed, offsets held", fields);
         } else {
@@ -291,17 +293,18 @@ private:
     // One debug line per message. The input key is not logged: it starts with the sender's
     // token, which may be a secret of any shape; the output key (team_id:distinct_id) is.
     static void log_outcome(const rd_kafka_message_t& m, const MessageOutcome& outcome, const BatchResult& result) {
-        std::string what = outcome.drop              ? "dropped: " + std::string(to_string(*outcome.drop))
-                           : outcome.dead_letter     ? "dead-lettered: " + std::string(to_string(*outcome.dead_letter))
+        std::string what = outcome.drop          ? "dropped: " + std::string(to_string(*outcome.drop))
+                           : outcome.dead_letter ? "dead-lettered: " + std::string(to_string(*outcome.dead_letter))
                            : outcome.verification == Verification::verified ? "verified"
                            : outcome.verification == Verification::stripped ? "forged $verified stripped"
                                                                             : "routed";
         const OutputRecord* first = outcome.record_count ? &result.records[outcome.first_record] : nullptr;
         const bool keyed = first && first->destination != Destination::dead_letter && first->key;
-        log::debug("message processed",
-                   {{"partition", std::to_string(m.partition)}, {"offset", std::to_string(m.offset)},
-                    {"output_key", keyed ? *first->key : ""}, {"outcome", what},
-                    {"outputs", std::to_string(outcome.record_count)}});
+        log::debug("message processed", {{"partition", std::to_string(m.partition)},
+                                         {"offset", std::to_string(m.offset)},
+                                         {"output_key", keyed ? *first->key : ""},
+                                         {"outcome", what},
+                                         {"outputs", std::to_string(outcome.record_count)}});
     }
 
     void build_views() {
@@ -317,7 +320,8 @@ private:
             if (std::optional<int64_t> next = delivery_.take_committable(partition)) {
                 lag_->set_base(partition, *next);
                 if (!offsets) offsets = kafka::make_partition_list(static_cast<int>(delivery_.partitions().size()));
-                rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset = *next;
+                rd_kafka_topic_partition_list_add(offsets.get(), options_.input_topic.c_str(), partition)->offset =
+                    *next;
             }
         }
         if (!offsets) return;
@@ -370,7 +374,9 @@ private:
         paused_ = paused;
         log::info(paused ? "fetching paused" : "fetching resumed",
                   {{"in_flight", std::to_string(delivery_.in_flight())},
-                   {"reason", backpressure_ ? "outputs in flight" : store_waiting_ ? "team store unavailable" : "none"}});
+                   {"reason", backpressure_    ? "outputs in flight"
+                              : store_waiting_ ? "team store unavailable"
+                                               : "none"}});
     }
 
     // Called from inside rd_kafka_consumer_poll: an exception must not cross librdkafka's C frames,
@@ -458,7 +464,8 @@ private:
         const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), nullptr, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
             bump([](WorkerStats& s) { ++s.commit_failures; });
-            log::warn("commit failed; the uncommitted range will be processed again", {{"error", rd_kafka_err2str(err)}});
+            log::warn("commit failed; the uncommitted range will be processed again",
+                      {{"error", rd_kafka_err2str(err)}});
         }
     }
 
@@ -496,9 +503,9 @@ private:
     Delivery delivery_;               // owns the assigned partitions, their epochs and offsets
     kafka::ClientPtr consumer_;
 
-    bool paused_ = false;        // as set on the consumer
-    bool backpressure_ = false;  // too many outputs in flight
-    bool store_waiting_ = false; // the team store does not answer: the held batch (if any) waits
+    bool paused_ = false;         // as set on the consumer
+    bool backpressure_ = false;   // too many outputs in flight
+    bool store_waiting_ = false;  // the team store does not answer: the held batch (if any) waits
     RetryPolicy store_retry_;     // unbounded: `run` waits out any outage
     Clock::time_point store_retry_at_{};
     std::exception_ptr callback_failure_;

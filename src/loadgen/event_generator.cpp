@@ -11,8 +11,8 @@ namespace {
 
 constexpr const char* custom_events[] = {"order_completed", "signed_up", "button_clicked", "checkout_started",
                                          "feature_flag_called"};
-constexpr const char* paths[] = {"/", "/pricing", "/products/shoes-7741", "/cart", "/checkout/payment",
-                                 "/blog/how-we-ship-fast"};
+constexpr const char* paths[] = {"/",     "/pricing",          "/products/shoes-7741",
+                                 "/cart", "/checkout/payment", "/blog/how-we-ship-fast"};
 
 // Backup secrets are secrets too (phs_), numbered apart from the current ones.
 constexpr int backup_token_offset = 1'000'000;
@@ -24,7 +24,6 @@ std::string iso(int64_t ms) {
                   static_cast<int>(s / 60 % 60), static_cast<int>(s % 60), static_cast<int>(ms % 1000));
     return buf;
 }
-
 
 }  // namespace
 
@@ -68,12 +67,13 @@ GeneratedMessage EventGenerator::next(uint64_t n) {
                         : shape < 68 ? "$identify"
                         : shape < 71 ? "$exception"
                         : shape < 73 ? "$$heatmap"
-                        : custom_events[pick(std::size(custom_events))];
+                                     : custom_events[pick(std::size(custom_events))];
     const bool heatmap_data = event == "$$heatmap" || (shape < 45 && pick(10) == 0);
 
     char uuid[40];
     std::snprintf(uuid, sizeof uuid, "01900a3c-%04x-7%03x-8%03x-%012" PRIx64, static_cast<unsigned>(n >> 16 & 0xffff),
-                  static_cast<unsigned>(n & 0xfff), static_cast<unsigned>(pick(0x1000)), static_cast<uint64_t>(rng_() & 0xffffffffffffULL));
+                  static_cast<unsigned>(n & 0xfff), static_cast<unsigned>(pick(0x1000)),
+                  static_cast<uint64_t>(rng_() & 0xffffffffffffULL));
     const std::string distinct_id = "user-" + std::to_string(pick(20'000)) + "-" + std::to_string(team);
     const std::string ip = "198.51." + std::to_string(pick(256)) + "." + std::to_string(pick(256));
     const std::string path = paths[pick(std::size(paths))];
@@ -88,13 +88,15 @@ GeneratedMessage EventGenerator::next(uint64_t n) {
     json::append_json_string(data, distinct_id);
     data += ", \"properties\": {\"$current_url\": \"https://shop.example";
     data += path;
-    data += "\", \"$lib\": \"web\", \"$browser\": \"Chrome\", "
-            "\"$session_id\": \"01936d8f-";
+    data +=
+        "\", \"$lib\": \"web\", \"$browser\": \"Chrome\", "
+        "\"$session_id\": \"01936d8f-";
     data += uuid + 9;
     data += '"';
     if (event == "$exception") {
-        data += ", \"$exception_list\": [{\"type\": \"TypeError\", \"value\": \"x is undefined\", "
-                "\"stacktrace\": {\"frames\": [{\"filename\": \"app.js\", \"lineno\": 1204}]}}]";
+        data +=
+            ", \"$exception_list\": [{\"type\": \"TypeError\", \"value\": \"x is undefined\", "
+            "\"stacktrace\": {\"frames\": [{\"filename\": \"app.js\", \"lineno\": 1204}]}}]";
     } else if (event == "$autocapture") {
         data += ", \"$event_type\": \"click\", \"$elements_chain\": \"button.btn-primary:text=\\\"Buy\\\"\"";
     } else if (event != "$identify") {
@@ -128,14 +130,9 @@ GeneratedMessage EventGenerator::next(uint64_t n) {
     GeneratedMessage m;
     m.key = token + ":" + distinct_id;
     m.value = std::move(value);
-    m.headers = {{"token", token},
-                 {"distinct_id", distinct_id},
-                 {"event", event},
-                 {"uuid", uuid},
-                 {"timestamp", std::to_string(ts_ms)},
-                 {"now", now}};
+    m.headers = {{"token", token}, {"distinct_id", distinct_id},         {"event", event},
+                 {"uuid", uuid},   {"timestamp", std::to_string(ts_ms)}, {"now", now}};
     return m;
 }
-
 
 }  // namespace warden::loadgen

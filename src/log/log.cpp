@@ -1,5 +1,5 @@
-#include <warden/log.hpp>
 #include <warden/json_text.hpp>
+#include <warden/log.hpp>
 #include <warden/redaction.hpp>
 
 #include <algorithm>
@@ -9,9 +9,9 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
-#include <unistd.h>
 
 namespace warden::log {
 namespace {
@@ -60,7 +60,6 @@ SensitiveValues& sensitive_values() {
     static SensitiveValues values;
     return values;
 }
-
 
 void append_escaped_redacted(std::string& out, std::string_view text) { json::append_json_string(out, redact(text)); }
 

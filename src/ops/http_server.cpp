@@ -55,8 +55,11 @@ struct Connection {
 class Server::Loop {
 public:
     Loop(const std::string& address, Routes routes, Limits limits)
-        : limits_(limits), routes_(std::move(routes)), listener_(listen_tcp(address)),
-          epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        : limits_(limits),
+          routes_(std::move(routes)),
+          listener_(listen_tcp(address)),
+          epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+          wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
         if (limits_.max_connections == 0) throw std::invalid_argument("the ops server needs room for a connection");
         if (!epoll_ || !wake_ || !control(EPOLL_CTL_ADD, listener_.get(), listener_key, EPOLLIN) ||
             !control(EPOLL_CTL_ADD, wake_.get(), wake_key, EPOLLIN)) {
@@ -78,7 +81,8 @@ public:
         for (;;) {
             const int ready = ::epoll_wait(epoll_.get(), events, static_cast<int>(std::size(events)), wait_ms());
             if (ready < 0 && errno != EINTR) {
-                log::error("the ops endpoints' event loop failed; they stop answering", {{"error", std::strerror(errno)}});
+                log::error("the ops endpoints' event loop failed; they stop answering",
+                           {{"error", std::strerror(errno)}});
                 return;
             }
             for (int i = 0; i < ready; ++i) {
@@ -124,7 +128,8 @@ private:
         for (size_t accepted = 0; accepted < accepts_per_turn; ++accepted) {
             sockaddr_storage peer{};
             socklen_t size = sizeof peer;
-            UniqueFd fd(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &size, SOCK_NONBLOCK | SOCK_CLOEXEC));
+            UniqueFd fd(
+                ::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &size, SOCK_NONBLOCK | SOCK_CLOEXEC));
             if (fd) {
                 if (connections_.size() >= limits_.max_connections) evict();
                 add(std::move(fd), address_text(peer));
@@ -164,10 +169,12 @@ private:
                                                [](const auto& a, const auto& b) { return a.second < b.second; });
         const auto oldest = std::find_if(connections_.begin(), connections_.end(),
                                          [&](const auto& entry) { return entry.second.peer == heaviest->first; });
-        log::warn("the ops endpoints hold their most connections and closed the oldest of the peer holding the most; "
-                  "let only Prometheus and the kubelet reach --metrics-address",
-                  {{"peer", heaviest->first}, {"peer_connections", std::to_string(heaviest->second)},
-                   {"max_connections", std::to_string(limits_.max_connections)}});
+        log::warn(
+            "the ops endpoints hold their most connections and closed the oldest of the peer holding the most; "
+            "let only Prometheus and the kubelet reach --metrics-address",
+            {{"peer", heaviest->first},
+             {"peer_connections", std::to_string(heaviest->second)},
+             {"max_connections", std::to_string(limits_.max_connections)}});
         close(oldest);
     }
 
@@ -202,9 +209,9 @@ private:
     bool advance(Connection& c) {
         try {
             switch (c.phase) {
-            case Connection::Phase::reading: return read_request(c);
-            case Connection::Phase::writing: return write_answer(c);
-            case Connection::Phase::lingering: return drop_input(c);
+                case Connection::Phase::reading: return read_request(c);
+                case Connection::Phase::writing: return write_answer(c);
+                case Connection::Phase::lingering: return drop_input(c);
             }
         } catch (const std::exception& e) {
             log::error("an ops endpoint connection failed and was closed", {{"error", e.what()}});
@@ -225,8 +232,9 @@ private:
             const size_t end = find_head_end(c.received, c.searched);
             c.searched = c.received.size();
             if (end > limits_.max_head_bytes || (end == 0 && c.received.size() > limits_.max_head_bytes)) {
-                return start_answer(c, serialize(error_response(
-                                           431, "the request head exceeds " + std::to_string(limits_.max_head_bytes) + " bytes")));
+                return start_answer(
+                    c, serialize(error_response(
+                           431, "the request head exceeds " + std::to_string(limits_.max_head_bytes) + " bytes")));
             }
             if (end != 0) return start_answer(c, answer(std::string_view(c.received).substr(0, end)));
         }
@@ -304,7 +312,8 @@ private:
 };
 
 Server::Server(const std::string& address, Routes routes, Limits limits)
-    : loop_(std::make_unique<Loop>(address, std::move(routes), limits)), thread_([loop = loop_.get()] { loop->run(); }) {}
+    : loop_(std::make_unique<Loop>(address, std::move(routes), limits)),
+      thread_([loop = loop_.get()] { loop->run(); }) {}
 
 Server::~Server() {
     loop_->stop();

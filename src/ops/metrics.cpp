@@ -110,8 +110,9 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     Families f;
     const OutcomeCounters& o = s.outcomes;
 
-    auto& verified = f.family("warden_verified_property_total",
-                              "Events whose $verified was set (secret token) or stripped (forged)", MetricType::Counter);
+    auto& verified =
+        f.family("warden_verified_property_total", "Events whose $verified was set (secret token) or stripped (forged)",
+                 MetricType::Counter);
     verified.metric.push_back(Families::counter_metric({{"action", "verified"}}, static_cast<double>(o.verified)));
     verified.metric.push_back(Families::counter_metric({{"action", "stripped"}}, static_cast<double>(o.stripped)));
 
@@ -125,8 +126,10 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
         dlq.metric.push_back(Families::counter_metric({{"reason", std::string(to_string(r))}},
                                                       static_cast<double>(o.dead_letters[static_cast<size_t>(r)])));
     }
-    auto& produced = f.family("warden_events_produced_total", "Output messages produced, by topic", MetricType::Counter);
-    auto& produced_bytes = f.family("warden_produced_bytes_total", "Key and value bytes produced, by topic", MetricType::Counter);
+    auto& produced =
+        f.family("warden_events_produced_total", "Output messages produced, by topic", MetricType::Counter);
+    auto& produced_bytes =
+        f.family("warden_produced_bytes_total", "Key and value bytes produced, by topic", MetricType::Counter);
     for (const auto& [topic, count] : ctx.topics.by_topic(o.produced)) {
         produced.metric.push_back(Families::counter_metric({{"topic", topic}}, static_cast<double>(count)));
     }
@@ -136,15 +139,17 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     f.family("warden_events_consumed_total", "Input messages consumed, by topic", MetricType::Counter)
         .metric.push_back(Families::counter_metric({{"topic", ctx.input_topic}}, static_cast<double>(o.consumed)));
     f.family("warden_consumed_bytes_total", "Key and value bytes consumed, by topic", MetricType::Counter)
-        .metric.push_back(Families::counter_metric({{"topic", ctx.input_topic}}, static_cast<double>(s.consumed_bytes)));
+        .metric.push_back(
+            Families::counter_metric({{"topic", ctx.input_topic}}, static_cast<double>(s.consumed_bytes)));
     f.counter("warden_secrets_redacted_total", "Outputs in which a secret token was found and redacted",
               static_cast<double>(o.redacted));
 
-    auto& lag = f.family("warden_consumer_lag", "Messages between the committable offset and the high watermark, per assigned partition",
+    auto& lag = f.family("warden_consumer_lag",
+                         "Messages between the committable offset and the high watermark, per assigned partition",
                          MetricType::Gauge);
     for (const auto& [partition, value] : s.lag) {
-        lag.metric.push_back(Families::gauge_metric({{"topic", ctx.input_topic}, {"partition", std::to_string(partition)}},
-                                                    static_cast<double>(value)));
+        lag.metric.push_back(Families::gauge_metric(
+            {{"topic", ctx.input_topic}, {"partition", std::to_string(partition)}}, static_cast<double>(value)));
     }
 
     const TeamCache::Stats& c = s.team_cache;
@@ -156,21 +161,24 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
               static_cast<double>(c.evictions));
     auto& entries = f.family("warden_team_cache_entries", "Cached entries, by kind", MetricType::Gauge);
     entries.metric.push_back(Families::gauge_metric({{"kind", "team"}}, static_cast<double>(c.teams)));
-    entries.metric.push_back(Families::gauge_metric({{"kind", "unknown_token"}}, static_cast<double>(c.negative_entries)));
+    entries.metric.push_back(
+        Families::gauge_metric({{"kind", "unknown_token"}}, static_cast<double>(c.negative_entries)));
     f.counter("warden_team_store_queries_total", "Team store queries (one per batch of cache misses)",
               static_cast<double>(c.store_fetches));
     f.counter("warden_team_store_errors_total", "Team store queries that failed", static_cast<double>(c.store_errors));
     f.counter("warden_team_store_throttled_total", "Team store queries that waited for the query cap",
               static_cast<double>(c.throttled_fetches));
     f.histogram("warden_team_store_query_duration_seconds", "Team store query latency", c.store_latency);
-    f.gauge("warden_team_store_available", "1 while the team store answers, 0 while it does not (a batch may wait for it)",
-            s.store_available ? 1 : 0);
+    f.gauge("warden_team_store_available",
+            "1 while the team store answers, 0 while it does not (a batch may wait for it)", s.store_available ? 1 : 0);
 
     f.histogram("warden_batch_duration_seconds", "Processing of one batch, from the team lookup to its outputs queued",
                 s.batch_latency);
     f.counter("warden_batches_total", "Batches processed", static_cast<double>(s.batches));
-    f.counter("warden_store_waits_total", "Times a batch waited for an unavailable team store", static_cast<double>(s.store_waits));
-    f.gauge("warden_producer_queue_messages", "Messages in the producer's queue", static_cast<double>(s.producer_queue));
+    f.counter("warden_store_waits_total", "Times a batch waited for an unavailable team store",
+              static_cast<double>(s.store_waits));
+    f.gauge("warden_producer_queue_messages", "Messages in the producer's queue",
+            static_cast<double>(s.producer_queue));
     f.gauge("warden_outputs_in_flight", "Outputs produced and not yet acknowledged", static_cast<double>(s.in_flight));
     f.counter("warden_outputs_delivered_total", "Outputs acknowledged by the broker", static_cast<double>(s.delivered));
     f.counter("warden_delivery_errors_total",
@@ -181,7 +189,8 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     f.gauge("warden_brokers_reachable", "1 while the Kafka brokers answer", s.brokers_reached ? 1 : 0);
     f.counter("warden_commit_failures_total", "Offset commits that failed", static_cast<double>(s.commit_failures));
     f.counter("warden_rebalances_total", "Partition assignments and revocations", static_cast<double>(s.rebalances));
-    f.gauge("warden_assigned_partitions", "Partitions assigned to this worker", static_cast<double>(s.assigned_partitions));
+    f.gauge("warden_assigned_partitions", "Partitions assigned to this worker",
+            static_cast<double>(s.assigned_partitions));
     f.gauge("warden_fetch_paused", "1 while fetching is paused (backpressure or team store away)", s.paused ? 1 : 0);
 
     const Health health = evaluate_health(s, now, ctx.health);
@@ -199,7 +208,8 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
 }
 
 std::string render_metrics(const WorkerStats& stats, const MetricsContext& context) {
-    return prometheus::TextSerializer().Serialize(worker_metric_families(stats, context, std::chrono::steady_clock::now()));
+    return prometheus::TextSerializer().Serialize(
+        worker_metric_families(stats, context, std::chrono::steady_clock::now()));
 }
 
 }  // namespace warden

@@ -22,7 +22,9 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
     return Status::done;
 }
 
-BatchProcessor::Status BatchProcessor::check_store() { return cache_.check_store() ? Status::done : failure_status(cache_); }
+BatchProcessor::Status BatchProcessor::check_store() {
+    return cache_.check_store() ? Status::done : failure_status(cache_);
+}
 
 BatchProcessor::Status BatchProcessor::failure_status(const TeamCache& cache) {
     return cache.last_failure() == StoreFailure::permanent ? Status::store_failed : Status::store_unavailable;

@@ -39,10 +39,12 @@ bool StoreWaiter::until_done(const std::function<BatchProcessor::Status()>& atte
                                      " s; giving up (--store-wait-timeout-ms sets how long to wait): " + cause);
         }
         if (retry_.report_due(now, cause)) {
-            log::warn("team store unavailable; processing waits and retries",
-                      {{"error", cause}, {"retry_in_ms", std::to_string(delay->count())},
-                       {"waited_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        retry_.outage(now)).count())}});
+            log::warn(
+                "team store unavailable; processing waits and retries",
+                {{"error", cause},
+                 {"retry_in_ms", std::to_string(delay->count())},
+                 {"waited_ms",
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(retry_.outage(now)).count())}});
         }
         if (!sleep_(*delay)) return false;
     }

@@ -95,8 +95,8 @@ std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, c
     for (size_t i = 0; i < store->teams_.size(); ++i) {
         const Team& t = store->teams_[i];
         if (auto [it, fresh] = store->by_id_.emplace(t.id, i); !fresh) {
-            fail(origin, "team #" + std::to_string(it->second) + " and team #" + std::to_string(i) + " have the same id " +
-                             std::to_string(t.id) + " (each id must appear once)");
+            fail(origin, "team #" + std::to_string(it->second) + " and team #" + std::to_string(i) +
+                             " have the same id " + std::to_string(t.id) + " (each id must appear once)");
         }
         t.for_each_token([&](const std::string& token) { store->by_token_.emplace(token, i); });
     }

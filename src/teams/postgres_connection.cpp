@@ -47,8 +47,10 @@ PGconn* Reconnecting::get(bool& reopened) {
     }
     next_attempt_ = now + retry_.failed(now).value_or(options_.max_backoff);
     if (retry_.report_due(now, failure_.message)) {
-        log::warn("postgres connect failed", {{"connection", role_}, {"error", failure_.message},
-                                              {"kind", failure_.kind == StoreFailure::permanent ? "permanent" : "transient"}});
+        log::warn("postgres connect failed",
+                  {{"connection", role_},
+                   {"error", failure_.message},
+                   {"kind", failure_.kind == StoreFailure::permanent ? "permanent" : "transient"}});
     }
     return nullptr;
 }
@@ -56,7 +58,8 @@ PGconn* Reconnecting::get(bool& reopened) {
 void Reconnecting::drop(Failure why) {
     const auto now = Clock::now();
     if (conn_ && retry_.report_due(now, why.message)) {
-        log::warn("postgres connection closed; reconnecting with backoff", {{"connection", role_}, {"error", why.message}});
+        log::warn("postgres connection closed; reconnecting with backoff",
+                  {{"connection", role_}, {"error", why.message}});
     }
     conn_.reset();
     failure_ = std::move(why);
@@ -70,8 +73,10 @@ void Reconnecting::healthy() {
 }
 
 void Reconnecting::announce() const {
-    log::info("postgres connected", {{"connection", role_}, {"host", PQhost(conn_.get())}, {"port", PQport(conn_.get())},
-                                      {"database", PQdb(conn_.get())}});
+    log::info("postgres connected", {{"connection", role_},
+                                     {"host", PQhost(conn_.get())},
+                                     {"port", PQport(conn_.get())},
+                                     {"database", PQdb(conn_.get())}});
 }
 
 ConnectionPtr Reconnecting::open() {
@@ -103,9 +108,12 @@ ConnectionPtr Reconnecting::open() {
         return nullptr;
     }
     // Server notices (e.g. "terminating connection") go to the JSON log, not raw stderr.
-    PQsetNoticeProcessor(conn.get(), [](void*, const char* message) {
-        log::info("postgres notice", {{"notice", one_line(message)}});
-    }, nullptr);
+    PQsetNoticeProcessor(
+        conn.get(),
+        [](void*, const char* message) {
+            log::info("postgres notice", {{"notice", one_line(message)}});
+        },
+        nullptr);
     return conn;
 }
 

@@ -136,7 +136,8 @@ std::optional<std::string> conninfo_problem(const std::string& conninfo) {
     if (parse(conninfo, &reason)) return std::nullopt;
     std::string what;
     if (reason.find("percent") != std::string::npos) {
-        what = "a '%' must start a two-digit hex escape and %00 is not allowed (write a literal '%' in a password as %25)";
+        what =
+            "a '%' must start a two-digit hex escape and %00 is not allowed (write a literal '%' in a password as %25)";
     } else if (reason.find("unterminated quoted string") != std::string::npos) {
         what = "a quoted value has no closing quote (quote with '...', and escape ' and \\ inside with a backslash)";
     } else if (reason.find("missing \"=\"") != std::string::npos) {
@@ -144,8 +145,9 @@ std::optional<std::string> conninfo_problem(const std::string& conninfo) {
     } else if (reason.find("invalid connection option") != std::string::npos) {
         what = "it names a setting libpq does not know";
     } else if (reason.find("URI") != std::string::npos) {
-        what = "the URI is malformed (postgresql://user:password@host:port/dbname?setting=value, with reserved "
-               "characters percent-encoded)";
+        what =
+            "the URI is malformed (postgresql://user:password@host:port/dbname?setting=value, with reserved "
+            "characters percent-encoded)";
     } else {
         what = "libpq cannot parse it";
     }

@@ -38,7 +38,8 @@ constexpr std::string_view password_sources =
 StoreFailure failure_of_sqlstate(std::string_view code) {
     if (code.size() != 5) return StoreFailure::transient;
     const std::string_view cls = code.substr(0, 2);
-    if (cls == "28" || cls == "42" || code == "3D000" || code == "3F000" || code == "0A000") return StoreFailure::permanent;
+    if (cls == "28" || cls == "42" || code == "3D000" || code == "3F000" || code == "0A000")
+        return StoreFailure::permanent;
     return StoreFailure::transient;
 }
 
@@ -47,7 +48,8 @@ std::vector<std::string> sqlstates_in(std::string_view text) {
     std::vector<std::string> codes;
     for (size_t at = text.find(":  "); at != std::string_view::npos; at = text.find(":  ", at + 1)) {
         const std::string_view code = text.substr(at + 3, 5);
-        if (code.size() == 5 && std::all_of(code.begin(), code.end(), sqlstate_char) && text.substr(at + 8, 2) == ": ") {
+        if (code.size() == 5 && std::all_of(code.begin(), code.end(), sqlstate_char) &&
+            text.substr(at + 8, 2) == ": ") {
             codes.emplace_back(code);
         }
     }
@@ -88,7 +90,8 @@ Failure connection_failure(std::string_view text, bool needed_password) {
                                                  std::string(password_sources) + "), and the server's pg_hba.conf"};
         }
         if (code == "3D000") {
-            return {StoreFailure::permanent, "the database named in --postgres does not exist (" + said + "): check its dbname"};
+            return {StoreFailure::permanent,
+                    "the database named in --postgres does not exist (" + said + "): check its dbname"};
         }
         if (code == "42501") {
             return {StoreFailure::permanent, "the user in --postgres may not connect to that database (" + said +

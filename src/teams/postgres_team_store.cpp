@@ -87,7 +87,8 @@ public:
             throw std::invalid_argument("invalid --postgres-table " + options_.table +
                                         ": a table name of lower-case letters, digits, '_' and '.' (schema.table)");
         }
-        if (!plain_identifier(options_.channel)) throw std::invalid_argument("invalid channel name: " + options_.channel);
+        if (!plain_identifier(options_.channel))
+            throw std::invalid_argument("invalid channel name: " + options_.channel);
     }
 
     FetchResult fetch(const TeamQuery& query) {
@@ -199,7 +200,8 @@ private:
             " LATERAL (VALUES (api_token), (secret_api_token), (secret_api_token_backup)) AS v(token)"
             " WHERE token IS NOT NULL AND token <> '')"
             " SELECT id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips,"
-            " heatmaps_opt_in FROM " + t +
+            " heatmaps_opt_in FROM " +
+            t +
             " WHERE id = ANY(ARRAY(SELECT id FROM matched)) OR api_token = ANY(ARRAY(SELECT token FROM owned))"
             " OR secret_api_token = ANY(ARRAY(SELECT token FROM owned))"
             " OR secret_api_token_backup = ANY(ARRAY(SELECT token FROM owned))";
@@ -229,7 +231,8 @@ private:
     uint64_t queries_ = 0;
 };
 
-PostgresTeamStore::PostgresTeamStore(PostgresStoreOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+PostgresTeamStore::PostgresTeamStore(PostgresStoreOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 PostgresTeamStore::~PostgresTeamStore() = default;
 
 TeamStore::FetchResult PostgresTeamStore::fetch(const TeamQuery& query) { return impl_->fetch(query); }

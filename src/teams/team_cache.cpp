@@ -78,7 +78,7 @@ void TeamCache::apply_store_changes() {
     }
     if (changes.team_ids.empty()) return;
     for (int64_t id : changes.team_ids) {
-        evict_team(id);  // its old tokens
+        evict_team(id);                // its old tokens
         changed_teams_.push_back(id);  // its new ones are learnt before the next lookup
     }
     // A changed team may have given up a token cached as shared (now its other owner's alone), or
@@ -192,8 +192,7 @@ TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std
     return answer;
 }
 
-bool TeamCache::resolve_batch(std::span<const std::string> tokens,
-                              std::vector<std::shared_ptr<const Team>>& teams) {
+bool TeamCache::resolve_batch(std::span<const std::string> tokens, std::vector<std::shared_ptr<const Team>>& teams) {
     const auto now = clock_();
     teams.assign(tokens.size(), nullptr);
     if (!reload_changed_teams(now)) return false;

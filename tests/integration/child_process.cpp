@@ -151,7 +151,8 @@ int64_t summary_consumed(const std::string& stdout_text) {
     const std::string line = stdout_text.substr(start, end + 1 - start);
     rapidjson::Document summary;
     summary.Parse(line.c_str(), line.size());
-    if (summary.HasParseError() || !summary.IsObject() || !summary.HasMember("consumed") || !summary["consumed"].IsUint64()) {
+    if (summary.HasParseError() || !summary.IsObject() || !summary.HasMember("consumed") ||
+        !summary["consumed"].IsUint64()) {
         return -1;
     }
     return static_cast<int64_t>(summary["consumed"].GetUint64());

@@ -27,8 +27,12 @@ struct HeatmapOutage {
         }
         REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
-    void set_down() { REQUIRE(rd_kafka_mock_broker_set_down(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR); }
-    void set_up() { REQUIRE(rd_kafka_mock_broker_set_up(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR); }
+    void set_down() {
+        REQUIRE(rd_kafka_mock_broker_set_down(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    void set_up() {
+        REQUIRE(rd_kafka_mock_broker_set_up(cluster.mock(), heatmaps_broker) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
 
     TestCluster cluster;
 };
@@ -43,7 +47,8 @@ std::vector<int64_t> first_heatmap_offsets(const Corpus& corpus, const Expectati
     }
     for (size_t i = 0; i < corpus.placements.size(); ++i) {
         const auto& destinations = expected.destinations[i];
-        if (std::find(destinations.begin(), destinations.end(), warden::Destination::heatmaps) == destinations.end()) continue;
+        if (std::find(destinations.begin(), destinations.end(), warden::Destination::heatmaps) == destinations.end())
+            continue;
         const auto p = static_cast<size_t>(corpus.placements[i].partition);
         held[p] = std::min(held[p], corpus.placements[i].offset);
     }
@@ -177,8 +182,9 @@ TEST_CASE("SIGTERM with undeliverable outputs exits 0 by the shutdown deadline a
     const std::vector<int64_t> held = first_heatmap_offsets(corpus, expect(corpus, outage.cluster.teams_json()));
 
     // The metrics server is off: the timing is the worker's own drain deadline and nothing else.
-    const std::vector<std::string> flags = {"--producer-property", "message.timeout.ms=1000", "--shutdown-timeout-ms",
-                                            std::to_string(shutdown_timeout.count()), "--metrics-address", "off"};
+    const std::vector<std::string> flags = {"--producer-property",   "message.timeout.ms=1000",
+                                            "--shutdown-timeout-ms", std::to_string(shutdown_timeout.count()),
+                                            "--metrics-address",     "off"};
     auto worker = outage.cluster.start_worker("stuck", "stopped", flags);
     INFO("stopped worker stderr:\n" << worker->stderr_tail());
     GroupOffsets offsets(outage.cluster.brokers(), "stuck");

@@ -15,7 +15,8 @@ constexpr int request_timeout_ms = 5000;
 
 warden::kafka::ClientPtr make_consumer(warden::KafkaProperties properties) {
     properties.insert(properties.begin(), {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}});
-    warden::kafka::ClientPtr client = warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf(properties));
+    warden::kafka::ClientPtr client =
+        warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf(properties));
     rd_kafka_poll_set_consumer(client.get());
     return client;
 }
@@ -104,8 +105,7 @@ std::unique_ptr<ChildProcess> TestCluster::start_worker(const std::string& group
                                      // An empty fetch waits this long even when data arrives.
                                      "--consumer-property", "fetch.wait.max.ms=10",
                                      // The mock waits session.timeout.ms - 1 s per membership change.
-                                     "--consumer-property", "session.timeout.ms=6000",
-                                     "--log-level", log_level,
+                                     "--consumer-property", "session.timeout.ms=6000", "--log-level", log_level,
                                      // Loopback only, and a free port for each of several workers.
                                      "--metrics-address", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());

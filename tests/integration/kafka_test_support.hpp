@@ -170,7 +170,7 @@ private:
 
 // What the worker should have produced, computed offline with the same core.
 struct Expectation {
-    std::vector<std::string> records;                     // canonical form, see canonical_record()
+    std::vector<std::string> records;                            // canonical form, see canonical_record()
     std::vector<std::vector<warden::Destination>> destinations;  // per corpus message
 };
 Expectation expect(const Corpus& corpus, const std::string& teams_json);

@@ -33,8 +33,8 @@ std::string health_reason(const HttpAnswer& answer) {
 }
 
 std::set<std::string> listed_topics(const std::string& brokers) {
-    warden::kafka::ClientPtr client = warden::kafka::make_client(
-        RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", brokers}}));
+    warden::kafka::ClientPtr client =
+        warden::kafka::make_client(RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", brokers}}));
     const rd_kafka_metadata_t* metadata = nullptr;
     if (rd_kafka_metadata(client.get(), 1, nullptr, &metadata, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw std::runtime_error("cannot list the topics of " + brokers);

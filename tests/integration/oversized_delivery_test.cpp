@@ -39,11 +39,13 @@ void produce_inputs(const std::string& brokers, std::vector<Input>& inputs) {
         rd_kafka_header_add(headers, "token", -1, token.data(), static_cast<ssize_t>(token.size()));
         REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(input_topic), RD_KAFKA_V_PARTITION(0),
                                   RD_KAFKA_V_VALUE(input.value.data(), input.value.size()), RD_KAFKA_V_HEADERS(headers),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
     int64_t low = 0, high = 0;
-    REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), input_topic, 0, &low, &high, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), input_topic, 0, &low, &high, 5000) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR);
     REQUIRE(high == static_cast<int64_t>(inputs.size()));
     for (size_t i = 0; i < inputs.size(); ++i) inputs[i].placement = {0, static_cast<int64_t>(i)};
 }
@@ -84,7 +86,8 @@ std::vector<ReadRecord> read_records(const std::string& brokers) {
         REQUIRE(fields.size() >= 2);
         r.value_size = fields[1] ? fields[1]->size() : 0;
         for (const auto& f : fields) r.bytes += f ? f->size() : 0;
-        for (size_t i = 2; i + 1 < fields.size(); i += 2) r.headers[fields[i].value_or("")] = fields[i + 1].value_or("");
+        for (size_t i = 2; i + 1 < fields.size(); i += 2)
+            r.headers[fields[i].value_or("")] = fields[i + 1].value_or("");
         out.push_back(std::move(r));
     }
     return out;
@@ -103,12 +106,12 @@ std::vector<ReadRecord> in_topic(const std::vector<ReadRecord>& records, const s
 TEST_CASE("oversized: outputs and dead letters the client refuses as too large are cut into counted dead letters") {
     constexpr size_t producer_limit = 2000;
     TestCluster cluster;
-    std::vector<Input> inputs = {{pageview(1, 5000), {}}, {pageview(2, 10), {}}, {pageview(3, 20000), {}},
+    std::vector<Input> inputs = {{pageview(1, 5000), {}}, {pageview(2, 10), {}},        {pageview(3, 20000), {}},
                                  {pageview(4, 10), {}},   {std::string(5000, 'x'), {}}, {pageview(5, 3000), {}}};
     produce_inputs(cluster.brokers(), inputs);
 
-    auto worker = cluster.start_worker("oversized", "worker", {"--producer-property",
-                                                                "message.max.bytes=" + std::to_string(producer_limit)});
+    auto worker = cluster.start_worker("oversized", "worker",
+                                       {"--producer-property", "message.max.bytes=" + std::to_string(producer_limit)});
     INFO("worker stderr:\n" << worker->stderr_tail());
     GroupOffsets offsets(cluster.brokers(), "oversized");
     REQUIRE(offsets.wait_all_committed(60s));  // nothing holds the partition
@@ -124,7 +127,7 @@ TEST_CASE("oversized: outputs and dead letters the client refuses as too large a
     for (const ReadRecord& r : dead) {
         CAPTURE(r.header("dlq_reason"));
         CHECK(r.bytes <= producer_limit);
-        CHECK(r.header("dlq_truncated") == "true");  // every one of these had to be cut
+        CHECK(r.header("dlq_truncated") == "true");                   // every one of these had to be cut
         CHECK(std::stoul(r.header("dlq_original_bytes")) > r.bytes);  // the size before the cut
         CHECK(r.header("dlq_topic") == input_topic);
         CHECK(r.header("dlq_partition") == "0");
@@ -150,15 +153,16 @@ TEST_CASE("oversized: outputs and dead letters the broker refuses as too large a
     // The worker is the only producer from now on: its output and its first two dead letters are
     // refused, the third is taken.
     constexpr auto too_large = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
-    REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), 1, produce_api_key, 3, too_large, 0, too_large, 0,
-                                                         too_large, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), 1, produce_api_key, 3, too_large, 0, too_large,
+                                                         0, too_large, 0) == RD_KAFKA_RESP_ERR_NO_ERROR);
 
     auto worker = cluster.start_worker("refused", "worker");
     INFO("worker stderr:\n" << worker->stderr_tail());
     GroupOffsets offsets(cluster.brokers(), "refused");
     REQUIRE(offsets.wait_all_committed(60s));
     size_t pending = 1;
-    CHECK(rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, produce_api_key, &pending) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    CHECK(rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, produce_api_key, &pending) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR);
     CHECK(pending == 0);  // the worker met all three refusals
     CHECK(stop_worker(*worker) == 0);
     CHECK(worker->stdout_text().find("\"message_too_large\":1") != std::string::npos);

@@ -54,8 +54,9 @@ int64_t produce_then_mark(InputProducer& producer, size_t first, size_t last) {
 }
 
 std::vector<std::string> replay_args(const TestCluster& cluster, std::vector<std::string> extra) {
-    std::vector<std::string> argv = {warden_path, "replay", "--brokers", cluster.brokers(), "--teams",
-                                     (cluster.dir() / "teams.json").string(), "--progress", "json"};
+    std::vector<std::string> argv = {warden_path,       "replay",  "--brokers",
+                                     cluster.brokers(), "--teams", (cluster.dir() / "teams.json").string(),
+                                     "--progress",      "json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }
@@ -65,7 +66,8 @@ int run_to_end(const TestCluster& cluster, const std::vector<std::string>& extra
     ChildProcess replay(replay_args(cluster, extra), cluster.dir() / name);
     const std::optional<int> code = replay.wait_exit(120s);
     if (stdout_text) *stdout_text = replay.stdout_text();
-    if (!code || *code != 0) MESSAGE("replay " << name << " ended with " << (code ? *code : -1) << ":\n" << replay.stderr_tail());
+    if (!code || *code != 0)
+        MESSAGE("replay " << name << " ended with " << (code ? *code : -1) << ":\n" << replay.stderr_tail());
     return code.value_or(-1);
 }
 
@@ -81,7 +83,8 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
     REQUIRE(producer.flush(30s));
 
     std::string summary;
-    REQUIRE(run_to_end(cluster, {"--from", std::to_string(from), "--to", "time:" + std::to_string(to)}, "range", &summary) == 0);
+    REQUIRE(run_to_end(cluster, {"--from", std::to_string(from), "--to", "time:" + std::to_string(to)}, "range",
+                       &summary) == 0);
     CHECK_MESSAGE(summary.find("\"consumed\":300,") != std::string::npos, summary);
     const Outputs outputs = read_outputs(cluster.brokers());
     REQUIRE(outputs.complete);
@@ -123,7 +126,8 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
             replayed.placements.push_back(at);
         }
     }
-    MESSAGE("replayed " << replayed.messages.size() << " messages; " << corpus.messages.size() << " were written in all");
+    MESSAGE("replayed " << replayed.messages.size() << " messages; " << corpus.messages.size()
+                        << " were written in all");
     CHECK(replayed.messages.size() >= 3000);
     CHECK(replayed.messages.size() < corpus.messages.size());
     CHECK(summary_consumed(summary) == static_cast<int64_t>(replayed.messages.size()));
@@ -162,7 +166,8 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
 
     const Outputs outputs = read_outputs(cluster.brokers());
     REQUIRE(outputs.complete);
-    const Comparison c = compare(expected_slice(corpus, 0, corpus.messages.size(), cluster.teams_json()), outputs.records);
+    const Comparison c =
+        compare(expected_slice(corpus, 0, corpus.messages.size(), cluster.teams_json()), outputs.records);
     MESSAGE("kill and resume: " << c.lost << " lost, " << c.duplicates << " duplicates");
     CHECK(c.lost == 0);
     CHECK(c.unexpected == 0);
@@ -172,9 +177,9 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
     CHECK(summary_consumed(summary) == 0);
 
     // A rerun that asks for another range is refused: the checkpoint's ranges answer only its own.
-    for (const std::vector<std::string>& other : {std::vector<std::string>{"--partitions", "0"},
-                                                  std::vector<std::string>{"--from", "5"},
-                                                  std::vector<std::string>{"--to", "2024-06-10T06:13:20Z"}}) {
+    for (const std::vector<std::string>& other :
+         {std::vector<std::string>{"--partitions", "0"}, std::vector<std::string>{"--from", "5"},
+          std::vector<std::string>{"--to", "2024-06-10T06:13:20Z"}}) {
         std::vector<std::string> extra = {"--checkpoint", checkpoint};
         extra.insert(extra.end(), other.begin(), other.end());
         ChildProcess rerun(replay_args(cluster, extra), cluster.dir() / ("other" + other.front()));
@@ -243,7 +248,8 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 
     const auto corrupt = cluster.dir() / "corrupt.json";
     std::ofstream(corrupt) << "{not json";
-    ChildProcess corrupt_checkpoint(replay_args(cluster, {"--checkpoint", corrupt.string()}), cluster.dir() / "corrupt");
+    ChildProcess corrupt_checkpoint(replay_args(cluster, {"--checkpoint", corrupt.string()}),
+                                    cluster.dir() / "corrupt");
     CHECK(corrupt_checkpoint.wait_exit(30s) == 1);
     CHECK(corrupt_checkpoint.stderr_text().find("not usable") != std::string::npos);
 
@@ -252,7 +258,8 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
     std::ofstream(vanished) << R"({"version":2,"topic":"events_plugin_ingestion",)"
                             << R"("range":{"from":"earliest","to":"latest","partitions":"all"},)"
                             << R"("partitions":[{"partition":99,"start":0,"end":10,"acked":0}]})";
-    ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}), cluster.dir() / "vanished");
+    ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}),
+                                    cluster.dir() / "vanished");
     CHECK(vanished_partition.wait_exit(30s) == 1);
     CHECK(vanished_partition.stderr_text().find("names partition 99") != std::string::npos);
 }
@@ -261,9 +268,11 @@ namespace {
 
 // The create times of every record of `topic` (all output partitions), in milliseconds.
 std::vector<int64_t> record_times(const std::string& brokers, const std::string& topic) {
-    warden::kafka::ClientPtr consumer = warden::kafka::make_client(
-        RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", brokers}, {"group.id", "itest-times"},
-                                                     {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}}));
+    warden::kafka::ClientPtr consumer =
+        warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", brokers},
+                                                                                {"group.id", "itest-times"},
+                                                                                {"enable.auto.commit", "false"},
+                                                                                {"fetch.wait.max.ms", "10"}}));
     rd_kafka_poll_set_consumer(consumer.get());
     warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions);
     int64_t remaining = 0;

@@ -55,10 +55,12 @@ std::string token(const char* prefix, int n) { return std::string(prefix) + "PgT
 
 void insert_team(Admin& admin, int id, bool with_secrets = true) {
     admin.exec("DELETE FROM posthog_team WHERE id = " + std::to_string(id));
-    admin.exec("INSERT INTO posthog_team (id, project_id, name, api_token, secret_api_token, secret_api_token_backup) "
-               "VALUES (" + std::to_string(id) + ", " + std::to_string(id + 1000) + ", 'team', '" + token("phc_", id) +
-               "', " + (with_secrets ? "'" + token("phs_", id) + "'" : "NULL") + ", " +
-               (with_secrets ? "'" + token("phs_", id + 500) + "'" : "NULL") + ")");
+    admin.exec(
+        "INSERT INTO posthog_team (id, project_id, name, api_token, secret_api_token, secret_api_token_backup) "
+        "VALUES (" +
+        std::to_string(id) + ", " + std::to_string(id + 1000) + ", 'team', '" + token("phc_", id) + "', " +
+        (with_secrets ? "'" + token("phs_", id) + "'" : "NULL") + ", " +
+        (with_secrets ? "'" + token("phs_", id + 500) + "'" : "NULL") + ")");
 }
 
 const Team* resolve_one(TeamCache& cache, const std::string& t) {
@@ -129,14 +131,8 @@ TEST_CASE("postgres: hostile token strings are data, never SQL or array syntax")
     admin.exec(R"(INSERT INTO posthog_team (id, project_id, api_token) VALUES (4, 4, E'phc_q"uo\\te,{x}NULL'))");
     PostgresTeamStore store(store_options());
 
-    const std::vector<std::string> tokens = {odd,
-                                             "x'); DROP TABLE posthog_team; --",
-                                             R"(")",
-                                             R"(\)",
-                                             "{}",
-                                             "NULL",
-                                             std::string(100'000, 'a'),
-                                             "\xff\xfe"};
+    const std::vector<std::string> tokens = {odd,    "x'); DROP TABLE posthog_team; --", R"(")",    R"(\)", "{}",
+                                             "NULL", std::string(100'000, 'a'),          "\xff\xfe"};
     TeamStore::FetchResult r = store.fetch_by_tokens(tokens);
     REQUIRE_FALSE(r.error);
     REQUIRE(r.teams.size() == 1);
@@ -368,9 +364,9 @@ TEST_CASE("postgres: what waiting cannot fix is permanent, named with the settin
 
 TEST_CASE("postgres: an unparseable connection string is refused at once, without repeating it") {
     PostgresStoreOptions o = store_options();
-    for (const std::string conninfo : {"postgresql://reader:pa%ss-word@127.0.0.1/warden",
-                                       "postgresql://reader:pa%00ss-word@127.0.0.1/warden",
-                                       "host=127.0.0.1 password='pa ss-word"}) {
+    for (const std::string conninfo :
+         {"postgresql://reader:pa%ss-word@127.0.0.1/warden", "postgresql://reader:pa%00ss-word@127.0.0.1/warden",
+          "host=127.0.0.1 password='pa ss-word"}) {
         o.conninfo = conninfo;
         CAPTURE(conninfo);
         try {
@@ -401,8 +397,9 @@ TEST_CASE("postgres: a server that is down is transient; a permanent failure aft
     CHECK(cache.last_failure() == StoreFailure::permanent);
     CHECK(cache.last_error()->find("SELECT") != std::string::npos);
     CHECK(resolve_one(cache, token("phc_", 8)));
-    admin.exec("GRANT SELECT (id, project_id, name, api_token, secret_api_token, secret_api_token_backup, "
-               "anonymize_ips, heatmaps_opt_in) ON posthog_team TO warden_reader");
+    admin.exec(
+        "GRANT SELECT (id, project_id, name, api_token, secret_api_token, secret_api_token_backup, "
+        "anonymize_ips, heatmaps_opt_in) ON posthog_team TO warden_reader");
     CHECK(millis_until(cache, [&] {
               std::vector<std::shared_ptr<const Team>> found;
               return cache.resolve_batch(std::vector<std::string>{token("phc_", 9)}, found) && found[0];
@@ -434,8 +431,9 @@ TEST_CASE("postgres: a token one team uses publicly and another as its secret ne
     admin.exec("DELETE FROM posthog_team WHERE id IN (40, 41)");
     // Team 40's public token is team 41's secret; the columns are unique each, not across.
     admin.exec("INSERT INTO posthog_team (id, project_id, api_token) VALUES (40, 40, 'phs_PgShared40x')");
-    admin.exec("INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) "
-               "VALUES (41, 41, 'phc_PgTeam41x', 'phs_PgShared40x')");
+    admin.exec(
+        "INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) "
+        "VALUES (41, 41, 'phc_PgTeam41x', 'phs_PgShared40x')");
     PostgresTeamStore store(store_options());
     TeamCache cache(store);
     REQUIRE(resolve_one(cache, "phc_PgTeam41x"));  // team 41 cached under all its tokens

@@ -39,8 +39,8 @@ TEST_CASE("worker: a PostgreSQL outage mid-stream pauses processing and drops no
     }
 
     MockCluster cluster;
-    for (const char* topic : {"events_plugin_ingestion", "events_analytics", "events_error_tracking",
-                              "events_heatmaps", "events_dlq"}) {
+    for (const char* topic :
+         {"events_plugin_ingestion", "events_analytics", "events_error_tracking", "events_heatmaps", "events_dlq"}) {
         cluster.create_topic(topic, 2);
     }
     PostgresStoreOptions store_options;
@@ -72,14 +72,21 @@ TEST_CASE("worker: a PostgreSQL outage mid-stream pauses processing and drops no
     CHECK(during.outcomes.dropped[static_cast<size_t>(DropCause::invalid_token)] == 0);
     CHECK(during.paused);
     // Lag stays current while fetching is paused: the second half shows up as lag.
-    CHECK(wait_for([&] {
-        int64_t lag = 0;
-        for (const auto& [partition, value] : worker.stats().lag) lag += value;
-        return lag >= total / 2;
-    }, 10s));
+    CHECK(wait_for(
+        [&] {
+            int64_t lag = 0;
+            for (const auto& [partition, value] : worker.stats().lag) lag += value;
+            return lag >= total / 2;
+        },
+        10s));
 
     REQUIRE(std::system(env("WARDEN_TEST_PG_START").c_str()) == 0);
-    CHECK(wait_for([&] { const auto s = worker.stats(); return s.outcomes.consumed == total && s.in_flight == 0; }, 30s));
+    CHECK(wait_for(
+        [&] {
+            const auto s = worker.stats();
+            return s.outcomes.consumed == total && s.in_flight == 0;
+        },
+        30s));
     worker.request_stop();
     runner.join();
 

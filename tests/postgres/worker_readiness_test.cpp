@@ -49,8 +49,8 @@ struct RunningWorker {
         options.batch_size = 20;
         options.consumer_properties = {{"fetch.wait.max.ms", "10"}, {"session.timeout.ms", "6000"}};
         worker = std::make_unique<Worker>(options, cache);
-        ops = std::make_unique<OpsServer>("127.0.0.1:0", [this] { return worker->stats(); },
-                                          MetricsContext{options.input_topic, options.topics, {}});
+        ops = std::make_unique<OpsServer>(
+            "127.0.0.1:0", [this] { return worker->stats(); }, MetricsContext{options.input_topic, options.topics, {}});
         runner = std::thread([this] { worker->run(); });
     }
     ~RunningWorker() {
@@ -63,13 +63,16 @@ struct RunningWorker {
     // 15 s; status 0 when none came.
     HttpAnswer not_ready_because(const std::string& cause) const {
         HttpAnswer answer;
-        const bool seen = wait_for([&] {
-            answer = readyz();
-            rapidjson::Document body;
-            body.Parse(answer.body.c_str());
-            return answer.status == 503 && !body.HasParseError() && body.IsObject() && body.HasMember("reason") &&
-                   body["reason"].IsString() && std::string(body["reason"].GetString()).find(cause) != std::string::npos;
-        }, 15s);
+        const bool seen = wait_for(
+            [&] {
+                answer = readyz();
+                rapidjson::Document body;
+                body.Parse(answer.body.c_str());
+                return answer.status == 503 && !body.HasParseError() && body.IsObject() && body.HasMember("reason") &&
+                       body["reason"].IsString() &&
+                       std::string(body["reason"].GetString()).find(cause) != std::string::npos;
+            },
+            15s);
         MESSAGE("/readyz: " << answer.status << " " << answer.body);
         return seen ? answer : HttpAnswer{};
     }
@@ -92,8 +95,9 @@ PostgresStoreOptions reader_store() {
 
 TEST_CASE("worker: started while PostgreSQL is down, it serves /readyz 503 naming the team store, then 200") {
     exec_sql("DELETE FROM posthog_team WHERE id = 300");
-    exec_sql("INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) VALUES (300, 1, 'phc_ReadyTeam300', "
-             "'phs_ReadyTeam300')");
+    exec_sql(
+        "INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) VALUES (300, 1, 'phc_ReadyTeam300', "
+        "'phs_ReadyTeam300')");
     PostgresStoreOptions options = reader_store();
     REQUIRE(std::system(env("WARDEN_TEST_PG_STOP").c_str()) == 0);
     PostgresTeamStore store(options);
@@ -120,8 +124,9 @@ TEST_CASE("worker: started while PostgreSQL is down, it serves /readyz 503 namin
 TEST_CASE("worker: a permanent store failure after start-up keeps it waiting and not ready until fixed") {
     exec_sql("DELETE FROM posthog_team WHERE id IN (301, 302)");
     for (int id : {301, 302}) {
-        exec_sql("INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) VALUES (" + std::to_string(id) +
-                 ", 1, 'phc_ReadyTeam" + std::to_string(id) + "', 'phs_ReadyTeam" + std::to_string(id) + "')");
+        exec_sql("INSERT INTO posthog_team (id, project_id, api_token, secret_api_token) VALUES (" +
+                 std::to_string(id) + ", 1, 'phc_ReadyTeam" + std::to_string(id) + "', 'phs_ReadyTeam" +
+                 std::to_string(id) + "')");
     }
     PostgresTeamStore store(reader_store());
     TeamCache cache(store);
@@ -138,8 +143,9 @@ TEST_CASE("worker: a permanent store failure after start-up keeps it waiting and
     CHECK(during.outcomes.consumed == 20);  // the new batch waits: no drop, no offset past it
     CHECK(during.outcomes.dropped[static_cast<size_t>(DropCause::invalid_token)] == 0);
 
-    exec_sql("GRANT SELECT (id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips, "
-             "heatmaps_opt_in) ON posthog_team TO warden_reader");
+    exec_sql(
+        "GRANT SELECT (id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips, "
+        "heatmaps_opt_in) ON posthog_team TO warden_reader");
     CHECK(wait_for([&] { return running.worker->stats().outcomes.verified == 40; }, 30s));
     CHECK(wait_for([&] { return running.readyz().status == 200; }, 10s));
 }

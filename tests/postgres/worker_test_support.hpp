@@ -26,7 +26,8 @@ inline void exec_sql(const std::string& sql) {
 }
 
 // Produces events first..first+count-1 to events_plugin_ingestion, event `i` sent with token_of(i).
-inline void produce_events(const std::string& brokers, int first, int count, const std::function<std::string(int)>& token_of) {
+inline void produce_events(const std::string& brokers, int first, int count,
+                           const std::function<std::string(int)>& token_of) {
     warden::kafka::ClientPtr producer =
         warden::kafka::make_client(RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", brokers}}));
     for (int i = first; i < first + count; ++i) {
@@ -36,7 +37,8 @@ inline void produce_events(const std::string& brokers, int first, int count, con
                                   R"(","event":"$pageview","data":"{}","token":")" + token_of(i) + R"("})";
         REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC("events_plugin_ingestion"),
                                   RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
 }

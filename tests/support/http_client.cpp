@@ -39,7 +39,8 @@ std::pair<sockaddr_storage, socklen_t> socket_address(const std::string& host, i
         v4->sin_port = htons(static_cast<uint16_t>(port));
         return {address, sizeof *v4};
     }
-    if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address); ::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+        ::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(static_cast<uint16_t>(port));
         return {address, sizeof *v6};
@@ -65,7 +66,8 @@ Connection::Connection(int port, const std::string& host, Clock::duration timeou
     }
     if (error != 0) {
         ::close(fd_);
-        throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " + std::strerror(error));
+        throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " +
+                                 std::strerror(error));
     }
 }
 
@@ -129,7 +131,8 @@ std::optional<HttpAnswer> parse_answer(const std::string& response) {
     return answer;
 }
 
-std::optional<HttpAnswer> http_get(int port, const std::string& path, Clock::duration timeout, const std::string& host) {
+std::optional<HttpAnswer> http_get(int port, const std::string& path, Clock::duration timeout,
+                                   const std::string& host) {
     const std::optional<std::string> response =
         exchange(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", timeout, host);
     return response ? parse_answer(*response) : std::nullopt;

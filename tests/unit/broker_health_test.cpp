@@ -23,7 +23,9 @@ struct QuietClient {
 
 // Keeps the log lines of a test out of its output.
 struct SilentLog {
-    SilentLog() { warden::log::set_sink([](const std::string&) {}); }
+    SilentLog() {
+        warden::log::set_sink([](const std::string&) {});
+    }
     ~SilentLog() { warden::log::set_sink(nullptr); }
 };
 
@@ -88,7 +90,8 @@ TEST_CASE("broker health: credentials in library texts are redacted before they 
     QuietClient q;
     warden::log::add_sensitive_value("s3cr3t-sasl-password");
     BrokerHealth health;
-    health.client_error(q.client, RD_KAFKA_RESP_ERR__AUTHENTICATION, "SASL authentication failed for s3cr3t-sasl-password");
+    health.client_error(q.client, RD_KAFKA_RESP_ERR__AUTHENTICATION,
+                        "SASL authentication failed for s3cr3t-sasl-password");
     CHECK(health.status().issue.find("s3cr3t") == std::string::npos);
     CHECK(health.last_connection_error().find("[redacted]") != std::string::npos);
     warden::log::clear_sensitive_values();

@@ -9,7 +9,8 @@ TEST_CASE("build info: the metric carries warden's and librdkafka's versions") {
     CHECK_FALSE(build.version.empty());
     CHECK(build.librdkafka.find('.') != std::string::npos);
     const std::string text = warden::render_metrics(warden::WorkerStats{}, warden::MetricsContext{});
-    const std::string line = "warden_build_info{version=\"" + build.version + "\",librdkafka=\"" + build.librdkafka + "\"} 1";
+    const std::string line =
+        "warden_build_info{version=\"" + build.version + "\",librdkafka=\"" + build.librdkafka + "\"} 1";
     CHECK(text.find(line) != std::string::npos);
     CHECK(text.find("# TYPE warden_build_info gauge") != std::string::npos);
 }

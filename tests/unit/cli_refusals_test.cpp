@@ -80,7 +80,7 @@ struct CapturedLog {
 }  // namespace
 
 TEST_CASE("cli: a password given where the name of its file belongs is not shown") {
-    const std::vector<std::string> process = {"process",  "--postgres",   "host=127.0.0.1 port=1", "--input",
+    const std::vector<std::string> process = {"process",   "--postgres",   "host=127.0.0.1 port=1", "--input",
                                               "/dev/null", "--output-dir", "/nonexistent/out"};
     Outcome outcome = parse_and_run(with(process, {"--postgres-password-file", secret}));
     CHECK(outcome.status == 1);
@@ -144,11 +144,11 @@ TEST_CASE("cli: settings that name something must not be empty") {
 }
 
 TEST_CASE("cli: a Kafka setting librdkafka refuses only when a client is created is a usage error naming no value") {
-    const std::vector<std::string> run = {"run", "--brokers", "127.0.0.1:1", "--teams", samples + "/teams.json",
-                                          "--metrics-address", "off"};
+    const std::vector<std::string> run = {
+        "run", "--brokers", "127.0.0.1:1", "--teams", samples + "/teams.json", "--metrics-address", "off"};
     CapturedLog log;
-    Outcome outcome = parse_and_run(with(run, {"--kafka-property", "security.protocol=SASL_PLAINTEXT", "--kafka-property",
-                                               std::string("sasl.mechanism=") + secret}));
+    Outcome outcome = parse_and_run(with(run, {"--kafka-property", "security.protocol=SASL_PLAINTEXT",
+                                               "--kafka-property", std::string("sasl.mechanism=") + secret}));
     CHECK(outcome.status == 2);
     CHECK(contains(outcome.err, "librdkafka refuses the consumer settings"));
     CHECK_FALSE(contains(outcome.err + log.text(), secret));
@@ -160,8 +160,14 @@ TEST_CASE("cli: a Kafka setting librdkafka refuses only when a client is created
     CHECK(contains(outcome.err, "producer settings"));
     CHECK_FALSE(contains(outcome.err + log.text(), secret));
 
-    const std::vector<std::string> replay = {"replay", "--brokers", "127.0.0.1:1", "--teams", no_teams,
-                                             "--consumer-property", "security.protocol=SASL_SSL", "--consumer-property",
+    const std::vector<std::string> replay = {"replay",
+                                             "--brokers",
+                                             "127.0.0.1:1",
+                                             "--teams",
+                                             no_teams,
+                                             "--consumer-property",
+                                             "security.protocol=SASL_SSL",
+                                             "--consumer-property",
                                              std::string("sasl.mechanism=") + secret};
     outcome = parse_and_run(replay);
     CHECK(outcome.status == 2);
@@ -193,19 +199,19 @@ TEST_CASE("kafka: librdkafka's configuration warnings and refusals never quote a
 
 TEST_CASE("cli: --metrics-address is host:port or off, checked when parsing") {
     const std::vector<std::string> run = {"run", "--brokers", "b:1", "--teams", "t.json", "--metrics-address"};
-    for (const char* good : {"off", "0.0.0.0:9464", "127.0.0.1:0", "localhost:65535", "[::1]:9464", "[::]:0",
-                             "metrics-1.internal:80"}) {
+    for (const char* good :
+         {"off", "0.0.0.0:9464", "127.0.0.1:0", "localhost:65535", "[::1]:9464", "[::]:0", "metrics-1.internal:80"}) {
         CAPTURE(good);
         CHECK_FALSE(parse(with(run, {good})).status.has_value());
     }
-    for (const std::string& bad : {std::string(secret), std::string("sasl.password:") + secret, std::string("host:65536"),
-                                  std::string("host:"), std::string(":9464"), std::string("::1:9464"),
-                                  std::string("[::1]"), std::string("[zz]:80"), std::string("a b:80"),
-                                  std::string("host:80x"), std::string("host:-1"), std::string("")}) {
+    for (const std::string& bad :
+         {std::string(secret), std::string("sasl.password:") + secret, std::string("host:65536"), std::string("host:"),
+          std::string(":9464"), std::string("::1:9464"), std::string("[::1]"), std::string("[zz]:80"),
+          std::string("a b:80"), std::string("host:80x"), std::string("host:-1"), std::string("")}) {
         CAPTURE(bad);
         for (const char* command : {"run", "demo"}) {
-            const Outcome outcome = command == std::string("run") ? parse(with(run, {bad}))
-                                                                  : parse({"demo", "--metrics-address", bad});
+            const Outcome outcome =
+                command == std::string("run") ? parse(with(run, {bad})) : parse({"demo", "--metrics-address", bad});
             CHECK(outcome.status == 2);
             CHECK(contains(outcome.err, "--metrics-address must be host:port"));
             CHECK_FALSE(contains(outcome.err, secret));
@@ -237,16 +243,17 @@ TEST_CASE("cli: every topic setting takes a Kafka topic name only") {
         {{"process", "--teams", "t.json", "--input", "-", "--output-dir", "o"},
          {"--analytics-topic", "--error-tracking-topic", "--heatmaps-topic", "--dlq-topic"}},
         {{"demo"}, {"--analytics-topic", "--error-tracking-topic", "--heatmaps-topic", "--dlq-topic"}},
-        {{"mock-cluster"}, {"--input-topic", "--analytics-topic", "--error-tracking-topic", "--heatmaps-topic", "--dlq-topic"}},
+        {{"mock-cluster"},
+         {"--input-topic", "--analytics-topic", "--error-tracking-topic", "--heatmaps-topic", "--dlq-topic"}},
     };
     const std::string longest(249, 'a');
     for (const auto& [command, flags] : commands) {
         for (const std::string& flag : flags) {
             CAPTURE(command.front());
             CAPTURE(flag);
-            for (const std::string& bad : {std::string(""), std::string("../escaped"), std::string("."), std::string(".."),
-                                          longest + "a", std::string("a/b"), std::string("a b"), std::string("events#1"),
-                                          std::string("sasl.password:") + secret}) {
+            for (const std::string& bad : {std::string(""), std::string("../escaped"), std::string("."),
+                                           std::string(".."), longest + "a", std::string("a/b"), std::string("a b"),
+                                           std::string("events#1"), std::string("sasl.password:") + secret}) {
                 const Outcome outcome = parse(with(command, {flag, bad}));
                 CHECK(outcome.status == 2);
                 CHECK(contains(outcome.err, flag + " must be a Kafka topic name"));
@@ -260,22 +267,25 @@ TEST_CASE("cli: every topic setting takes a Kafka topic name only") {
 }
 
 TEST_CASE("cli: `process --analytics-topic ../escaped` writes nothing outside the output directory") {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("warden_escape_" + std::to_string(::getpid()));
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("warden_escape_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir / "out");
-    const Outcome outcome = parse_and_run({"process", "--teams", samples + "/teams.json", "--input",
-                                           samples + "/events.jsonl", "--output-dir", (dir / "out").string(),
-                                           "--analytics-topic", "../escaped"});
+    const Outcome outcome =
+        parse_and_run({"process", "--teams", samples + "/teams.json", "--input", samples + "/events.jsonl",
+                       "--output-dir", (dir / "out").string(), "--analytics-topic", "../escaped"});
     CHECK(outcome.status == 2);
     CHECK_FALSE(std::filesystem::exists(dir / "escaped.jsonl"));
     std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("cli: an output topic equal to the input topic is refused, naming both settings") {
-    const std::vector<std::string> run = {"run", "--brokers", "127.0.0.1:1", "--teams", no_teams, "--metrics-address", "off"};
+    const std::vector<std::string> run = {"run",    "--brokers",         "127.0.0.1:1", "--teams",
+                                          no_teams, "--metrics-address", "off"};
     const std::vector<std::string> replay = {"replay", "--brokers", "127.0.0.1:1", "--teams", no_teams};
     const std::vector<std::pair<std::vector<std::string>, std::pair<std::string, std::string>>> loops = {
         {with(run, {"--dlq-topic", "events_plugin_ingestion"}), {"--dlq-topic", "--input-topic"}},
-        {with(run, {"--input-topic", "capture", "--analytics-topic", "capture"}), {"--analytics-topic", "--input-topic"}},
+        {with(run, {"--input-topic", "capture", "--analytics-topic", "capture"}),
+         {"--analytics-topic", "--input-topic"}},
         {with(run, {"--input-topic", "capture", "--error-tracking-topic", "capture"}),
          {"--error-tracking-topic", "--input-topic"}},
         {with(replay, {"--topic", "capture", "--heatmaps-topic", "capture"}), {"--heatmaps-topic", "--topic"}},
@@ -293,9 +303,11 @@ TEST_CASE("cli: an output topic equal to the input topic is refused, naming both
 }
 
 TEST_CASE("cli: dead letters have a topic of their own; enriched outputs may share one") {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("warden_shared_" + std::to_string(::getpid()));
-    const std::vector<std::string> process = {"process", "--teams", samples + "/teams.json", "--input",
-                                              samples + "/events.jsonl", "--output-dir", dir.string()};
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("warden_shared_" + std::to_string(::getpid()));
+    const std::vector<std::string> process = {
+        "process",      "--teams",   samples + "/teams.json", "--input", samples + "/events.jsonl",
+        "--output-dir", dir.string()};
     for (const char* flag : {"--analytics-topic", "--error-tracking-topic", "--heatmaps-topic"}) {
         CAPTURE(flag);
         const Outcome outcome = parse_and_run(with(process, {flag, "events_dlq"}));
@@ -305,7 +317,8 @@ TEST_CASE("cli: dead letters have a topic of their own; enriched outputs may sha
     }
     CHECK_FALSE(std::filesystem::exists(dir));
     // The enriched outputs may share a topic: counted once per topic, their records in one file.
-    const Outcome shared = parse_and_run(with(process, {"--analytics-topic", "events", "--error-tracking-topic", "events"}));
+    const Outcome shared =
+        parse_and_run(with(process, {"--analytics-topic", "events", "--error-tracking-topic", "events"}));
     CHECK(shared.status == 0);
     CHECK(std::filesystem::exists(dir / "events.jsonl"));
     CHECK_FALSE(std::filesystem::exists(dir / "events_error_tracking.jsonl"));

@@ -16,16 +16,17 @@ namespace {
 
 using warden::cli::WardenCli;
 using warden::test::contains;
-using warden::test::secret;
 using warden::test::FakeEnvironment;
 using warden::test::ScratchFile;
+using warden::test::secret;
 
 struct Outcome {
     std::optional<int> status;  // nothing: a command is ready to run
     std::string out, err;
 };
 
-Outcome parse(WardenCli& cli, const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+Outcome parse(WardenCli& cli, const std::vector<std::string>& args,
+              const std::map<std::string, std::string>& env = {}) {
     std::ostringstream out, err;
     Outcome outcome;
     outcome.status = cli.parse(args, FakeEnvironment{env}, out, err);
@@ -170,9 +171,9 @@ TEST_CASE("cli: replay positions and partitions are usage errors; inverted range
         args.insert(args.end(), more.begin(), more.end());
         return args;
     };
-    for (const auto& args : {with({"--from", "yesterday"}), with({"--to", "2024-06-10T06:00:00"}),
-                             with({"--partitions", "1,x"}), with({"--partitions", "-1"}),
-                             with({"--partitions", "1,,2"}), with({"--partitions", "3,3"})}) {
+    for (const auto& args :
+         {with({"--from", "yesterday"}), with({"--to", "2024-06-10T06:00:00"}), with({"--partitions", "1,x"}),
+          with({"--partitions", "-1"}), with({"--partitions", "1,,2"}), with({"--partitions", "3,3"})}) {
         CAPTURE(args.back());
         CHECK(parse(args).status == 2);
     }
@@ -190,9 +191,18 @@ TEST_CASE("cli: replay positions and partitions are usage errors; inverted range
 
 TEST_CASE("cli: no option of any command echoes its value, from a flag, a variable or the config file") {
     // Options whose values have a shape of their own, which a value holding ':' does not have.
-    const std::set<std::string> shaped = {"input-topic", "topic", "analytics-topic", "error-tracking-topic",
-                                          "heatmaps-topic", "dlq-topic", "metrics-address", "max-message-bytes",
-                                          "batch-size", "partitions", "from", "to"};
+    const std::set<std::string> shaped = {"input-topic",
+                                          "topic",
+                                          "analytics-topic",
+                                          "error-tracking-topic",
+                                          "heatmaps-topic",
+                                          "dlq-topic",
+                                          "metrics-address",
+                                          "max-message-bytes",
+                                          "batch-size",
+                                          "partitions",
+                                          "from",
+                                          "to"};
     int refusals = 0;
     for (const char* name : {"run", "replay", "process", "demo", "mock-cluster"}) {
         for (const std::string& value : {std::string(secret), std::string("sasl.password:") + secret}) {
@@ -258,5 +268,6 @@ TEST_CASE("cli: suggestions are made for typos only") {
 TEST_CASE("cli: a missing setting is named with every way of giving it") {
     const Outcome outcome = parse({"run", "--teams", "t.json"});
     CHECK(outcome.status == 2);
-    CHECK(contains(outcome.err, "--brokers is required: give the flag, `brokers = …` in the config file, or WARDEN_BROKERS"));
+    CHECK(contains(outcome.err,
+                   "--brokers is required: give the flag, `brokers = …` in the config file, or WARDEN_BROKERS"));
 }

@@ -13,8 +13,8 @@ using warden::cli::ConfigSetting;
 using warden::cli::read_config_file;
 using warden::cli::UsageError;
 using warden::test::contains;
-using warden::test::secret;
 using warden::test::ScratchFile;
+using warden::test::secret;
 
 // A command with a text option, a number, a switch and a repeatable option.
 struct Command {
@@ -149,7 +149,7 @@ TEST_CASE("config file: a value of the wrong shape is refused without quoting it
 
 TEST_CASE("config file: TOML syntax errors say what to do and never quote the value") {
     const std::string s = secret;
-    CHECK(contains(refusal("brokers = \"" + s + "\n"), "line break"));             // unterminated, ends at the line
+    CHECK(contains(refusal("brokers = \"" + s + "\n"), "line break"));              // unterminated, ends at the line
     CHECK(contains(refusal("brokers = \"" + s), "ends inside"));                    // end of file
     CHECK(contains(refusal("brokers = \"" + s + "\\q\"\n"), "unknown \\ escape"));  // bad escape
     CHECK(contains(refusal("brokers = \"" + s + std::string(1, '\0') + "\"\n"), "control character"));

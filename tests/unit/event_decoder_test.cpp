@@ -93,7 +93,9 @@ TEST_CASE("decoder: scalar names become strings, NUL becomes U+FFFD") {
     Decoded nul(capture(R"({"event":"$exception\u0000x","distinct_id":"a\u0000b"})"));
     REQUIRE_FALSE(nul.failure);
     CHECK(nul.event.event == "$exception\xEF\xBF\xBDx");
-    CHECK(nul.event.distinct_id == "a\xEF\xBF\xBD" "b");
+    CHECK(nul.event.distinct_id ==
+          "a\xEF\xBF\xBD"
+          "b");
 }
 
 TEST_CASE("decoder: malformed values are dead-lettered with a fixed detail") {
@@ -107,8 +109,8 @@ TEST_CASE("decoder: malformed values are dead-lettered with a fixed detail") {
         {std::string(R"({"uuid":")") + uuid_a + R"(","data":"{not json"})", DeadLetterReason::failed_parse_message},
         {std::string(R"({"uuid":")") + uuid_a + R"(","data":"[1]"})", DeadLetterReason::failed_parse_message},
         {std::string(R"({"uuid":")") + uuid_a + R"("})", DeadLetterReason::failed_parse_message},  // no data
-        {capture(R"({"distinct_id":"u"})"), DeadLetterReason::failed_parse_message},                // no event
-        {capture(R"({"event":"e"})"), DeadLetterReason::failed_parse_message},                      // no distinct_id
+        {capture(R"({"distinct_id":"u"})"), DeadLetterReason::failed_parse_message},               // no event
+        {capture(R"({"event":"e"})"), DeadLetterReason::failed_parse_message},                     // no distinct_id
         {capture(R"({"event":{},"distinct_id":"u"})"), DeadLetterReason::failed_parse_message},
         {capture(R"({"event":"e","distinct_id":null})"), DeadLetterReason::failed_parse_message},
         {capture(R"({"event":"e","distinct_id":"u","properties":[]})"), DeadLetterReason::failed_parse_message},
@@ -131,8 +133,8 @@ TEST_CASE("decoder: malformed values are dead-lettered with a fixed detail") {
 }
 
 TEST_CASE("decoder: nesting past the depth limit is refused, in the value and in data") {
-    const std::string deep_properties = R"({"event":"e","distinct_id":"u","properties":{"a":)" +
-                                        std::string(10, '[') + std::string(10, ']') + "}}";
+    const std::string deep_properties =
+        R"({"event":"e","distinct_id":"u","properties":{"a":)" + std::string(10, '[') + std::string(10, ']') + "}}";
     CHECK_FALSE(Decoded(capture(deep_properties), 64).failure);
     REQUIRE(Decoded(capture(deep_properties), 8).failure);
     CHECK(Decoded(capture(deep_properties), 8).failure->reason == DeadLetterReason::failed_parse_message);

@@ -8,7 +8,8 @@ using test::Harness;
 using test::Input;
 
 namespace {
-const std::string page = R"({"event":"$pageview","distinct_id":"inner-id","properties":{"$current_url":"https://x/","a":1},"timestamp":"2024-06-10T06:13:20.200Z","token":"phc_public_acme"})";
+const std::string page =
+    R"({"event":"$pageview","distinct_id":"inner-id","properties":{"$current_url":"https://x/","a":1},"timestamp":"2024-06-10T06:13:20.200Z","token":"phc_public_acme"})";
 
 const OutputRecord& only_record(const BatchResult& r) {
     REQUIRE(r.outcomes.size() == 1);
@@ -67,7 +68,8 @@ TEST_CASE("merge: data may be an object; outer properties replace inner ones; te
 
 TEST_CASE("merge: top-level $set/$set_once merge into properties with their precedence") {
     Harness h;
-    const std::string data = R"({"event":"$identify","distinct_id":"u","properties":{"$set":{"a":"inner","b":"inner"},"$set_once":{"c":"inner"}},"$set":{"a":"top"},"$set_once":{"c":"top","d":"top"}})";
+    const std::string data =
+        R"({"event":"$identify","distinct_id":"u","properties":{"$set":{"a":"inner","b":"inner"},"$set_once":{"c":"inner"}},"$set":{"a":"top"},"$set_once":{"c":"top","d":"top"}})";
     auto d = test::parse(only_record(h.run_one(test::event_with("phc_public_acme", data))).value);
     const auto& p = d["properties"];
     CHECK(std::string(p["$set"]["a"].GetString()) == "top");
@@ -78,28 +80,37 @@ TEST_CASE("merge: top-level $set/$set_once merge into properties with their prec
 
 TEST_CASE("merge: existing $ip is kept; anonymize_ips removes it; NUL in distinct_id becomes U+FFFD") {
     Harness h;
-    auto d = test::parse(only_record(h.run_one(test::event_with(
-        "phc_public_acme", R"({"event":"e","distinct_id":"u","properties":{"$ip":"10.0.0.1"}})"))).value);
+    auto d = test::parse(
+        only_record(h.run_one(test::event_with("phc_public_acme",
+                                               R"({"event":"e","distinct_id":"u","properties":{"$ip":"10.0.0.1"}})")))
+            .value);
     CHECK(std::string(d["properties"]["$ip"].GetString()) == "10.0.0.1");
 
     Harness anon;
-    auto a = test::parse(only_record(anon.run_one(test::event_with(
-        "phc_public_beta", R"({"event":"e","distinct_id":"u","properties":{"$ip":"10.0.0.1"}})"))).value);
+    auto a = test::parse(
+        only_record(anon.run_one(test::event_with(
+                        "phc_public_beta", R"({"event":"e","distinct_id":"u","properties":{"$ip":"10.0.0.1"}})")))
+            .value);
     CHECK_FALSE(a["properties"].HasMember("$ip"));
 
     Harness nul;
     Input in = test::event_with("phc_public_acme", R"({"event":"e"})");
     in.value = R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"a\u0000b","event":"e","data":"{}"})";
     const auto& r = only_record(nul.run_one(in));
-    CHECK(std::string(test::parse(r.value)["distinct_id"].GetString()) == "a\xEF\xBF\xBD" "b");
-    CHECK(*r.key == "2:a\xEF\xBF\xBD" "b");
+    CHECK(std::string(test::parse(r.value)["distinct_id"].GetString()) ==
+          "a\xEF\xBF\xBD"
+          "b");
+    CHECK(*r.key ==
+          "2:a\xEF\xBF\xBD"
+          "b");
 }
 
 TEST_CASE("invalid UTF-8 is repaired to U+FFFD in value, key and headers") {
     Harness h;
     Input in = test::event_with("phc_public_acme", "{}");
-    in.value = "{\"uuid\":\"01900a3c-8f1e-7a2b-9c3d-4e5f60718293\",\"distinct_id\":\"bad\xFF\",\"event\":\"e\xC0\","
-               "\"data\":\"{\\\"properties\\\":{\\\"k\\u00e9\\\":\\\"\\udc00\\\"}}\"}";
+    in.value =
+        "{\"uuid\":\"01900a3c-8f1e-7a2b-9c3d-4e5f60718293\",\"distinct_id\":\"bad\xFF\",\"event\":\"e\xC0\","
+        "\"data\":\"{\\\"properties\\\":{\\\"k\\u00e9\\\":\\\"\\udc00\\\"}}\"}";
     in.headers.push_back({"note", std::string("x\xFE")});
     const auto& r = only_record(h.run_one(in));
     CHECK(utf8::is_valid(*r.value));
@@ -173,13 +184,20 @@ TEST_CASE("malformed values of known teams are dead-lettered with the right reas
         {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","data":"{bad"})", DeadLetterReason::failed_parse_message},
         {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","data":"[]"})", DeadLetterReason::failed_parse_message},
         {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","data":5})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":{},"event":"e","data":"{}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":[],"data":"{}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","data":"{}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{\"properties\":[]}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","$set":"x","data":"{}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{\"properties\":{\"$set\":1}}"})", DeadLetterReason::failed_parse_message},
-        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{}"} trailing)", DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":{},"event":"e","data":"{}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":[],"data":"{}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","data":"{}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{\"properties\":[]}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","$set":"x","data":"{}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{\"properties\":{\"$set\":1}}"})",
+         DeadLetterReason::failed_parse_message},
+        {R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":"{}"} trailing)",
+         DeadLetterReason::failed_parse_message},
         {R"({"uuid":"","distinct_id":"u","event":"e","data":"{}"})", DeadLetterReason::empty_uuid},
         {R"({"distinct_id":"u","event":"e","data":"{}"})", DeadLetterReason::empty_uuid},
         {R"({"uuid":null,"distinct_id":"u","event":"e","data":"{}"})", DeadLetterReason::empty_uuid},
@@ -221,11 +239,15 @@ TEST_CASE("deep nesting and very large messages are bounded") {
     std::string deep = std::string(100000, '[') + std::string(100000, ']');
     Input in;
     in.headers = {{"token", "phc_public_acme"}};
-    in.value = R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"deep":)" + deep + "}}}";
+    in.value =
+        R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"deep":)" +
+        deep + "}}}";
     CHECK(h.run_one(in).outcomes[0].dead_letter == DeadLetterReason::failed_parse_message);
 
     std::string ok_depth = std::string(50, '[') + std::string(50, ']');
-    in.value = R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"deep":)" + ok_depth + "}}}";
+    in.value =
+        R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"deep":)" +
+        ok_depth + "}}}";
     CHECK(h.run_one(in).outcomes[0].record_count == 1);
 
     Harness small(CoreLimits{.max_message_bytes = 2000, .max_json_depth = 64});
@@ -241,9 +263,11 @@ TEST_CASE("deep nesting and very large messages are bounded") {
 
 TEST_CASE("routing: $exception, $$heatmap and everything else") {
     Harness h;
-    const auto& r = h.run({test::event_with("phc_public_acme", R"({"event":"$exception","distinct_id":"u"})"),
-                           test::event_with("phc_public_acme", R"({"event":"$$heatmap","distinct_id":"u","properties":{"$heatmap_data":{}}})"),
-                           test::event_with("phc_public_acme", R"({"event":"custom","distinct_id":"u"})")});
+    const auto& r =
+        h.run({test::event_with("phc_public_acme", R"({"event":"$exception","distinct_id":"u"})"),
+               test::event_with("phc_public_acme",
+                                R"({"event":"$$heatmap","distinct_id":"u","properties":{"$heatmap_data":{}}})"),
+               test::event_with("phc_public_acme", R"({"event":"custom","distinct_id":"u"})")});
     REQUIRE(r.records.size() == 3);
     CHECK(r.records[0].destination == Destination::error_tracking);
     CHECK(r.records[1].destination == Destination::heatmaps);
@@ -252,9 +276,11 @@ TEST_CASE("routing: $exception, $$heatmap and everything else") {
 
 TEST_CASE("scratch memory reuse: the same nested message renders the same every time") {
     Harness h;
-    const std::string data = R"({"event":"e","distinct_id":"u","properties":{"a":{"b":{"c":[1,{"d":"x"}]}},"e":[{"f":{}}],"g":"h"}})";
+    const std::string data =
+        R"({"event":"e","distinct_id":"u","properties":{"a":{"b":{"c":[1,{"d":"x"}]}},"e":[{"f":{}}],"g":"h"}})";
     std::vector<Input> inputs(50, test::event_with("phc_public_acme", data));
-    inputs[10] = test::event_with("phs_secret_acme", R"({"event":"big","distinct_id":"u","properties":{"blob":")" + std::string(200000, 'y') + "\"}}");
+    inputs[10] = test::event_with("phs_secret_acme", R"({"event":"big","distinct_id":"u","properties":{"blob":")" +
+                                                         std::string(200000, 'y') + "\"}}");
     const auto& r = h.run(inputs);
     REQUIRE(r.records.size() == 50);
     for (size_t i = 1; i < 50; ++i) {

@@ -11,7 +11,8 @@ using warden::FileTeamStore;
 
 TEST_CASE("file store: a directory given as the teams file is named as one") {
     const std::string dir = std::filesystem::temp_directory_path().string();
-    CHECK_THROWS_WITH_AS(FileTeamStore::load(dir), doctest::Contains(("teams file " + dir + ": is a directory").c_str()), std::runtime_error);
+    CHECK_THROWS_WITH_AS(FileTeamStore::load(dir),
+                         doctest::Contains(("teams file " + dir + ": is a directory").c_str()), std::runtime_error);
 }
 
 TEST_CASE("file store: a key given twice in a team object is refused, naming the file, the team and the key") {
@@ -43,7 +44,8 @@ TEST_CASE("file store: loads the fixture shape and rejects bad files with a clea
     CHECK_THROWS_AS(FileTeamStore::load("/nonexistent/teams.json"), std::runtime_error);
     // Two rows with one id would make "the team" of a token depend on which row was read.
     CHECK_THROWS_WITH_AS(FileTeamStore::from_json(R"([{"id":7,"api_token":"phc_a"},{"id":8,"api_token":"phc_b"},
-                                                      {"id":7,"api_token":"phc_c"}])", "teams.json"),
+                                                      {"id":7,"api_token":"phc_c"}])",
+                                                  "teams.json"),
                          "teams file teams.json: team #0 and team #2 have the same id 7 (each id must appear once)",
                          std::runtime_error);
 }

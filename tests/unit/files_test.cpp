@@ -4,7 +4,8 @@
 using namespace warden;
 
 TEST_CASE("input lines: kcat envelopes, bare values, malformed envelopes") {
-    auto m = parse_input_line(R"({"topic":"t","partition":3,"offset":9,"key":null,"headers":["a","1","b",null],"payload":"{}"})", 0);
+    auto m = parse_input_line(
+        R"({"topic":"t","partition":3,"offset":9,"key":null,"headers":["a","1","b",null],"payload":"{}"})", 0);
     CHECK(m.topic == "t");
     CHECK(m.partition == 3);
     CHECK(m.offset == 9);
@@ -26,7 +27,8 @@ TEST_CASE("input lines: kcat envelopes, bare values, malformed envelopes") {
 
     // A lone surrogate escape in an envelope is repaired as in message values, not a reason to
     // take the whole line for a value.
-    auto lone = parse_input_line(R"({"topic":"t","headers":["h","\ud800"],"key":"k\udc00","payload":"{\"a\":\"\ud800\"}"})", 7);
+    auto lone =
+        parse_input_line(R"({"topic":"t","headers":["h","\ud800"],"key":"k\udc00","payload":"{\"a\":\"\ud800\"}"})", 7);
     CHECK(lone.topic == "t");
     REQUIRE(lone.headers.size() == 1);
     CHECK(*lone.headers[0].value == "\xEF\xBF\xBD");

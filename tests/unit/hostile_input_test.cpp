@@ -28,12 +28,14 @@ bool reader_finds_verified(const rapidjson::Value& event) {
         bool found = false;
         each(object, "$verified", [&](const rapidjson::Value&) { found = true; });
         if (object.IsArray()) {
-            for (const auto& e : object.GetArray()) found = found || (e.IsString() && std::string(e.GetString()) == "$verified");
+            for (const auto& e : object.GetArray())
+                found = found || (e.IsString() && std::string(e.GetString()) == "$verified");
         }
         return found;
     };
     bool found = key_in(event);
-    for (const char* top : {"$set", "$set_once"}) each(event, top, [&](const rapidjson::Value& v) { found = found || key_in(v); });
+    for (const char* top : {"$set", "$set_once"})
+        each(event, top, [&](const rapidjson::Value& v) { found = found || key_in(v); });
     each(event, "properties", [&](const rapidjson::Value& p) {
         found = found || key_in(p);
         for (const char* inner : {"$set", "$set_once", "$unset"}) {
@@ -201,7 +203,8 @@ TEST_CASE("no secret-shaped key leaves in a header name, another team's secret o
     CHECK(std::string(d["properties"]["unknown"].GetString()) == "x [redacted] y");
     // Public tokens and bare prefixes are not secrets.
     Harness clean;
-    const auto& c = clean.run_one(test::event_with("phc_public_beta", with_properties(R"({"a":"phc_public_acme phs_ phs_"})")));
+    const auto& c =
+        clean.run_one(test::event_with("phc_public_beta", with_properties(R"({"a":"phc_public_acme phs_ phs_"})")));
     CHECK_FALSE(c.outcomes[0].secret_redacted);
 }
 
@@ -210,8 +213,9 @@ TEST_CASE("every record fits the size limit on its final bytes, dead letters inc
     Harness h(limits);
     // Invalid bytes triple in size when repaired to U+FFFD: under the limit in, over it out.
     Input grows = test::event_with("phc_public_acme", "{}");
-    grows.value = R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"b":")" +
-                  std::string(60'000, '\xff') + R"("}}})";
+    grows.value =
+        R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","distinct_id":"u","event":"e","data":{"properties":{"b":")" +
+        std::string(60'000, '\xff') + R"("}}})";
     REQUIRE(grows.value.size() < limits.max_message_bytes);
     const auto& r = h.run_one(grows);
     REQUIRE(r.records.size() == 1);
@@ -320,7 +324,8 @@ TEST_CASE("redacting a hundred thousand secret-shaped keys takes one pass, not o
 
 TEST_CASE("a key in base64's alphabet is redacted whole, slashes and equals signs included") {
     Harness h;
-    const auto& r = h.run_one(test::event_with("phc_public_beta", with_properties(R"({"k":"phs_With/Slash=AndEq+Plus x"})")));
+    const auto& r =
+        h.run_one(test::event_with("phc_public_beta", with_properties(R"({"k":"phs_With/Slash=AndEq+Plus x"})")));
     REQUIRE(r.records.size() == 1);
     CHECK(std::string(test::parse(r.records[0].value)["properties"]["k"].GetString()) == "[redacted] x");
 }

@@ -24,7 +24,8 @@ TEST_CASE("http head: ends at the first blank line, CRLF or bare LF, wherever th
     // Received a byte at a time, resuming where the previous search stopped: the same end.
     for (const std::string& head : {crlf, lf, mixed}) {
         size_t end = 0;
-        for (size_t size = 1; size <= head.size() && end == 0; ++size) end = find_head_end(head.substr(0, size), size - 1);
+        for (size_t size = 1; size <= head.size() && end == 0; ++size)
+            end = find_head_end(head.substr(0, size), size - 1);
         CHECK(end == find_head_end(head));
     }
 }
@@ -39,14 +40,15 @@ TEST_CASE("http head: the request line gives method and path; anything malformed
     CHECK(r.method == "HEAD");
     CHECK(r.path == "/readyz");
     CHECK(parse_request_head("GET http://pod:9464 HTTP/1.1\r\n\r\n").path == "/");
-    CHECK(parse_request_head("BREW /pot HTTP/1.1\r\n\r\n").refusal == 0);  // an unknown method is the server's to refuse
+    CHECK(parse_request_head("BREW /pot HTTP/1.1\r\n\r\n").refusal ==
+          0);  // an unknown method is the server's to refuse
 
-    for (const char* malformed : {"", "\r\n\r\n", "garbage\r\n\r\n", "GET\r\n\r\n", "GET /\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n",
-                                  "GET / HTTP/1.1 \r\n\r\n", "GET / HTTP/1.1 x\r\n\r\n", "GET metrics HTTP/1.1\r\n\r\n",
-                                  "GET / http/1.1\r\n\r\n", "GET / HTTP/1\r\n\r\n", "GET / HTTP/10.1\r\n\r\n",
-                                  "G(T / HTTP/1.1\r\n\r\n", "GET /a\x01 HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n",
-                                  "GET / HTTP/1.1\r\nName : value\r\n\r\n", "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
-                                  "GET / HTTP/1.1\r\n: empty name\r\n\r\n"}) {
+    for (const char* malformed :
+         {"", "\r\n\r\n", "garbage\r\n\r\n", "GET\r\n\r\n", "GET /\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n",
+          "GET / HTTP/1.1 \r\n\r\n", "GET / HTTP/1.1 x\r\n\r\n", "GET metrics HTTP/1.1\r\n\r\n",
+          "GET / http/1.1\r\n\r\n", "GET / HTTP/1\r\n\r\n", "GET / HTTP/10.1\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n",
+          "GET /a\x01 HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n\r\n", "GET / HTTP/1.1\r\nName : value\r\n\r\n",
+          "GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", "GET / HTTP/1.1\r\n: empty name\r\n\r\n"}) {
         INFO(std::string(malformed));
         CHECK(parse_request_head(malformed).refusal == 400);
     }

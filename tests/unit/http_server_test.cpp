@@ -88,8 +88,9 @@ TEST_CASE("http server: a head of the largest size is answered, one byte more ge
     CHECK(over->rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
 }
 
-TEST_CASE("http server: an answer larger than the socket buffers reaches a reader; a client that never reads is "
-          "cut at the deadline and blocks no one") {
+TEST_CASE(
+    "http server: an answer larger than the socket buffers reaches a reader; a client that never reads is "
+    "cut at the deadline and blocks no one") {
     Limits limits;
     limits.request_deadline = 1000ms;
     Server server("127.0.0.1:0", test_routes(), limits);

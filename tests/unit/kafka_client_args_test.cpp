@@ -22,15 +22,16 @@ using warden::test::FakeEnvironment;
 using warden::test::ScratchFile;
 
 // The options as `warden run` declares them, parsed over the layers.
-KafkaClientArgs parse(const std::vector<std::string>& command_line, const std::map<std::string, std::string>& env = {}) {
+KafkaClientArgs parse(const std::vector<std::string>& command_line,
+                      const std::map<std::string, std::string>& env = {}) {
     CLI::App app;
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     CLI::App* run = app.add_subcommand("run");
     warden::cli::add_config_option(*run);
     KafkaClientArgs args;
     warden::cli::add_kafka_client_options(*run, args);
-    std::vector<std::string> layered =
-        warden::cli::layered_arguments(*run, command_line, FakeEnvironment{env}, warden::cli::kafka_environment_values());
+    std::vector<std::string> layered = warden::cli::layered_arguments(*run, command_line, FakeEnvironment{env},
+                                                                      warden::cli::kafka_environment_values());
     layered.insert(layered.begin(), "run");
     std::reverse(layered.begin(), layered.end());
     app.parse(layered);
@@ -72,7 +73,8 @@ TEST_CASE("kafka options: --kafka-property reaches both clients after warden's d
     options.consumer_properties = properties.consumer;
     const KafkaProperties consumer = warden::worker_consumer_properties(options);
     CHECK(effective(consumer, "queued.min.messages") == "7");
-    CHECK(std::count_if(consumer.begin(), consumer.end(), [](const auto& p) { return p.first == "queued.min.messages"; }) >= 2);
+    CHECK(std::count_if(consumer.begin(), consumer.end(),
+                        [](const auto& p) { return p.first == "queued.min.messages"; }) >= 2);
 }
 
 TEST_CASE("kafka options: credentials layer as file < WARDEN_KAFKA_* < flags") {
@@ -89,8 +91,9 @@ TEST_CASE("kafka options: credentials layer as file < WARDEN_KAFKA_* < flags") {
     CHECK(username(parse({config, "--kafka-property", "sasl.username=flag-user"},
                          {{"WARDEN_KAFKA_SASL_USERNAME", "env-user"}})) == "flag-user");
     CHECK(effective(warden::cli::client_properties(parse({config})).producer, "sasl.password") == "file#pass");
-    CHECK(effective(warden::cli::client_properties(parse({"--brokers", "b:1"}, {{"WARDEN_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"},
-                                                                                  {"WARDEN_KAFKA_SASL_MECHANISM", "PLAIN"}}))
+    CHECK(effective(warden::cli::client_properties(
+                        parse({"--brokers", "b:1"}, {{"WARDEN_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"},
+                                                     {"WARDEN_KAFKA_SASL_MECHANISM", "PLAIN"}}))
                         .producer,
                     "sasl.mechanism") == "PLAIN");
 }
@@ -115,8 +118,9 @@ TEST_CASE("kafka options: a property from a file takes the file's text, and is a
 TEST_CASE("kafka options: a property given inline and as a file is refused, naming it") {
     CleanCredentials clean;
     ScratchFile secret_file("from-file\n", ".secret");
-    const KafkaClientArgs args = parse({"--brokers", "b:1", "--kafka-property-file", "sasl.password=" + secret_file.path.string()},
-                                       {{"WARDEN_KAFKA_SASL_PASSWORD", "from-env"}});
+    const KafkaClientArgs args =
+        parse({"--brokers", "b:1", "--kafka-property-file", "sasl.password=" + secret_file.path.string()},
+              {{"WARDEN_KAFKA_SASL_PASSWORD", "from-env"}});
     try {
         warden::cli::client_properties(args);
         FAIL("accepted");
@@ -143,7 +147,8 @@ TEST_CASE("kafka options: an unusable secret file is named, with its property") 
         }
     }
     // A name that is no file may be the password given to the wrong option: it is not repeated.
-    const KafkaClientArgs mistaken = parse({"--brokers", "b:1", "--kafka-property-file", "sasl.password=hunter2-Sup3r"});
+    const KafkaClientArgs mistaken =
+        parse({"--brokers", "b:1", "--kafka-property-file", "sasl.password=hunter2-Sup3r"});
     try {
         warden::cli::client_properties(mistaken);
         FAIL("accepted");
@@ -156,11 +161,11 @@ TEST_CASE("kafka options: an unusable secret file is named, with its property") 
 
 TEST_CASE("kafka options: every credential value is registered for redaction, other values stay readable") {
     CleanCredentials clean;
-    const KafkaClientArgs args = parse(
-        {"--brokers", "b:1", "--kafka-property", "sasl.password=pw-AAAA", "--kafka-property", "security.protocol=SASL_SSL",
-         "--consumer-property", "ssl.key.password=pw-BBBB", "--producer-property", "sasl.oauthbearer.config=principal=pw-CCCC",
-         "--kafka-property", "SASL.PASSWORD=pw-DDDD"},
-        {{"WARDEN_KAFKA_SASL_USERNAME", "user-EEEE"}});
+    const KafkaClientArgs args =
+        parse({"--brokers", "b:1", "--kafka-property", "sasl.password=pw-AAAA", "--kafka-property",
+               "security.protocol=SASL_SSL", "--consumer-property", "ssl.key.password=pw-BBBB", "--producer-property",
+               "sasl.oauthbearer.config=principal=pw-CCCC", "--kafka-property", "SASL.PASSWORD=pw-DDDD"},
+              {{"WARDEN_KAFKA_SASL_USERNAME", "user-EEEE"}});
     // SASL.PASSWORD is no librdkafka name: refused, but registered before anything could print it.
     CHECK_THROWS_AS(warden::cli::client_properties(args), warden::cli::UsageError);
     const std::string line = warden::log::redact("pw-AAAA pw-BBBB principal=pw-CCCC pw-DDDD user-EEEE SASL_SSL");
@@ -170,12 +175,13 @@ TEST_CASE("kafka options: every credential value is registered for redaction, ot
     }
     CHECK(contains(line, "SASL_SSL"));
 
-    for (const char* name : {"sasl.password", "sasl.username", "ssl.key.password", "ssl.keystore.password", "ssl.key.pem",
-                             "ssl_key", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret"}) {
+    for (const char* name : {"sasl.password", "sasl.username", "ssl.key.password", "ssl.keystore.password",
+                             "ssl.key.pem", "ssl_key", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret"}) {
         CAPTURE(name);
         CHECK(warden::cli::is_sensitive_property(name));
     }
-    for (const char* name : {"security.protocol", "sasl.mechanism", "ssl.ca.location", "bootstrap.servers", "client.id"}) {
+    for (const char* name :
+         {"security.protocol", "sasl.mechanism", "ssl.ca.location", "bootstrap.servers", "client.id"}) {
         CAPTURE(name);
         CHECK_FALSE(warden::cli::is_sensitive_property(name));
     }

@@ -36,9 +36,13 @@ Settings parse(const std::vector<std::string>& command_line, const std::map<std:
     warden::cli::add_config_option(*run);
     run->add_option("--brokers", s.brokers)->envname("WARDEN_BROKERS");
     run->add_option("--group", s.group)->envname("WARDEN_GROUP");
-    run->add_option("--batch-size", s.batch_size)->envname("WARDEN_BATCH_SIZE")->check(warden::cli::whole_number<size_t>(1));
+    run->add_option("--batch-size", s.batch_size)
+        ->envname("WARDEN_BATCH_SIZE")
+        ->check(warden::cli::whole_number<size_t>(1));
     run->add_flag("--dry-run", s.dry_run);
-    run->add_option("--kafka-property", s.properties)->check(warden::cli::kafka_property_text())->allow_extra_args(false);
+    run->add_option("--kafka-property", s.properties)
+        ->check(warden::cli::kafka_property_text())
+        ->allow_extra_args(false);
     std::vector<std::string> args = layered_arguments(*run, command_line, FakeEnvironment{env}, extra);
     args.insert(args.begin(), "run");
     std::reverse(args.begin(), args.end());
@@ -46,7 +50,8 @@ Settings parse(const std::vector<std::string>& command_line, const std::map<std:
     return s;
 }
 
-std::string usage_error(const std::vector<std::string>& command_line, const std::map<std::string, std::string>& env = {}) {
+std::string usage_error(const std::vector<std::string>& command_line,
+                        const std::map<std::string, std::string>& env = {}) {
     try {
         parse(command_line, env);
     } catch (const UsageError& e) {

@@ -41,7 +41,7 @@ TEST_CASE("log: every secret or personal key is redacted, in the message, field 
     CHECK(line.find("PersonalKey") == std::string::npos);
     CHECK(line.find("\"value phx_[redacted]\"") != std::string::npos);
     CHECK(line.find("phs_[redacted] seen") != std::string::npos);
-    CHECK(line.find("&y=1") != std::string::npos);           // the text after the key survives
+    CHECK(line.find("&y=1") != std::string::npos);              // the text after the key survives
     CHECK(line.find("phc_PublicIsFine") != std::string::npos);  // public tokens are not secrets
     CHECK(line.find("\"level\":\"debug\"") != std::string::npos);
     CHECK(line.back() == '\n');
@@ -95,7 +95,8 @@ TEST_CASE("log: registered credentials are redacted in every line and in error t
     CaptureLog guard;
     log::add_sensitive_value("hunter2");
     log::add_sensitive_value("hunter2%00x");
-    log::warn("connect failed: invalid percent-encoded token: \"hunter2%00x\"", {{"dsn", "postgresql://u:hunter2@db/x"}});
+    log::warn("connect failed: invalid percent-encoded token: \"hunter2%00x\"",
+              {{"dsn", "postgresql://u:hunter2@db/x"}});
     REQUIRE(captured.size() == 1);
     CHECK(captured[0].find("hunter2") == std::string::npos);
     CHECK(captured[0].find("token: \\\"[redacted]\\\"") != std::string::npos);  // not "[redacted]%00x"

@@ -36,8 +36,8 @@ TEST_CASE("offset spec: ISO 8601 times with zones and fractions") {
 
 TEST_CASE("offset spec: anything else is refused, naming the text") {
     for (const char* bad : {"", "yesterday", "-5", "12a", "2024-06-10", "2024-06-10T06:13:20", "2024-13-10T06:13:20Z",
-                            "2024-06-10T25:13:20Z", "2024-06-10T06:13:20.Z", "2024-06-10T06:13:20+0200", "offset:",
-                            "time:x", "Earliest"}) {
+                            "2024-06-10T25:13:20Z", "2024-06-10T06:13:20.Z", "2024-06-10T06:13:20+0200",
+                            "offset:", "time:x", "Earliest"}) {
         CAPTURE(bad);
         try {
             parse_offset_spec(bad);

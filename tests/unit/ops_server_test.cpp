@@ -25,10 +25,8 @@ WorkerStats healthy() {
     return s;
 }
 
-std::unique_ptr<OpsServer> serve(const std::string& address = "127.0.0.1:0",
-                                 OpsServer::StatsSource stats = healthy) {
-    return std::make_unique<OpsServer>(address, std::move(stats),
-                                       MetricsContext{"events_plugin_ingestion", {}, {}});
+std::unique_ptr<OpsServer> serve(const std::string& address = "127.0.0.1:0", OpsServer::StatsSource stats = healthy) {
+    return std::make_unique<OpsServer>(address, std::move(stats), MetricsContext{"events_plugin_ingestion", {}, {}});
 }
 
 std::vector<Connection> open_connections(int port, size_t count) {

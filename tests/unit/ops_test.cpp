@@ -18,7 +18,8 @@ WorkerStats healthy_stats(std::chrono::steady_clock::time_point now) {
 
 }  // namespace
 
-TEST_CASE("health: live while the loop turns; ready when brokers answer, in the group, store up and outputs delivering") {
+TEST_CASE(
+    "health: live while the loop turns; ready when brokers answer, in the group, store up and outputs delivering") {
     const auto now = std::chrono::steady_clock::now() + 1h;
     const HealthPolicy policy;
     WorkerStats s = healthy_stats(now);

@@ -27,7 +27,8 @@ TEST_CASE("postgres errors: SQLSTATEs that waiting cannot fix are permanent") {
         CAPTURE(code);
         CHECK(failure_of_sqlstate(code) == StoreFailure::permanent);
     }
-    for (const char* code : {"08006", "08001", "57P01", "57P03", "57014", "53300", "53100", "40001", "XX000", "", "2"}) {
+    for (const char* code :
+         {"08006", "08001", "57P01", "57P03", "57014", "53300", "53100", "40001", "XX000", "", "2"}) {
         CAPTURE(code);
         CHECK(failure_of_sqlstate(code) == StoreFailure::transient);
     }
@@ -49,8 +50,8 @@ TEST_CASE("postgres errors: SQLSTATEs are found in verbose texts, one per host t
 
 TEST_CASE("postgres errors: one line without source locations or the statement") {
     CHECK(one_line("ERROR:  42P01: relation \"nope\" does not exist\nLINE 1: ...FROM nope WHERE\n"
-                   "                                                   ^\nLOCATION:  parserOpenTable, parse_relation.c:1392\n") ==
-          "ERROR: 42P01: relation \"nope\" does not exist");
+                   "                                                   ^\nLOCATION:  parserOpenTable, "
+                   "parse_relation.c:1392\n") == "ERROR: 42P01: relation \"nope\" does not exist");
     CHECK(one_line("FATAL:  42501: permission denied for database \"warden\"\nDETAIL:  User does not have CONNECT "
                    "privilege.\n") ==
           "FATAL: 42501: permission denied for database \"warden\" DETAIL: User does not have CONNECT privilege.");
@@ -71,16 +72,20 @@ TEST_CASE("postgres errors: a failed connection is classified by what the server
         {"connection to server at \"h\", port 5432 failed: fe_sendauth: no password supplied\n", true,
          StoreFailure::permanent, "none was given", ""},
         {"... failed: FATAL:  3D000: database \"nope\" does not exist\n", false, StoreFailure::permanent, "dbname", ""},
-        {"... failed: FATAL:  42501: permission denied for database \"w\"\n", false, StoreFailure::permanent, "CONNECT", ""},
-        {"... failed: FATAL:  57P03: the database system is starting up\n", false, StoreFailure::transient, "unreachable", ""},
-        {"connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that host "
+        {"... failed: FATAL:  42501: permission denied for database \"w\"\n", false, StoreFailure::permanent, "CONNECT",
+         ""},
+        {"... failed: FATAL:  57P03: the database system is starting up\n", false, StoreFailure::transient,
+         "unreachable", ""},
+        {"connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that "
+         "host "
          "and accepting TCP/IP connections?\n",
          false, StoreFailure::transient, "unreachable", ""},
         {"could not translate host name \"db\" to address: Temporary failure in name resolution\n", false,
          StoreFailure::transient, "db", ""},
         // Settings libpq refuses before contacting anyone: permanent, the refused value not repeated.
         {"invalid sslmode value: \"hunter2\"\n", false, StoreFailure::permanent, "sslmode", "hunter2"},
-        {"invalid integer value \"x9\" for connection option \"port\"\n", false, StoreFailure::permanent, "\"port\"", "x9"},
+        {"invalid integer value \"x9\" for connection option \"port\"\n", false, StoreFailure::permanent, "\"port\"",
+         "x9"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.text);
@@ -150,7 +155,8 @@ TEST_CASE("conninfo: quoted values of libpq messages are hidden, setting names k
 
 TEST_CASE("conninfo: a password that is part of the host name is redacted where the host is shown") {
     log::clear_sensitive_values();
-    for (const std::string& form : password_forms("host=db-hunter2.internal password=hunter2")) log::add_sensitive_value(form);
+    for (const std::string& form : password_forms("host=db-hunter2.internal password=hunter2"))
+        log::add_sensitive_value(form);
     Failure f = connection_failure(
         "connection to server at \"db-hunter2.internal\" (10.0.0.5), port 5432 failed: FATAL:  28P01: password "
         "authentication failed for user \"reader\"\n",

@@ -53,8 +53,8 @@ TEST_CASE("refused deliveries: the size librdkafka compares with message.max.byt
 
 TEST_CASE("refused deliveries: an output refused as too large becomes a dead letter naming its input") {
     const OwnedRecord output = output_record(5000);
-    const OwnedRecord dead = dead_letter_for(output, {"events_plugin_ingestion", 3, 42, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 1718000000000},
-                                             "events_dlq");
+    const OwnedRecord dead = dead_letter_for(
+        output, {"events_plugin_ingestion", 3, 42, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, 1718000000000}, "events_dlq");
     CHECK(dead.topic == "events_dlq");
     CHECK(dead.key == output.key);
     CHECK(dead.value == output.value);
@@ -156,6 +156,7 @@ TEST_CASE("producer settings: message.max.bytes follows the core's limit, and an
     CHECK(value_of(output_producer_properties({}, 1'000'000), "message.max.bytes") == "1000036");
     CHECK(value_of(output_producer_properties({}, 64'000), "message.max.bytes") == "64036");
     CHECK(value_of(output_producer_properties({}, 10), "message.max.bytes") == "1000");  // librdkafka's minimum
-    CHECK(value_of(output_producer_properties({{"message.max.bytes", "2000"}}, 1'000'000), "message.max.bytes") == "2000");
+    CHECK(value_of(output_producer_properties({{"message.max.bytes", "2000"}}, 1'000'000), "message.max.bytes") ==
+          "2000");
     CHECK(value_of(output_producer_properties({}, 1'000'000), "allow.auto.create.topics") == "false");
 }

@@ -65,9 +65,9 @@ TEST_CASE("replay checkpoint: a rerun that asks for another range is refused, na
         CHECK(contains(outcome.err, "delete the checkpoint to start the replay afresh"));
     }
     // The same request, in another spelling: resumed (here it goes on to fail on the teams file).
-    for (const std::vector<std::string>& same : {std::vector<std::string>{"--partitions", "1"},
-                                                 std::vector<std::string>{"--partitions", "1", "--from", "earliest",
-                                                                          "--to", "latest"}}) {
+    for (const std::vector<std::string>& same :
+         {std::vector<std::string>{"--partitions", "1"},
+          std::vector<std::string>{"--partitions", "1", "--from", "earliest", "--to", "latest"}}) {
         std::vector<std::string> args = {"--checkpoint", path};
         args.insert(args.end(), same.begin(), same.end());
         const Outcome outcome = replay(args);
@@ -77,7 +77,8 @@ TEST_CASE("replay checkpoint: a rerun that asks for another range is refused, na
 }
 
 TEST_CASE("replay checkpoint: another topic, or an older checkpoint that recorded no range, is refused") {
-    ScratchFile other_topic(R"({"version":2,"topic":"other",)" + earliest_to_latest_of_1 + R"("partitions":[]})", ".json");
+    ScratchFile other_topic(R"({"version":2,"topic":"other",)" + earliest_to_latest_of_1 + R"("partitions":[]})",
+                            ".json");
     Outcome outcome = replay({"--checkpoint", other_topic.path.string(), "--partitions", "1"});
     CHECK(outcome.status == 2);
     CHECK(contains(outcome.err, "belongs to topic other, not events_plugin_ingestion (--topic)"));
@@ -90,7 +91,8 @@ TEST_CASE("replay checkpoint: another topic, or an older checkpoint that recorde
 }
 
 TEST_CASE("replay checkpoint: written through a new file of its own, never through a link left in its place") {
-    const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("warden_cp_" + std::to_string(::getpid()));
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("warden_cp_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const std::filesystem::path path = dir / "cp.json";
     const std::filesystem::path victim = dir / "victim";

@@ -160,7 +160,8 @@ TEST_CASE("store waiter: a store that comes back ends the wait; a stopping comma
 
     FailingStore down;
     TeamCache down_cache(down);
-    StoreWaiter stopping(down_cache, RetryPolicy::Options::giving_up_after(60s), [](std::chrono::milliseconds) { return false; });
+    StoreWaiter stopping(down_cache, RetryPolicy::Options::giving_up_after(60s),
+                         [](std::chrono::milliseconds) { return false; });
     CHECK_FALSE(stopping.until_store_answers());
 }
 

@@ -25,8 +25,7 @@ inline std::string serialize(const rapidjson::Value& v) {
 }
 
 // A capture value whose client event is `data` (a JSON object text), with outer fields added.
-inline std::string capture_value(const std::string& token, const std::string& data,
-                                 const std::string& extra_outer = "",
+inline std::string capture_value(const std::string& token, const std::string& data, const std::string& extra_outer = "",
                                  const std::string& uuid = "01900a3c-8f1e-7a2b-9c3d-4e5f60718293") {
     rapidjson::Document d;
     d.SetObject();

@@ -191,11 +191,12 @@ TEST_CASE("team cache: a flood of unknown tokens in tiny batches is capped in st
     std::chrono::nanoseconds slept{0};
     TeamCacheOptions options;
     options.max_store_fetches_per_second = 20;
-    TeamCache cache(store, options, [&] { return clock.now; },
-                    [&](std::chrono::nanoseconds d) {
-                        slept += d;
-                        clock.now += std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
-                    });
+    TeamCache cache(
+        store, options, [&] { return clock.now; },
+        [&](std::chrono::nanoseconds d) {
+            slept += d;
+            clock.now += std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+        });
     std::vector<std::shared_ptr<const Team>> out;
     for (int i = 0; i < 200; ++i) {
         REQUIRE(cache.resolve_batch(std::vector<std::string>{"phc_random" + std::to_string(i)}, out));

@@ -62,7 +62,8 @@ TEST_CASE("token: the value's field, when there is no header") {
 }
 
 TEST_CASE("token: a value that is not a JSON object is unreadable") {
-    for (const char* value : {"", "not json", "[1,2]", "\"phc_abc\"", R"({"token":"phc_abc")", R"({"token":"phc_abc"} x)"}) {
+    for (const char* value :
+         {"", "not json", "[1,2]", "\"phc_abc\"", R"({"token":"phc_abc")", R"({"token":"phc_abc"} x)"}) {
         CAPTURE(value);
         CHECK(from_value(value).status == TokenStatus::unreadable);
     }

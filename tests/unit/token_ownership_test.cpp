@@ -102,7 +102,8 @@ void check_batch(BatchProcessor& processor, const std::vector<Team>& teams, cons
     std::vector<std::vector<HeaderView>> header_views(inputs.size());
     std::vector<MessageView> views;
     for (size_t i = 0; i < inputs.size(); ++i) {
-        for (auto& [n, v] : inputs[i].headers) headers[i].add(n, v ? std::optional<std::string_view>(*v) : std::nullopt);
+        for (auto& [n, v] : inputs[i].headers)
+            headers[i].add(n, v ? std::optional<std::string_view>(*v) : std::nullopt);
         header_views[i] = headers[i].views();
         MessageView m;
         m.offset = static_cast<int64_t>(i);
@@ -135,7 +136,8 @@ void check_batch(BatchProcessor& processor, const std::vector<Team>& teams, cons
 
 }  // namespace
 
-TEST_CASE("ownership: a token that is one team's public token and another's secret never verifies through a warm cache") {
+TEST_CASE(
+    "ownership: a token that is one team's public token and another's secret never verifies through a warm cache") {
     // Team 10's public token is team 11's secret.
     const std::vector<Team> teams = {make_team(10, "phs_shared0000"), make_team(11, "phc_eleven", "phs_shared0000")};
     for (bool same_batch : {false, true}) {
@@ -199,7 +201,7 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
         ManualClock clock;
         TeamCacheOptions options;
         options.ttl = 1000ms;
-        options.max_teams = 1 + pick(4);     // small, so FIFO eviction happens too
+        options.max_teams = 1 + pick(4);  // small, so FIFO eviction happens too
         options.max_negative = 1 + pick(4);
         options.max_store_fetches_per_second = 0;
         options.seed = rng();
@@ -209,7 +211,8 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
         std::string steps;  // what happened between batches, for the failure report
         std::vector<std::string> events;
         const size_t event_count = 1 + pick(40);
-        for (size_t i = 0; i < event_count; ++i) events.push_back(pick(10) == 0 ? "phs_unknown" : pool[pick(pool.size())]);
+        for (size_t i = 0; i < event_count; ++i)
+            events.push_back(pick(10) == 0 ? "phs_unknown" : pool[pick(pool.size())]);
         for (size_t done = 0; done < events.size();) {
             const size_t size = std::min(events.size() - done, 1 + pick(6));
             CAPTURE(steps);
@@ -252,8 +255,11 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
                     Team& t = teams[pick(teams.size())];
                     switch (pick(3)) {
                         case 0: t.api_token = pool[pick(pool.size())]; break;
-                        case 1: t.secret_api_token = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt; break;
-                        default: t.secret_api_token_backup = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt;
+                        case 1:
+                            t.secret_api_token = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt;
+                            break;
+                        default:
+                            t.secret_api_token_backup = pick(3) ? std::optional(pool[pick(pool.size())]) : std::nullopt;
                     }
                     const int64_t id = t.id;
                     store.replace(std::move(teams), {id});

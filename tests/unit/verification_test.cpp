@@ -34,7 +34,8 @@ bool any_verified(const rapidjson::Value& event) {
     if (has_key(p)) return true;
     for (auto m = p.MemberBegin(); m != p.MemberEnd(); ++m) {
         std::string name = m->name.GetString();
-        if ((name == "$set" || name == "$set_once" || name == "$unset") && (has_key(m->value) || has_element(m->value))) {
+        if ((name == "$set" || name == "$set_once" || name == "$unset") &&
+            (has_key(m->value) || has_element(m->value))) {
             return true;
         }
     }
@@ -99,18 +100,21 @@ TEST_CASE("forged outer fields and headers cannot claim verification") {
 
 TEST_CASE("clean public events are neither verified nor stripped") {
     Harness h;
-    const auto& r = h.run_one(test::event_with("phc_public_acme", R"({"event":"e","distinct_id":"u","properties":{"verified":true,"x":{"$verified":1}}})"));
+    const auto& r = h.run_one(test::event_with(
+        "phc_public_acme", R"({"event":"e","distinct_id":"u","properties":{"verified":true,"x":{"$verified":1}}})"));
     CHECK(r.outcomes[0].verification == Verification::none);
     auto d = test::parse(r.records[0].value);
-    CHECK(d["properties"]["verified"].GetBool());           // a different name, untouched
-    CHECK(d["properties"]["x"].HasMember("$verified"));     // nested deeper, not properties.$verified
+    CHECK(d["properties"]["verified"].GetBool());        // a different name, untouched
+    CHECK(d["properties"]["x"].HasMember("$verified"));  // nested deeper, not properties.$verified
 }
 
 TEST_CASE("secret and backup tokens set $verified: true, overwriting the client value") {
     for (const char* token : {"phs_secret_acme", "phs_backup_acme"}) {
         CAPTURE(token);
         Harness h;
-        const auto& r = h.run_one(test::event_with(token, R"({"event":"e","distinct_id":"u","properties":{"$verified":false,"$set":{"$verified":"person"}}})"));
+        const auto& r = h.run_one(test::event_with(
+            token,
+            R"({"event":"e","distinct_id":"u","properties":{"$verified":false,"$set":{"$verified":"person"}}})"));
         REQUIRE(r.records.size() == 1);
         auto d = test::parse(r.records[0].value);
         CHECK(d["properties"]["$verified"].GetBool());
@@ -130,7 +134,8 @@ TEST_CASE("a verified event without properties gets a properties object") {
 
 TEST_CASE("teams without secrets never verify; a public token equal to nothing secret stays public") {
     Harness h;
-    const auto& r = h.run_one(test::event_with("phc_public_beta", R"({"event":"e","distinct_id":"u","properties":{"$verified":true}})"));
+    const auto& r = h.run_one(
+        test::event_with("phc_public_beta", R"({"event":"e","distinct_id":"u","properties":{"$verified":true}})"));
     CHECK(r.outcomes[0].verification == Verification::stripped);
     CHECK(test::header(r.records[0], "verified") == "false");
 }
@@ -162,7 +167,8 @@ TEST_CASE("secret tokens never appear in any output value, key or header") {
 
 TEST_CASE("heatmap split: analytics without $heatmap_data plus a $$heatmap event with a derived uuid") {
     Harness h;
-    const std::string data = R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{"u":[1]},"$viewport_height":800,
+    const std::string data =
+        R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{"u":[1]},"$viewport_height":800,
         "$viewport_width":1280,"$session_id":"s","$prev_pageview_pathname":"/a","$prev_pageview_max_scroll":5,"$current_url":"https://x/","other":1}})";
     const auto& r = h.run_one(test::event_with("phs_secret_acme", data));
     REQUIRE(r.records.size() == 2);
@@ -184,12 +190,14 @@ TEST_CASE("heatmap split: analytics without $heatmap_data plus a $$heatmap event
     CHECK(hm["team_id"].GetInt() == 2);
 
     Harness again;  // a replay derives the same id
-    CHECK(test::parse(again.run_one(test::event_with("phs_secret_acme", data)).records[1].value)["uuid"].GetString() == derived);
+    CHECK(test::parse(again.run_one(test::event_with("phs_secret_acme", data)).records[1].value)["uuid"].GetString() ==
+          derived);
 }
 
 TEST_CASE("heatmap split is skipped when capture already split it off") {
     Harness h;
-    auto in = test::event_with("phc_public_acme", R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})");
+    auto in = test::event_with("phc_public_acme",
+                               R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})");
     in.headers.push_back({"skip_heatmap_processing", "true"});
     const auto& r = h.run_one(in);
     REQUIRE(r.records.size() == 1);
@@ -198,8 +206,11 @@ TEST_CASE("heatmap split is skipped when capture already split it off") {
 
 TEST_CASE("heatmaps_opt_in = false: no heatmap output, analytics still goes out, drop counted") {
     Harness h;
-    const auto& r = h.run({test::event_with("phc_public_noheat", R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})"),
-                           test::event_with("phc_public_noheat", R"({"event":"$$heatmap","distinct_id":"u","properties":{"$heatmap_data":{}}})")});
+    const auto& r =
+        h.run({test::event_with("phc_public_noheat",
+                                R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})"),
+               test::event_with("phc_public_noheat",
+                                R"({"event":"$$heatmap","distinct_id":"u","properties":{"$heatmap_data":{}}})")});
     REQUIRE(r.outcomes.size() == 2);
     CHECK(r.outcomes[0].record_count == 1);
     CHECK(r.records[0].destination == Destination::analytics);
@@ -209,5 +220,7 @@ TEST_CASE("heatmaps_opt_in = false: no heatmap output, analytics still goes out,
     CHECK(h.counters.dropped[static_cast<size_t>(DropCause::heatmap_opt_in_disabled)] == 2);
     // null opt-in (team 3) means allowed
     Harness beta;
-    CHECK(beta.run_one(test::event_with("phc_public_beta", R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})")).records.size() == 2);
+    CHECK(beta.run_one(test::event_with("phc_public_beta",
+                                        R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})"))
+              .records.size() == 2);
 }
