@@ -11,8 +11,8 @@ cd "$root"
 if [[ ! -f "$build/build.ninja" ]]; then
     # System dependencies only: the wraps in subprojects/ are for other distributions.
     CC=clang-14 CXX=clang++-14 meson setup "$build" --wrap-mode=nodownload -Dfuzzing=true \
-        -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dwerror=true \
-        -Dbenchmarks=false
+        -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 \
+        -Dwerror=true -Dbenchmarks=false
 fi
 # Only the fuzzer: a broken unrelated target must not block fuzzing.
 meson compile -C "$build" fuzz_pipeline

@@ -78,8 +78,11 @@ public:
 
     // The sink must outlive the delivery stage; its acknowledgements come here from now on.
     Delivery(OutputSink& sink, TopicNames topics, ExtraHeaders extra_headers = {});
+    ~Delivery() = default;
     Delivery(const Delivery&) = delete;
     Delivery& operator=(const Delivery&) = delete;
+    Delivery(Delivery&&) = delete;
+    Delivery& operator=(Delivery&&) = delete;
 
     // Starts a partition's assignment and returns its epoch; acknowledgements of earlier
     // assignments of the partition are ignored from now on.

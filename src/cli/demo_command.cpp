@@ -130,7 +130,6 @@ int run_demo(const DemoArgs& args) {
                  cluster.bootstraps().c_str(), args.teams, args.events,
                  args.rate ? std::to_string(args.rate).c_str() : "max", args.partitions);
     if (ops) std::fprintf(stderr, "metrics: http://127.0.0.1:%d/metrics (also /healthz, /readyz)\n", ops->port());
-    log::set_min_level(log::Level::warn);  // the live summary is the demo's output
 
     std::exception_ptr worker_failure;
     std::atomic<bool> worker_failed{false};
@@ -207,7 +206,8 @@ Command add_demo_command(CLI::App& root) {
         ->capture_default_str()
         ->check(listen_address());
     add_topic_options(*cmd, args->topics);
-    return {cmd, [args] { return run_demo(*args); }, /*stops_on_signal=*/true};
+    // The live summary is the demo's output: warnings and errors only, unless asked.
+    return {cmd, [args] { return run_demo(*args); }, /*stops_on_signal=*/true, /*default_log_level=*/"warn"};
 }
 
 }  // namespace warden::cli

@@ -12,35 +12,6 @@
 
 namespace warden::cli {
 
-void add_topic_options(CLI::App& cmd, TopicNames& topics) {
-    cmd.add_option("--analytics-topic", topics.analytics, "Output topic of ordinary events")
-        ->envname("WARDEN_ANALYTICS_TOPIC")
-        ->capture_default_str()
-        ->check(topic_name());
-    cmd.add_option("--error-tracking-topic", topics.error_tracking, "Output topic of $exception events")
-        ->envname("WARDEN_ERROR_TRACKING_TOPIC")
-        ->capture_default_str()
-        ->check(topic_name());
-    cmd.add_option("--heatmaps-topic", topics.heatmaps, "Output topic of $$heatmap events")
-        ->envname("WARDEN_HEATMAPS_TOPIC")
-        ->capture_default_str()
-        ->check(topic_name());
-    cmd.add_option("--dlq-topic", topics.dead_letter, "Dead-letter topic")
-        ->envname("WARDEN_DLQ_TOPIC")
-        ->capture_default_str()
-        ->check(topic_name());
-}
-
-void add_max_message_bytes_option(CLI::App& cmd, CoreLimits& limits, const char* envname) {
-    CLI::Option* option =
-        cmd.add_option("--max-message-bytes", limits.max_message_bytes,
-                       "Largest record accepted or produced (at least " +
-                           std::to_string(CoreLimits::min_message_bytes) + ", so that a dead letter always fits)")
-            ->capture_default_str()
-            ->check(whole_number<size_t>(CoreLimits::min_message_bytes));
-    if (envname) option->envname(envname);
-}
-
 namespace {
 
 struct ProcessArgs {

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <iostream>
-#include <map>
 #include <memory>
 
 namespace warden::cli {
@@ -21,7 +20,6 @@ struct RunArgs {
     TeamStoreArgs store;
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
-    std::string log_level = "info";
     std::string metrics_address = "0.0.0.0:9464";
 };
 
@@ -33,11 +31,6 @@ int run_worker(RunArgs& args) {
     args.worker.consumer_properties = std::move(properties.consumer);
     args.worker.producer_properties = std::move(properties.producer);
     check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
-    static const std::map<std::string, log::Level> levels = {{"debug", log::Level::debug},
-                                                             {"info", log::Level::info},
-                                                             {"warn", log::Level::warn},
-                                                             {"error", log::Level::error}};
-    log::set_min_level(levels.at(args.log_level));
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
     auto store = open_team_store(args.store);
@@ -101,10 +94,6 @@ Command add_run_command(CLI::App& root) {
         ->envname("WARDEN_METRICS_ADDRESS")
         ->capture_default_str()
         ->check(listen_address());
-    cmd->add_option("--log-level", args->log_level, "debug, info, warn or error")
-        ->envname("WARDEN_LOG_LEVEL")
-        ->capture_default_str()
-        ->check(one_of({"debug", "info", "warn", "error"}));
     return {cmd, [args] { return run_worker(*args); }, /*stops_on_signal=*/true};
 }
 

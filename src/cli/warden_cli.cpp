@@ -47,6 +47,12 @@ WardenCli::WardenCli() : app_("warden: resolves, verifies and routes product-ana
         add_run_command(app_),     add_demo_command(app_),         add_replay_command(app_),
         add_process_command(app_), add_mock_cluster_command(app_),
     };
+    // Bound to the options by reference: sized once, never reallocated.
+    log_levels_.resize(commands_.size());
+    for (size_t i = 0; i < commands_.size(); ++i) {
+        log_levels_[i] = commands_[i].default_log_level;
+        add_log_level_option(*commands_[i].app, log_levels_[i]);
+    }
     help_ = app_.add_subcommand("help", "Print the help of warden, or of a command: warden help run");
     help_->add_option("command", help_topic_, "The command to explain");
 }
@@ -153,6 +159,7 @@ int WardenCli::run(std::ostream& err) {
     if (!command) return exit_usage;
     const std::string where = "warden " + command->app->get_name() + ": ";
     if (command->stops_on_signal) install_stop_signals();
+    log::set_min_level(log_level_named(log_levels_[static_cast<size_t>(command - commands_.data())]));
     try {
         return command->run();
     } catch (const UsageError& e) {

@@ -40,6 +40,7 @@ private:
 
     CLI::App app_;
     std::vector<Command> commands_;
+    std::vector<std::string> log_levels_;  // --log-level of each command, in commands_ order
     CLI::App* help_ = nullptr;
     std::string help_topic_;
 };

@@ -43,8 +43,12 @@ class ParsedValue {
 public:
     // The arena starts in `first_chunk` (may be empty) and grows on the heap.
     explicit ParsedValue(std::span<char> first_chunk = {});
+    ~ParsedValue() = default;
+    // The documents point into the arena and the input: not copied, not moved.
     ParsedValue(const ParsedValue&) = delete;
     ParsedValue& operator=(const ParsedValue&) = delete;
+    ParsedValue(ParsedValue&&) = delete;
+    ParsedValue& operator=(ParsedValue&&) = delete;
 
     // Copies `value` and parses its outer level, replacing what was parsed before.
     void parse(std::string_view value, unsigned max_depth);

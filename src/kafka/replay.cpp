@@ -200,7 +200,7 @@ private:
     }
 
     std::vector<int32_t> topic_partitions(const kafka::TopicCatalog& catalog) const {
-        const std::vector<int32_t> all = catalog.partitions(options_.topic);
+        std::vector<int32_t> all = catalog.partitions(options_.topic);
         if (all.empty()) throw std::runtime_error("topic " + options_.topic + " has no partitions");
         if (options_.partitions.empty()) return all;
         for (int32_t p : options_.partitions) {

@@ -434,6 +434,7 @@ private:
     // forgets them. Lost partitions (the group moved on without us) are only forgotten.
     void revoked(const rd_kafka_topic_partition_list_t& partitions, bool lost) {
         std::vector<int32_t> revoked;
+        revoked.reserve(static_cast<size_t>(partitions.cnt));
         for (int i = 0; i < partitions.cnt; ++i) revoked.push_back(partitions.elems[i].partition);
         if (!lost) {
             // While stopping, the shutdown deadline bounds this drain too (consumer_close revokes).

@@ -271,3 +271,24 @@ TEST_CASE("cli: a missing setting is named with every way of giving it") {
     CHECK(contains(outcome.err,
                    "--brokers is required: give the flag, `brokers = …` in the config file, or WARDEN_BROKERS"));
 }
+
+TEST_CASE("cli: every command takes --log-level, declared once, checked alike; the demo defaults to warn") {
+    for (const std::string command : {"run", "replay", "process", "demo", "mock-cluster"}) {
+        CAPTURE(command);
+        WardenCli cli;
+        const Outcome help = parse(cli, {"help", command});
+        CHECK(help.status == 0);
+        CHECK(contains(help.out, "--log-level"));
+        CHECK(contains(help.out, "WARDEN_LOG_LEVEL"));
+        CHECK(contains(help.out, command == "demo" ? "=warn" : "=info"));
+        const Outcome loud = parse({command, "--log-level", "loud"});
+        CHECK(loud.status == 2);
+        CHECK(contains(loud.err, "--log-level"));
+        const Outcome from_env = parse({command}, {{"WARDEN_LOG_LEVEL", "loud"}});
+        CHECK(from_env.status == 2);
+        CHECK(contains(from_env.err, "WARDEN_LOG_LEVEL"));
+    }
+    const Outcome debug = parse({"process", "--log-level", "debug", "--teams", "/nonexistent.json", "--input", "-",
+                                 "--output-dir", "/tmp/unused"});
+    CHECK_FALSE(debug.status);
+}

@@ -3,6 +3,7 @@
 #include "ops/http_server.hpp"
 
 #include "../support/http_client.hpp"
+#include "../support/slowdown.hpp"
 
 #include <doctest/doctest.h>
 
@@ -91,17 +92,19 @@ TEST_CASE("http server: a head of the largest size is answered, one byte more ge
 TEST_CASE(
     "http server: an answer larger than the socket buffers reaches a reader; a client that never reads is "
     "cut at the deadline and blocks no one") {
+    const double slowdown = test::slowdown();
     Limits limits;
-    limits.request_deadline = 1000ms;
+    limits.request_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(1000ms * slowdown);
     Server server("127.0.0.1:0", test_routes(), limits);
     Connection never_reads(server.port());
     CHECK(never_reads.send("GET /big HTTP/1.1\r\n\r\n"));
-    const std::optional<HttpAnswer> big = http_get(server.port(), "/big", 5s);
+    const std::optional<HttpAnswer> big =
+        http_get(server.port(), "/big", std::chrono::duration_cast<std::chrono::milliseconds>(5s * slowdown));
     REQUIRE(big);
     CHECK(big->body.size() == size_t{16} << 20);
     CHECK(answers_ok(server.port()));
     // Its answer stopped where the buffers filled, and the deadline ended the connection.
-    std::this_thread::sleep_for(1200ms);
+    std::this_thread::sleep_for(limits.request_deadline + 200ms);
     const std::optional<std::string> partial = never_reads.read_to_close(1s);
     REQUIRE(partial);
     CHECK(partial->size() < size_t{16} << 20);
