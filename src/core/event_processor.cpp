@@ -20,6 +20,10 @@ namespace warden {
 namespace {
 
 constexpr size_t arena_bytes = size_t{64} * 1024;
+// Values find_token keeps for process(), at most this many bytes of them per batch: a batch of
+// large values without a token header must not hold all their parses at once. Past it a value is
+// parsed for its token and again when processed.
+constexpr size_t kept_value_bytes = size_t{16} << 20;
 
 }  // namespace
 
@@ -27,9 +31,11 @@ constexpr size_t arena_bytes = size_t{64} * 1024;
 struct EventProcessor::Workspace {
     std::array<char, arena_bytes> arena_buffer;
     ParsedValue value{arena_buffer};  // the value of a message with a token header
-    // Values parsed by find_token in this batch, the first `lookup_values_used` of them.
+    // Values parsed by find_token in this batch, the first `lookup_values_used` of them, which
+    // hold `lookup_value_bytes` bytes of input.
     std::vector<std::unique_ptr<ParsedValue>> lookup_values;
     size_t lookup_values_used = 0;
+    size_t lookup_value_bytes = 0;
     RenderedJson main_json;
     RenderedJson heatmap_json;
 
@@ -52,6 +58,7 @@ EventProcessor::~EventProcessor() = default;
 void EventProcessor::start_batch() {
     Workspace& w = *workspace_;
     w.lookup_values_used = 0;
+    w.lookup_value_bytes = 0;
     // A batch of values without a token header is rare: do not hold its memory for long.
     if (w.lookup_values.size() > 64) w.lookup_values.resize(64);
 }
@@ -60,10 +67,17 @@ TokenLookup EventProcessor::find_token(const MessageView& message) {
     if (std::optional<std::string_view> header = message.header("token")) return token::classify(*header);
     // Larger values are dead-lettered unparsed (see process).
     if (!message.value || message.value->size() > limits_.max_message_bytes) return {TokenStatus::unreadable, {}};
-    ParsedValue& parsed = workspace_->next_lookup_value();
+    Workspace& w = *workspace_;
+    const bool keep = w.lookup_value_bytes + message.value->size() <= kept_value_bytes;
+    // Past the budget the processor's own value serves: process() runs after the whole batch's
+    // find_token calls and parses it again.
+    ParsedValue& parsed = keep ? w.next_lookup_value() : w.value;
     parsed.parse(*message.value, limits_.max_json_depth);
     TokenLookup lookup = token::classify_value_field(parsed.failure() ? nullptr : &parsed.outer());
-    lookup.parsed = &parsed;
+    if (keep) {
+        w.lookup_value_bytes += message.value->size();
+        lookup.parsed = &parsed;
+    }
     return lookup;
 }
 

@@ -302,3 +302,42 @@ TEST_CASE("summary: outputs sharing a topic are counted once under it") {
     const std::string summary = counters.summary_json(topics);
     CHECK(summary.find(R"("produced":{"events_analytics":7,"events_heatmaps":1})") != std::string::npos);
 }
+
+TEST_CASE("values without a token header: parsed once for the token and kept, within a memory budget") {
+    // A batch whose header-less values pass the bytes the processor keeps parsed (16 MiB): those
+    // past it are parsed again when processed. Either way each message comes out exactly as it
+    // does alone.
+    const std::string big(600'000, 'x');
+    std::vector<Input> batch;
+    for (int i = 0; i < 40; ++i) {
+        const char* token = i % 3 == 0 ? "phs_secret_acme" : i % 3 == 1 ? "phc_public_beta" : "phc_public_acme";
+        const std::string data = std::string(R"({"event":"e)") + std::to_string(i) +
+                                 R"(","distinct_id":"d","properties":{"$verified":true,"big":")" + big + R"("}})";
+        Input in = test::event_with(token, data);
+        if (i % 4 != 3) in.headers.erase(in.headers.begin());  // no token header: from the value
+        if (i == 17) in.value = "{broken";
+        batch.push_back(in);
+    }
+    Harness together;
+    const BatchResult& all = together.run(batch);
+    REQUIRE(all.outcomes.size() == batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+        CAPTURE(i);
+        Harness alone;
+        const BatchResult& one = alone.run_one(batch[i]);
+        const MessageOutcome& a = all.outcomes[i];
+        const MessageOutcome& b = one.outcomes[0];
+        CHECK(a.drop == b.drop);
+        CHECK(a.dead_letter == b.dead_letter);
+        CHECK(a.verification == b.verification);
+        REQUIRE(a.record_count == b.record_count);
+        for (uint32_t r = 0; r < a.record_count; ++r) {
+            CHECK(all.records[a.first_record + r].value == one.records[b.first_record + r].value);
+            CHECK(all.records[a.first_record + r].key == one.records[b.first_record + r].key);
+        }
+    }
+    CHECK(all.outcomes[0].verification == Verification::verified);
+    CHECK(all.outcomes[2].verification == Verification::stripped);
+    CHECK(all.outcomes[17].dead_letter == DeadLetterReason::failed_parse_message);
+    CHECK(all.outcomes[36].verification == Verification::verified);  // past the budget, parsed again
+}
