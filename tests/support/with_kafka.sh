@@ -45,20 +45,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Ports below the kernel's ephemeral range (see with_postgres.sh), free when checked.
-free_port() {
-    local candidate
-    for candidate in $(shuf -i 20000-32000 -n 30); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
-    done
-    echo "with_kafka: no free port found in 20000-32000" >&2
-    return 1
-}
+# Free loopback ports, as every server helper picks them.
+source "$root/tests/support/free_port.sh"
 java_cmd=(java -Xms256m -Xmx512m -XX:+UseG1GC -Dlog4j2.level=WARN -cp "$cache/*")
 
 start_broker() {
-    port=$(free_port)
-    controller_port=$(free_port)
+    port=$(free_loopback_port)
+    controller_port=$(free_loopback_port)
     [[ "$port" != "$controller_port" ]] || return 1
     rm -rf "$dir/data"
     cat >"$dir/server.properties" <<PROPS

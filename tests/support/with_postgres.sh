@@ -17,16 +17,8 @@ dir="$(mktemp -d "${TMPDIR:-/tmp}/warden-pg.XXXXXX")"
 chmod 755 "$dir"
 [[ "$(id -u)" -eq 0 ]] && chown postgres: "$dir"
 
-# Ports come from below the kernel's ephemeral range (32768 and up), so that no client connection
-# of a test running beside this one can hold the port between the check and the bind.
-pick_port() {
-    local candidate
-    for candidate in $(shuf -i 20000-32000 -n 30); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then echo "$candidate"; return; fi
-    done
-    echo "with_postgres: no free port found in 20000-32000" >&2
-    return 1
-}
+# Free loopback ports, as every server helper picks them.
+source "$root/tests/support/free_port.sh"
 
 pg_ctl=("${as_server[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log")
 cleanup() {
@@ -43,7 +35,7 @@ echo "$password" > "$dir/pwfile"
     -U postgres --pwfile="$dir/pwfile" >/dev/null
 # A port can still be taken between the check and the bind: start on another one, a few times.
 for attempt in 1 2 3 4 5; do
-    port=$(pick_port)
+    port=$(free_loopback_port)
     server_options="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir -c fsync=off -c full_page_writes=off"
     if "${pg_ctl[@]}" -o "$server_options" -w -t 30 start >/dev/null; then break; fi
     if [[ $attempt -eq 5 ]]; then
