@@ -14,6 +14,11 @@
 
 namespace warden {
 
+// What a crash may do to the outputs. At-least-once: redo the uncommitted tail, so some outputs
+// appear twice. Exactly-once: outputs and input offsets commit in one Kafka transaction, so a
+// read_committed consumer sees each input's outputs once, at the cost of commit latency.
+enum class ProcessingGuarantee { at_least_once, exactly_once };
+
 struct WorkerOptions {
     std::string brokers;
     std::string group = "warden";
@@ -24,6 +29,10 @@ struct WorkerOptions {
     KafkaProperties consumer_properties;  // passed through last, so they override warden's choices
     KafkaProperties producer_properties;
 
+    ProcessingGuarantee guarantee = ProcessingGuarantee::at_least_once;
+    std::string transactional_id;                       // exactly-once: this instance's producer identity
+    std::chrono::milliseconds transaction_interval{100};  // exactly-once: how long a transaction collects batches
+
     size_t batch_size = 2000;                            // messages per processing batch
     std::chrono::milliseconds batch_wait{20};            // longest wait to fill a batch
     size_t max_in_flight = 100'000;                      // unacknowledged outputs before fetching pauses
@@ -33,11 +42,12 @@ struct WorkerOptions {
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored
-// only after acknowledgement, the pre-fetch caps, then `options.consumer_properties`.
+// only after acknowledgement (at-least-once) or committed by transactions only (exactly-once), the
+// pre-fetch caps, then `options.consumer_properties`.
 KafkaProperties worker_consumer_properties(const WorkerOptions& options);
 
-// The worker's producer settings: warden's (idempotent, acks=all, the record size limit), then
-// `options.producer_properties`.
+// The worker's producer settings: warden's (idempotent, acks=all, the record size limit, the
+// transactional id for exactly-once), then `options.producer_properties`.
 KafkaProperties worker_producer_properties(const WorkerOptions& options);
 
 // Consumes the input topic as a member of a consumer group, runs each batch through the core and

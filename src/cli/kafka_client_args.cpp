@@ -142,6 +142,16 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
             name, read_secret_file(name, path, "--kafka-property takes values, --kafka-property-file takes files",
                                    SecretFilePart::content_without_final_line_breaks));
     }
+    for (const KafkaProperties* list : std::initializer_list<const KafkaProperties*>{&shared, &producer_only}) {
+        for (const auto& [name, value] : *list) {
+            // A transactional producer must begin a transaction before it produces: only the
+            // exactly-once mode does that.
+            if (name == "transactional.id") {
+                throw UsageError("transactional.id cannot be set as a Kafka property; use --processing-guarantee "
+                                 "exactly-once with --transactional-id");
+            }
+        }
+    }
     ClientProperties out{shared, shared};
     out.consumer.insert(out.consumer.end(), consumer_only.begin(), consumer_only.end());
     out.producer.insert(out.producer.end(), producer_only.begin(), producer_only.end());

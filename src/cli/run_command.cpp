@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "kafka_client_args.hpp"
 #include "team_store_args.hpp"
+#include "usage.hpp"
 
 #include <warden/log.hpp>
 #include <warden/ops.hpp>
@@ -12,19 +13,41 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
 namespace warden::cli {
 namespace {
 
 struct RunArgs {
     WorkerOptions worker;
+    std::string guarantee = "at-least-once";
+    int64_t transaction_interval_ms = 100;
     TeamStoreArgs store;
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";
 };
 
+// Without --transactional-id: the static member's identity, so a restarted instance fences its
+// predecessor at once; else one unique to this process (a predecessor's open transaction then
+// ends by the broker's transaction timeout, and the group generation still fences it).
+std::string default_transactional_id(const WorkerOptions& w) {
+    if (!w.group_instance_id.empty()) return "warden-" + w.group + "-" + w.group_instance_id;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return "warden-" + w.group + "-" + (host[0] ? host : "host") + "-" + std::to_string(getpid());
+}
+
 int run_worker(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
+    if (args.guarantee == "exactly-once") {
+        args.worker.guarantee = ProcessingGuarantee::exactly_once;
+        if (args.worker.transactional_id.empty()) args.worker.transactional_id = default_transactional_id(args.worker);
+        args.worker.transaction_interval = std::chrono::milliseconds(args.transaction_interval_ms);
+        log::info("exactly-once processing", {{"transactional_id", args.worker.transactional_id}});
+    } else if (!args.worker.transactional_id.empty()) {
+        throw UsageError("--transactional-id applies to --processing-guarantee exactly-once only");
+    }
     // From here on the credentials among them are redacted wherever they would be printed.
     ClientProperties properties = client_properties(args.kafka);
     args.worker.brokers = args.kafka.brokers;
@@ -57,7 +80,8 @@ Command add_run_command(CLI::App& root) {
     CLI::App* cmd =
         root.add_subcommand("run",
                             "Consume the capture topic as a consumer group and produce the enriched events "
-                            "(at-least-once). SIGTERM/SIGINT drain, commit and exit 0; prints a JSON summary last");
+                            "(at-least-once, or exactly-once with transactions). SIGTERM/SIGINT drain, commit and exit "
+                            "0; prints a JSON summary last");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
     cmd->add_option("--group", w.group, "Consumer group id")
@@ -68,6 +92,22 @@ Command add_run_command(CLI::App& root) {
            "--group-instance-id", w.group_instance_id,
            "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
+    cmd->add_option("--processing-guarantee", args->guarantee,
+                    "at-least-once (a crash redoes the uncommitted tail: some outputs twice) or exactly-once "
+                    "(outputs and offsets in one transaction: read_committed consumers see each output once)")
+        ->envname("WARDEN_PROCESSING_GUARANTEE")
+        ->capture_default_str()
+        ->check(one_of({"at-least-once", "exactly-once"}));
+    cmd->add_option("--transactional-id", w.transactional_id,
+                    "Exactly-once: this instance's transactional.id, stable across restarts and unique in the group "
+                    "(default: from --group and --group-instance-id, else host and process id)")
+        ->envname("WARDEN_TRANSACTIONAL_ID");
+    cmd->add_option("--transaction-interval-ms", args->transaction_interval_ms,
+                    "Exactly-once: how long a transaction collects batches before it commits (outputs become "
+                    "visible to read_committed consumers then)")
+        ->envname("WARDEN_TRANSACTION_INTERVAL_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(1));
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
         ->envname("WARDEN_INPUT_TOPIC")

@@ -60,7 +60,13 @@ KafkaProperties output_producer_properties(const KafkaProperties& overrides, siz
 }
 
 KafkaProperties output_producer_properties(const OutputProducerOptions& options) {
-    return output_producer_properties(options.properties, options.max_message_bytes);
+    if (options.transactional_id.empty()) return output_producer_properties(options.properties, options.max_message_bytes);
+    // A worker killed mid-transaction holds back read_committed consumers (and the next owner's
+    // offset fetch) until the broker aborts it: 10 s, as Kafka Streams chose, not librdkafka's 60.
+    KafkaProperties transactional = {{"transactional.id", options.transactional_id},
+                                     {"transaction.timeout.ms", "10000"}};
+    transactional.insert(transactional.end(), options.properties.begin(), options.properties.end());
+    return output_producer_properties(transactional, options.max_message_bytes);
 }
 
 OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
@@ -116,6 +122,12 @@ uint32_t OutputProducer::take_slot(const SourceTag& tag) {
 }
 
 void OutputProducer::send(const std::string& topic_name, const OutputRecord& record, const SourceTag& source) {
+    if (!replacements_.empty()) {
+        if (const OwnedRecord* replacement = replacement_for(topic_name, source)) {
+            enqueue(*replacement, take_slot(source));
+            return;
+        }
+    }
     HeadersPtr headers(rd_kafka_headers_new(record.headers.size()));
     for (size_t i = 0; i < record.headers.size(); ++i) {
         const HeaderView h = record.headers[i];
@@ -194,13 +206,22 @@ void OutputProducer::delivered(const rd_kafka_message_t& message) {
 }
 
 void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
+    if (transactional()) {
+        failed_in_transaction(std::move(record), slot, error, refuser);
+        return;
+    }
+    if (classify_delivery_error(error) != DeliveryFailure::transient) {
+        failed_for_good(std::move(record), slot, error, refuser);
+        return;
+    }
+    const auto backoff = RetryPolicy::Options{}.delay_after(retry_attempts_[slot]++);
+    log_failure(record.topic, rd_kafka_err2str(error));
+    retries_.push_back({std::move(record), slot, std::chrono::steady_clock::now() + backoff});
+}
+
+void OutputProducer::failed_for_good(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
     switch (classify_delivery_error(error)) {
-        case DeliveryFailure::transient: {
-            const auto backoff = RetryPolicy::Options{}.delay_after(retry_attempts_[slot]++);
-            log_failure(record.topic, rd_kafka_err2str(error));
-            retries_.push_back({std::move(record), slot, std::chrono::steady_clock::now() + backoff});
-            return;
-        }
+        case DeliveryFailure::transient: break;
         case DeliveryFailure::too_large: replace_too_large(std::move(record), slot, error, refuser); return;
         case DeliveryFailure::refused:
             // Retrying cannot succeed and dropping would lose the input: stop, without committing past it.
@@ -210,14 +231,65 @@ void OutputProducer::failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err
     }
 }
 
+void OutputProducer::failed_in_transaction(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error,
+                                           Refuser refuser) {
+    if (error == RD_KAFKA_RESP_ERR__PURGE_QUEUE || error == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+        free_slots_.push_back(slot);  // purged by an abort, which redoes it
+        return;
+    }
+    const DeliveryFailure failure = classify_delivery_error(error);
+    if (failure == DeliveryFailure::refused || (failure == DeliveryFailure::too_large && refuser == Refuser::client)) {
+        // Refused for good, or by the client before it was sent (the transaction is intact, so the
+        // dead letter joins it like any retry): as outside a transaction.
+        failed_for_good(std::move(record), slot, error, refuser);
+        return;
+    }
+    const SourceTag source = slots_[slot];
+    free_slots_.push_back(slot);  // never acknowledged: the transaction is aborted and redone
+    if (transaction_failure_.empty()) {
+        transaction_failure_ = "delivery to " + record.topic + " failed: " + rd_kafka_err2str(error);
+    }
+    if (failure == DeliveryFailure::too_large) {
+        // The redone transaction produces the dead letter instead; a refused dead letter is cut further.
+        const std::string refused_topic = record.topic;
+        if (std::optional<OwnedRecord> fitted = fitting_replacement(std::move(record), source, error, refuser)) {
+            auto [entry, fresh] = replacements_.try_emplace({source.partition, source.offset});
+            if (fresh) entry->second.refused_topic = refused_topic;
+            entry->second.record = std::move(*fitted);
+        }
+        return;
+    }
+    log_failure(record.topic, rd_kafka_err2str(error));
+}
+
+const OwnedRecord* OutputProducer::replacement_for(const std::string& topic, const SourceTag& source) const {
+    const auto it = replacements_.find({source.partition, source.offset});
+    return it != replacements_.end() && it->second.refused_topic == topic ? &it->second.record : nullptr;
+}
+
+void OutputProducer::transaction_aborted(std::chrono::steady_clock::time_point deadline) {
+    while (in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+        rd_kafka_poll(client_.get(), 10);
+    }
+    retries_.clear();
+    transaction_failure_.clear();
+}
+
 void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser) {
+    std::optional<OwnedRecord> fitted = fitting_replacement(std::move(record), slots_[slot], error, refuser);
+    if (!fitted) return;
+    // Produced at the next poll: producing from inside a delivery callback could wait on itself.
+    retries_.push_back({std::move(*fitted), slot, std::chrono::steady_clock::now()});
+}
+
+std::optional<OwnedRecord> OutputProducer::fitting_replacement(OwnedRecord record, const SourceTag& source,
+                                                               rd_kafka_resp_err_t error, Refuser refuser) {
     // The broker counts a batch header on top of the record.
     size_t budget =
         max_record_bytes_ > 2 * record_batch_overhead ? max_record_bytes_ - record_batch_overhead : max_record_bytes_;
     const std::string refused_topic = record.topic;
     const size_t refused_size = produced_size(record);
     if (record.topic != options_.dead_letter_topic) {
-        const SourceTag& source = slots_[slot];
         record =
             dead_letter_for(record, {options_.source_topic, source.partition, source.offset, error, wall_clock_ms()},
                             options_.dead_letter_topic);
@@ -237,10 +309,9 @@ void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kaf
         unrecoverable_ = "the dead-letter topic " + options_.dead_letter_topic + " refuses even a " +
                          std::to_string(budget) + "-byte record as too large (" + rd_kafka_err2str(error) +
                          "): raise its max.message.bytes, then restart";
-        return;
+        return std::nullopt;
     }
     if (!cut_before && fitted->header("dlq_truncated")) ++dead_letters_cut_;
-    const SourceTag& source = slots_[slot];
     log::warn("a record was refused as too large; a dead letter that fits replaces it",
               {{"topic", refused_topic},
                {"bytes", std::to_string(refused_size)},
@@ -248,8 +319,7 @@ void OutputProducer::replace_too_large(OwnedRecord record, uint32_t slot, rd_kaf
                {"partition", std::to_string(source.partition)},
                {"offset", std::to_string(source.offset)},
                {"dead_letter_bytes", std::to_string(produced_size(*fitted))}});
-    // Produced at the next poll: producing from inside a delivery callback could wait on itself.
-    retries_.push_back({std::move(*fitted), slot, std::chrono::steady_clock::now()});
+    return fitted;
 }
 
 void OutputProducer::log_failure(const std::string& topic, const char* error) {

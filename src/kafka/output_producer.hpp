@@ -3,6 +3,11 @@
 // reason outside the record (a broker down, a timeout) is produced again after a backoff, never
 // skipped, so its input offset cannot be committed. A record refused as too large is replaced by a
 // dead letter cut until it is accepted, since producing it again could never succeed.
+//
+// With a transactional id the producer is transactional (exactly-once): a failed delivery is not
+// produced again but dooms the open transaction, which the caller aborts and redoes from the last
+// committed input offsets. A record the broker refused as too large is remembered with its
+// replacement, so the redone transaction produces the dead letter instead.
 #pragma once
 
 #include "refused_delivery.hpp"
@@ -14,6 +19,8 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +36,7 @@ struct OutputProducerOptions {
     size_t max_message_bytes = 1'000'000;  // the core's limit on a record
     std::string source_topic;              // the input topic, named in dead letters of refused outputs
     std::string dead_letter_topic = "events_dlq";
+    std::string transactional_id;  // non-empty: a transactional producer (exactly-once)
 };
 
 // The producer settings `options` stand for: output_producer_properties of its properties and limit.
@@ -71,6 +79,17 @@ public:
     // The producer's message.max.bytes, as configured.
     size_t max_record_bytes() const { return max_record_bytes_; }
 
+    // Exactly-once: the client, for the transactional calls (see kafka::Transactions), and why
+    // the open transaction cannot commit, when a delivery failed in it.
+    bool transactional() const { return !options_.transactional_id.empty(); }
+    rd_kafka_t* client() const { return client_.get(); }
+    const std::string& transaction_failure() const { return transaction_failure_; }
+    // After an abort: forgets the failure. Waits (serving reports) until the aborted outputs'
+    // reports are back, so no slot of the aborted transaction is reused while still in flight.
+    void transaction_aborted(std::chrono::steady_clock::time_point deadline);
+    // After a commit: the remembered replacements were produced and are committed.
+    void transaction_committed() { replacements_.clear(); }
+
 private:
     // A record waiting to be produced again, under the slot of the output it stands for.
     struct Pending {
@@ -84,7 +103,18 @@ private:
     void delivered(const rd_kafka_message_t& message);
     // Decides what follows a failed delivery: a retry, a dead letter, a cut, or a fatal error.
     void failed(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
+    // A record that producing again cannot mend: replaced when too large, else unrecoverable.
+    void failed_for_good(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
+    // A failed delivery inside a transaction: the transaction is doomed; nothing is produced again.
+    void failed_in_transaction(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
     void replace_too_large(OwnedRecord record, uint32_t slot, rd_kafka_resp_err_t error, Refuser refuser);
+    // The dead letter that replaces a record refused as too large, cut to what the refuser takes;
+    // nothing (and unrecoverable_ set) when even the smallest form is refused.
+    std::optional<OwnedRecord> fitting_replacement(OwnedRecord record, const SourceTag& source,
+                                                   rd_kafka_resp_err_t error, Refuser refuser);
+    // The remembered replacement of the output for `topic` of input `source`, if the broker refused
+    // that output as too large in an aborted transaction.
+    const OwnedRecord* replacement_for(const std::string& topic, const SourceTag& source) const;
     void produce_due_retries();
     rd_kafka_topic_t* topic(const std::string& name);
     uint32_t take_slot(const SourceTag& tag);
@@ -110,6 +140,14 @@ private:
     uint64_t dead_letters_cut_ = 0;
     std::chrono::steady_clock::time_point last_delivery_{};
     std::chrono::steady_clock::time_point last_error_log_{};
+
+    // Exactly-once only.
+    struct Replacement {
+        std::string refused_topic;  // where the refused output was going
+        OwnedRecord record;         // the dead letter produced instead
+    };
+    std::string transaction_failure_;
+    std::map<std::pair<int32_t, int64_t>, Replacement> replacements_;  // by input partition and offset
 };
 
 }  // namespace warden::kafka

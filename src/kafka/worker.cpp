@@ -5,6 +5,7 @@
 #include "lag_watch.hpp"
 #include "output_producer.hpp"
 #include "topic_catalog.hpp"
+#include "transactions.hpp"
 
 #include <warden/delivery.hpp>
 #include <warden/kafka_handles.hpp>
@@ -25,8 +26,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Prefetch sized to keep the loop fed without unbounded memory: librdkafka's defaults make the
-// consumer hit its global queue limit and stall for about a second at a time on this loop.
+bool exactly_once(const WorkerOptions& o) { return o.guarantee == ProcessingGuarantee::exactly_once; }
+
+kafka::OutputProducerOptions producer_options(const WorkerOptions& o) {
+    kafka::OutputProducerOptions options =
+        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics);
+    if (exactly_once(o)) options.transactional_id = o.transactional_id;
+    return options;
+}
+
 }  // namespace
 
 KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
@@ -34,8 +42,12 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
         {"bootstrap.servers", o.brokers},
         {"group.id", o.group},
         {"partition.assignment.strategy", "cooperative-sticky"},
-        {"enable.auto.commit", "true"},         // commits what we store, every second and on close
+        // At-least-once commits what we store, every second and on close; exactly-once commits
+        // offsets only inside transactions.
+        {"enable.auto.commit", exactly_once(o) ? "false" : "true"},
         {"enable.auto.offset.store", "false"},  // we store only acknowledged prefixes
+        // Offsets of another member's open transaction are waited for, not read stale (KIP-447).
+        {"isolation.level", "read_committed"},
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", "earliest"},
         {"queued.min.messages", "20000"},
@@ -48,8 +60,7 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
 }
 
 KafkaProperties worker_producer_properties(const WorkerOptions& o) {
-    return kafka::output_producer_properties(
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics));
+    return kafka::output_producer_properties(producer_options(o));
 }
 
 namespace {
@@ -72,8 +83,7 @@ public:
           stop_(stop),
           cache_(cache),
           processor_(cache, options_.topics, options_.limits),
-          producer_(kafka::output_producer_options(options_.brokers, options_.producer_properties, options_.limits,
-                                                   options_.input_topic, options_.topics)),
+          producer_(producer_options(options_)),
           delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
@@ -82,10 +92,13 @@ public:
         rd_kafka_conf_set_opaque(conf.get(), this);
         consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
         rd_kafka_poll_set_consumer(consumer_.get());
+        if (exactly_once(options_)) {
+            transactions_ = std::make_unique<kafka::Transactions>(producer_, consumer_.get(), options_.input_topic);
+        }
     }
 
     void run() {
-        if (!check_cluster()) {
+        if (!check_cluster() || (transactions_ && !transactions_->init(stop_))) {
             shut_down();  // stopped while waiting for the brokers
             return;
         }
@@ -113,7 +126,11 @@ public:
                 }
             }
             delivery_.poll(std::chrono::milliseconds(0));
-            store_offsets();
+            if (transactions_) {
+                if (transactions_->due(Clock::now(), options_.transaction_interval)) commit_transaction(commit_deadline());
+            } else {
+                store_offsets();
+            }
         }
         shut_down();
     }
@@ -220,6 +237,7 @@ private:
 
         uint64_t consumed_bytes = 0;
         DestinationBytes produced_bytes{};
+        if (transactions_) transactions_->begin();
         for (size_t i = 0; i < batch_.size(); ++i) {
             const rd_kafka_message_t& m = *batch_[i].message;
             const MessageOutcome& outcome = result_.outcomes[i];
@@ -227,6 +245,7 @@ private:
             const DestinationBytes sent = delivery_.deliver({m.partition, m.offset, batch_[i].epoch}, outcome, result_);
             for (size_t d = 0; d < destination_count; ++d) produced_bytes[d] += sent[d];
             consumed_bytes += m.key_len + m.len;
+            if (transactions_) transactions_->processed(m.partition, m.offset + 1);
         }
         for (const Consumed& c : batch_) lag_->set_first_base(c.message->partition, c.message->offset);
         {
@@ -436,10 +455,19 @@ private:
         std::vector<int32_t> revoked;
         revoked.reserve(static_cast<size_t>(partitions.cnt));
         for (int i = 0; i < partitions.cnt; ++i) revoked.push_back(partitions.elems[i].partition);
-        if (!lost) {
+        if (transactions_) {
+            // The open transaction holds work of the revoked partitions: it ends before they go.
+            if (lost) {
+                // The whole assignment went, so nothing is left to rewind.
+                transactions_->abort(commit_deadline());
+                batch_.clear();
+                copy_transaction_stats();
+            } else {
+                commit_transaction(commit_deadline());
+            }
+        } else if (!lost) {
             // While stopping, the shutdown deadline bounds this drain too (consumer_close revokes).
-            auto deadline = Clock::now() + options_.revoke_timeout;
-            if (shutdown_deadline_) deadline = std::min(deadline, *shutdown_deadline_);
+            const auto deadline = commit_deadline();
             if (!delivery_.drain(revoked, deadline)) {
                 log::warn("revoked partitions still had unacknowledged outputs; their new owner redoes them",
                           {{"partitions", partitions_text(partitions)}});
@@ -461,6 +489,60 @@ private:
         }
     }
 
+    // How long a drain or a transaction's commit may take: the revoke timeout, and while stopping
+    // no later than the shutdown deadline.
+    Clock::time_point commit_deadline() const {
+        const auto deadline = Clock::now() + options_.revoke_timeout;
+        return shutdown_deadline_ ? std::min(deadline, *shutdown_deadline_) : deadline;
+    }
+
+    // Exactly-once: commits the open transaction; when it had to be aborted instead, processes its
+    // inputs again from the committed offsets.
+    void commit_transaction(Clock::time_point deadline) {
+        const kafka::Transactions::Outcome outcome = transactions_->commit(delivery_, deadline);
+        if (outcome == kafka::Transactions::Outcome::aborted) {
+            rewind();
+        } else {
+            for (const auto& [partition, offset] : transactions_->last_committed()) {
+                if (delivery_.epoch_of(partition)) lag_->set_base(partition, offset);
+            }
+        }
+        copy_transaction_stats();
+    }
+
+    void copy_transaction_stats() {
+        const kafka::Transactions::Stats& t = transactions_->stats();
+        std::lock_guard lock(stats_mutex_);
+        stats_.transactions_committed = t.committed;
+        stats_.transactions_aborted = t.aborted;
+        stats_.transaction_duration = t.duration;
+    }
+
+    // After an aborted transaction: every assigned partition goes back to its committed offset.
+    // Batched and prefetched messages past it are dropped (new epochs; the seek discards what the
+    // consumer fetched before it).
+    void rewind() {
+        batch_.clear();
+        rd_kafka_topic_partition_list_t* assignment = nullptr;
+        if (rd_kafka_assignment(consumer_.get(), &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+        kafka::PartitionListPtr owned(assignment);
+        const std::vector<int32_t> partitions(delivery_.partitions().begin(), delivery_.partitions().end());
+        for (const int32_t partition : partitions) delivery_.assign(partition);
+        if (owned->cnt == 0) return;
+        if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), owned.get(), 10'000)) {
+            throw std::runtime_error(std::string("cannot read the committed offsets to rewind to: ") +
+                                     rd_kafka_err2str(err));
+        }
+        for (int i = 0; i < owned->cnt; ++i) {
+            if (owned->elems[i].offset < 0) owned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        if (kafka::ErrorPtr error{rd_kafka_seek_partitions(consumer_.get(), owned.get(), 10'000)}) {
+            throw std::runtime_error(std::string("cannot rewind to the committed offsets: ") +
+                                     rd_kafka_error_string(error.get()));
+        }
+        log::info("partitions rewound to their committed offsets", {{"partitions", partitions_text(*owned)}});
+    }
+
     void commit_now() {
         const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), nullptr, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
@@ -475,12 +557,16 @@ private:
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(delivery_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
-        if (!delivery_.drain_all(*shutdown_deadline_)) {
-            log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
-                      {{"in_flight", std::to_string(delivery_.in_flight())}});
+        if (transactions_) {
+            if (transactions_->open()) commit_transaction(*shutdown_deadline_);
+        } else {
+            if (!delivery_.drain_all(*shutdown_deadline_)) {
+                log::warn("shutdown deadline reached with unacknowledged outputs; they are redone after restart",
+                          {{"in_flight", std::to_string(delivery_.in_flight())}});
+            }
+            store_offsets();
+            commit_now();
         }
-        store_offsets();
-        commit_now();
         // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
         if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
             log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
@@ -503,6 +589,7 @@ private:
     kafka::OutputProducer producer_;  // the sink; read directly only for its Kafka figures
     Delivery delivery_;               // owns the assigned partitions, their epochs and offsets
     kafka::ClientPtr consumer_;
+    std::unique_ptr<kafka::Transactions> transactions_;  // exactly-once only
 
     bool paused_ = false;         // as set on the consumer
     bool backpressure_ = false;   // too many outputs in flight

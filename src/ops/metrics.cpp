@@ -188,6 +188,17 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
               static_cast<double>(s.dead_letters_cut));
     f.gauge("warden_brokers_reachable", "1 while the Kafka brokers answer", s.brokers_reached ? 1 : 0);
     f.counter("warden_commit_failures_total", "Offset commits that failed", static_cast<double>(s.commit_failures));
+    auto& transactions = f.family("warden_transactions_total",
+                                  "Exactly-once transactions, by outcome (an aborted one is processed again)",
+                                  MetricType::Counter);
+    transactions.metric.push_back(Families::counter_metric({{"outcome", "committed"}},
+                                                           static_cast<double>(s.transactions_committed)));
+    transactions.metric.push_back(
+        Families::counter_metric({{"outcome", "aborted"}}, static_cast<double>(s.transactions_aborted)));
+    f.histogram("warden_transaction_duration_seconds",
+                "Exactly-once transactions, from begin to commit or abort (outputs wait this long for "
+                "read_committed consumers)",
+                s.transaction_duration);
     f.counter("warden_rebalances_total", "Partition assignments and revocations", static_cast<double>(s.rebalances));
     f.gauge("warden_assigned_partitions", "Partitions assigned to this worker",
             static_cast<double>(s.assigned_partitions));

@@ -1,0 +1,130 @@
+#include "transactions.hpp"
+
+#include <warden/log.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace warden::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+// An abort must happen before anything else can: it gets at least this long, deadline or not.
+constexpr auto min_abort_time = 5s;
+
+int timeout_ms(Transactions::Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Transactions::Clock::now());
+    return static_cast<int>(std::max<int64_t>(left.count(), 1));
+}
+
+bool fenced(const rd_kafka_error_t& error) {
+    const rd_kafka_resp_err_t code = rd_kafka_error_code(&error);
+    return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+}
+
+}  // namespace
+
+Transactions::Transactions(OutputProducer& producer, rd_kafka_t* consumer, std::string input_topic)
+    : producer_(producer), consumer_(consumer), input_topic_(std::move(input_topic)) {}
+
+template <typename Call>
+ErrorPtr Transactions::until_done(Call call, Clock::time_point deadline) {
+    for (;;) {
+        ErrorPtr error(call(timeout_ms(deadline)));
+        if (!error || !rd_kafka_error_is_retriable(error.get()) || Clock::now() >= deadline) return error;
+    }
+}
+
+void Transactions::fatal(const char* step, const rd_kafka_error_t& error) const {
+    std::string what = std::string(step) + " failed for good: " + rd_kafka_error_string(&error);
+    if (fenced(error)) {
+        what += " (another instance with the same transactional id, or a newer member of the group, took over; this "
+                "one stops without committing)";
+    }
+    throw std::runtime_error(what);
+}
+
+bool Transactions::init(const std::atomic<bool>& stop) {
+    bool reported = false;
+    while (!stop.load(std::memory_order_relaxed)) {
+        ErrorPtr error(rd_kafka_init_transactions(producer_.client(), 5000));
+        if (!error) return true;
+        if (rd_kafka_error_is_fatal(error.get()) || !rd_kafka_error_is_retriable(error.get())) {
+            fatal("registering the transactional id", *error);
+        }
+        if (!reported) {
+            log::warn("the transaction coordinator does not answer yet; retrying",
+                      {{"error", rd_kafka_error_string(error.get())}});
+            reported = true;
+        }
+    }
+    return false;
+}
+
+void Transactions::begin() {
+    if (open_) return;
+    if (ErrorPtr error{rd_kafka_begin_transaction(producer_.client())}) fatal("beginning a transaction", *error);
+    open_ = true;
+    began_ = Clock::now();
+    offsets_.clear();
+}
+
+Transactions::Outcome Transactions::commit(Delivery& delivery, Clock::time_point deadline) {
+    if (!open_) return Outcome::committed;
+    if (!delivery.drain_all(deadline)) return abort_because("outputs still unacknowledged at the deadline", deadline);
+    if (!producer_.transaction_failure().empty()) return abort_because(producer_.transaction_failure(), deadline);
+
+    if (!offsets_.empty()) {
+        PartitionListPtr list = make_partition_list(static_cast<int>(offsets_.size()));
+        for (const auto& [partition, offset] : offsets_) {
+            rd_kafka_topic_partition_list_add(list.get(), input_topic_.c_str(), partition)->offset = offset;
+        }
+        rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_);
+        ErrorPtr error = until_done(
+            [&](int ms) { return rd_kafka_send_offsets_to_transaction(producer_.client(), list.get(), group, ms); },
+            deadline);
+        rd_kafka_consumer_group_metadata_destroy(group);
+        if (error) {
+            if (rd_kafka_error_is_fatal(error.get())) fatal("adding the input offsets to the transaction", *error);
+            return abort_because(std::string("adding the input offsets failed: ") + rd_kafka_error_string(error.get()),
+                                 deadline);
+        }
+    }
+    ErrorPtr error =
+        until_done([&](int ms) { return rd_kafka_commit_transaction(producer_.client(), ms); }, deadline);
+    if (error) {
+        if (rd_kafka_error_is_fatal(error.get())) fatal("committing the transaction", *error);
+        return abort_because(std::string("the commit failed: ") + rd_kafka_error_string(error.get()), deadline);
+    }
+    for (const auto& [partition, offset] : offsets_) last_committed_[partition] = offset;
+    producer_.transaction_committed();
+    ++stats_.committed;
+    stats_.duration.record(Clock::now() - began_);
+    open_ = false;
+    return Outcome::committed;
+}
+
+Transactions::Outcome Transactions::abort_because(const std::string& why, Clock::time_point deadline) {
+    log::warn("transaction aborted; its partitions go back to their committed offsets and are processed again",
+              {{"reason", why}});
+    abort(deadline);
+    return Outcome::aborted;
+}
+
+void Transactions::abort(Clock::time_point deadline) {
+    if (!open_) return;
+    deadline = std::max(deadline, Clock::now() + min_abort_time);
+    if (ErrorPtr error =
+            until_done([&](int ms) { return rd_kafka_abort_transaction(producer_.client(), ms); }, deadline)) {
+        fatal("aborting the transaction", *error);
+    }
+    producer_.transaction_aborted(deadline);
+    ++stats_.aborted;
+    stats_.duration.record(Clock::now() - began_);
+    open_ = false;
+    offsets_.clear();
+}
+
+}  // namespace warden::kafka
