@@ -30,21 +30,23 @@ std::string pageview(int n, size_t padding) {
 
 // Produces the inputs (with a `token` header of team 1) to partition 0 of the input topic, in
 // order, and records where they landed.
-void produce_inputs(const std::string& brokers, std::vector<Input>& inputs) {
+void produce_inputs(const TestCluster& cluster, std::vector<Input>& inputs) {
     warden::kafka::ClientPtr producer = warden::kafka::make_client(
-        RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", brokers}, {"enable.idempotence", "true"}}));
+        RD_KAFKA_PRODUCER,
+        warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()}, {"enable.idempotence", "true"}}));
+    const char* topic = cluster.input_topic().c_str();
     const std::string token = warden::loadgen::make_token("phc_", 1);
     for (Input& input : inputs) {
         rd_kafka_headers_t* headers = rd_kafka_headers_new(1);
         rd_kafka_header_add(headers, "token", -1, token.data(), static_cast<ssize_t>(token.size()));
-        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(input_topic), RD_KAFKA_V_PARTITION(0),
+        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
                                   RD_KAFKA_V_VALUE(input.value.data(), input.value.size()), RD_KAFKA_V_HEADERS(headers),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
     int64_t low = 0, high = 0;
-    REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), input_topic, 0, &low, &high, 5000) ==
+    REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), topic, 0, &low, &high, 5000) ==
             RD_KAFKA_RESP_ERR_NO_ERROR);
     REQUIRE(high == static_cast<int64_t>(inputs.size()));
     for (size_t i = 0; i < inputs.size(); ++i) inputs[i].placement = {0, static_cast<int64_t>(i)};
@@ -63,9 +65,9 @@ struct ReadRecord {
     }
 };
 
-std::vector<ReadRecord> read_records(const std::string& brokers) {
+std::vector<ReadRecord> read_records(const TestCluster& cluster) {
     std::vector<ReadRecord> out;
-    for (const std::string& record : read_outputs(brokers).records) {
+    for (const std::string& record : read_outputs(cluster).records) {
         // canonical form: topic \n (len:bytes|null) \n per field: key, value, then header name/value pairs
         ReadRecord r;
         size_t at = record.find('\n');
@@ -108,20 +110,20 @@ TEST_CASE("oversized: outputs and dead letters the client refuses as too large a
     TestCluster cluster;
     std::vector<Input> inputs = {{pageview(1, 5000), {}}, {pageview(2, 10), {}},        {pageview(3, 20000), {}},
                                  {pageview(4, 10), {}},   {std::string(5000, 'x'), {}}, {pageview(5, 3000), {}}};
-    produce_inputs(cluster.brokers(), inputs);
+    produce_inputs(cluster, inputs);
 
     auto worker = cluster.start_worker("oversized", "worker",
                                        {"--producer-property", "message.max.bytes=" + std::to_string(producer_limit)});
     INFO("worker stderr:\n" << worker->stderr_tail());
-    GroupOffsets offsets(cluster.brokers(), "oversized");
+    GroupOffsets offsets(cluster, "oversized");
     REQUIRE(offsets.wait_all_committed(60s));  // nothing holds the partition
     CHECK(stop_worker(*worker) == 0);
     const std::string summary = worker->stdout_text();
     CHECK_MESSAGE(summary.find("\"message_too_large\":3") != std::string::npos, summary);
 
-    const std::vector<ReadRecord> records = read_records(cluster.brokers());
-    CHECK(in_topic(records, "events_analytics").size() == 2);  // the small pageviews
-    const std::vector<ReadRecord> dead = in_topic(records, "events_dlq");
+    const std::vector<ReadRecord> records = read_records(cluster);
+    CHECK(in_topic(records, cluster.topics().analytics).size() == 2);  // the small pageviews
+    const std::vector<ReadRecord> dead = in_topic(records, cluster.topics().dead_letter);
     REQUIRE(dead.size() == 4);
     size_t refused_outputs = 0;
     for (const ReadRecord& r : dead) {
@@ -129,12 +131,12 @@ TEST_CASE("oversized: outputs and dead letters the client refuses as too large a
         CHECK(r.bytes <= producer_limit);
         CHECK(r.header("dlq_truncated") == "true");                   // every one of these had to be cut
         CHECK(std::stoul(r.header("dlq_original_bytes")) > r.bytes);  // the size before the cut
-        CHECK(r.header("dlq_topic") == input_topic);
+        CHECK(r.header("dlq_topic") == cluster.input_topic());
         CHECK(r.header("dlq_partition") == "0");
         if (r.header("dlq_reason") == "message_too_large") {
             ++refused_outputs;
             CHECK(r.header("dlq_step") == "produce");
-            CHECK(r.header("dlq_output_topic") == "events_analytics");
+            CHECK(r.header("dlq_output_topic") == cluster.topics().analytics);
             const int64_t offset = std::stoll(r.header("dlq_offset"));
             CHECK((offset == 0 || offset == 2 || offset == 5));
             CHECK(r.header("team_id") == "1");  // the output's own headers are kept
@@ -147,9 +149,10 @@ TEST_CASE("oversized: outputs and dead letters the client refuses as too large a
 }
 
 TEST_CASE("oversized: outputs and dead letters the broker refuses as too large are cut until accepted") {
+    if (skipped_on_real_broker("injected produce errors")) return;
     TestCluster cluster;
     std::vector<Input> inputs = {{pageview(7, 800), {}}};
-    produce_inputs(cluster.brokers(), inputs);
+    produce_inputs(cluster, inputs);
     // The worker is the only producer from now on: its output and its first two dead letters are
     // refused, the third is taken.
     constexpr auto too_large = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE;
@@ -158,7 +161,7 @@ TEST_CASE("oversized: outputs and dead letters the broker refuses as too large a
 
     auto worker = cluster.start_worker("refused", "worker");
     INFO("worker stderr:\n" << worker->stderr_tail());
-    GroupOffsets offsets(cluster.brokers(), "refused");
+    GroupOffsets offsets(cluster, "refused");
     REQUIRE(offsets.wait_all_committed(60s));
     size_t pending = 1;
     CHECK(rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, produce_api_key, &pending) ==
@@ -167,9 +170,9 @@ TEST_CASE("oversized: outputs and dead letters the broker refuses as too large a
     CHECK(stop_worker(*worker) == 0);
     CHECK(worker->stdout_text().find("\"message_too_large\":1") != std::string::npos);
 
-    const std::vector<ReadRecord> records = read_records(cluster.brokers());
-    CHECK(in_topic(records, "events_analytics").empty());
-    const std::vector<ReadRecord> dead = in_topic(records, "events_dlq");
+    const std::vector<ReadRecord> records = read_records(cluster);
+    CHECK(in_topic(records, cluster.topics().analytics).empty());
+    const std::vector<ReadRecord> dead = in_topic(records, cluster.topics().dead_letter);
     REQUIRE(dead.size() == 1);
     const ReadRecord& r = dead.front();
     CHECK(r.header("dlq_reason") == "message_too_large");

@@ -1,4 +1,4 @@
-// `warden replay` against the mock cluster: time ranges, fixed end offsets, kill and resume,
+// `warden replay` against the test cluster (mock or real broker): time ranges, fixed end offsets, kill and resume,
 // dry runs, determinism.
 #include "integration_checks.hpp"
 #include "kafka_test_support.hpp"
@@ -29,13 +29,13 @@ std::vector<std::string> as_replayed(const std::vector<std::string>& records) {
 }
 
 // The expectation of corpus messages [first, last) only.
-std::vector<std::string> expected_slice(const Corpus& corpus, size_t first, size_t last, const std::string& teams) {
+std::vector<std::string> expected_slice(const Corpus& corpus, size_t first, size_t last, const TestCluster& cluster) {
     Corpus slice;
     slice.messages.assign(corpus.messages.begin() + static_cast<std::ptrdiff_t>(first),
                           corpus.messages.begin() + static_cast<std::ptrdiff_t>(last));
     slice.placements.assign(corpus.placements.begin() + static_cast<std::ptrdiff_t>(first),
                             corpus.placements.begin() + static_cast<std::ptrdiff_t>(last));
-    return as_replayed(expect(slice, teams).records);
+    return as_replayed(expect(slice, cluster).records);
 }
 
 int64_t epoch_ms_now() {
@@ -57,6 +57,8 @@ std::vector<std::string> replay_args(const TestCluster& cluster, std::vector<std
     std::vector<std::string> argv = {warden_path,       "replay",  "--brokers",
                                      cluster.brokers(), "--teams", (cluster.dir() / "teams.json").string(),
                                      "--progress",      "json"};
+    const std::vector<std::string> topics = cluster.topic_flags("--topic");
+    argv.insert(argv.end(), topics.begin(), topics.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }
@@ -76,7 +78,7 @@ int run_to_end(const TestCluster& cluster, const std::vector<std::string>& extra
 TEST_CASE("replay: a time range replays exactly the messages of that range") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(11, 900);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     const int64_t from = produce_then_mark(producer, 0, 300);
     const int64_t to = produce_then_mark(producer, 300, 600);
     producer.produce(600, 900);
@@ -86,9 +88,9 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
     REQUIRE(run_to_end(cluster, {"--from", std::to_string(from), "--to", "time:" + std::to_string(to)}, "range",
                        &summary) == 0);
     CHECK_MESSAGE(summary.find("\"consumed\":300,") != std::string::npos, summary);
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c = compare(expected_slice(corpus, 300, 600, cluster.teams_json()), outputs.records);
+    const Comparison c = compare(expected_slice(corpus, 300, 600, cluster), outputs.records);
     CHECK(c.lost == 0);
     CHECK(c.duplicates == 0);
     CHECK(c.unexpected == 0);
@@ -98,7 +100,7 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
 TEST_CASE("replay: stops at the end offsets fixed at start while new messages keep arriving") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(12, 6000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, 3000);
     REQUIRE(producer.flush(30s));
     // More messages arrive throughout the replay.
@@ -131,9 +133,9 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
     CHECK(replayed.messages.size() >= 3000);
     CHECK(replayed.messages.size() < corpus.messages.size());
     CHECK(summary_consumed(summary) == static_cast<int64_t>(replayed.messages.size()));
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c = compare(as_replayed(expect(replayed, cluster.teams_json()).records), outputs.records);
+    const Comparison c = compare(as_replayed(expect(replayed, cluster).records), outputs.records);
     CHECK(c.lost == 0);
     CHECK(c.unexpected == 0);
 }
@@ -141,7 +143,7 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
 TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lost") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(13, 8000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
     const std::string checkpoint = (cluster.dir() / "cp.json").string();
@@ -164,10 +166,9 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
     CHECK(resumed_consumed > 0);
     CHECK(resumed_consumed < static_cast<int64_t>(corpus.messages.size()));  // it continued, not restarted
 
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c =
-        compare(expected_slice(corpus, 0, corpus.messages.size(), cluster.teams_json()), outputs.records);
+    const Comparison c = compare(expected_slice(corpus, 0, corpus.messages.size(), cluster), outputs.records);
     MESSAGE("kill and resume: " << c.lost << " lost, " << c.duplicates << " duplicates");
     CHECK(c.lost == 0);
     CHECK(c.unexpected == 0);
@@ -192,13 +193,13 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
 TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(14, 1000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
 
     std::string dry, real;
     REQUIRE(run_to_end(cluster, {"--dry-run"}, "dry", &dry) == 0);
-    const Outputs nothing = read_outputs(cluster.brokers());
+    const Outputs nothing = read_outputs(cluster);
     CHECK(nothing.records.empty());
     CHECK(dry.find("\"consumed\":1000,") != std::string::npos);
 
@@ -210,13 +211,13 @@ TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {
 TEST_CASE("replay: the same input replayed twice gives the same keys and uuids") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(15, 1500);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
     REQUIRE(run_to_end(cluster, {}, "once", nullptr) == 0);
-    const Outputs once = read_outputs(cluster.brokers());
+    const Outputs once = read_outputs(cluster);
     REQUIRE(run_to_end(cluster, {}, "twice", nullptr) == 0);
-    const Outputs twice = read_outputs(cluster.brokers());
+    const Outputs twice = read_outputs(cluster);
     REQUIRE(once.complete);
     REQUIRE(twice.complete);
     REQUIRE(twice.records.size() == 2 * once.records.size());
@@ -227,7 +228,7 @@ TEST_CASE("replay: the same input replayed twice gives the same keys and uuids")
     CHECK(c.duplicates == once.records.size());
     CHECK(c.unexpected == 0);
     CHECK(std::count_if(once.records.begin(), once.records.end(),
-                        [](const std::string& r) { return r.starts_with("events_heatmaps\n"); }) > 0);
+                        [&](const std::string& r) { return r.starts_with(cluster.topics().heatmaps + "\n"); }) > 0);
 }
 
 TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a clear error") {
@@ -255,7 +256,7 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 
     // A checkpoint of a partition the topic does not have (recreated with fewer partitions, say).
     const auto vanished = cluster.dir() / "vanished.json";
-    std::ofstream(vanished) << R"({"version":2,"topic":"events_plugin_ingestion",)"
+    std::ofstream(vanished) << R"({"version":2,"topic":")" << cluster.input_topic() << R"(",)"
                             << R"("range":{"from":"earliest","to":"latest","partitions":"all"},)"
                             << R"("partitions":[{"partition":99,"start":0,"end":10,"acked":0}]})";
     ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}),
@@ -267,16 +268,16 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 namespace {
 
 // The create times of every record of `topic` (all output partitions), in milliseconds.
-std::vector<int64_t> record_times(const std::string& brokers, const std::string& topic) {
-    warden::kafka::ClientPtr consumer =
-        warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", brokers},
-                                                                                {"group.id", "itest-times"},
-                                                                                {"enable.auto.commit", "false"},
-                                                                                {"fetch.wait.max.ms", "10"}}));
+std::vector<int64_t> record_times(const TestCluster& cluster, const std::string& topic) {
+    warden::kafka::ClientPtr consumer = warden::kafka::make_client(
+        RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()},
+                                                     {"group.id", "itest-times"},
+                                                     {"enable.auto.commit", "false"},
+                                                     {"fetch.wait.max.ms", "10"}}));
     rd_kafka_poll_set_consumer(consumer.get());
-    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions);
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(cluster.output_partitions());
     int64_t remaining = 0;
-    for (int32_t p = 0; p < output_partitions; ++p) {
+    for (int32_t p = 0; p < cluster.output_partitions(); ++p) {
         int64_t low = 0, high = 0;
         REQUIRE(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 5000) == 0);
         remaining += high - low;
@@ -348,7 +349,7 @@ TEST_CASE("replay: unreachable brokers end it with exit 1 and the cause after a 
 TEST_CASE("replay: a range that turns out inverted once resolved is refused with exit 1") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(16, 400);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     const int64_t middle = produce_then_mark(producer, 0, 200);
     producer.produce(200, 400);
     REQUIRE(producer.flush(30s));
@@ -362,14 +363,14 @@ TEST_CASE("replay: a range that turns out inverted once resolved is refused with
     CHECK(*code == 1);
     CHECK(replay.stderr_text().find("inverted") != std::string::npos);
     CHECK(summary_consumed(replay.stdout_text()) == -1);  // refused before anything was read
-    CHECK(read_outputs(cluster.brokers()).records.empty());
+    CHECK(read_outputs(cluster).records.empty());
 }
 
 TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays bounded") {
     constexpr int rate = 1000;
     TestCluster cluster;
     Corpus corpus = Corpus::generate(17, 3000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
 
@@ -380,7 +381,7 @@ TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays b
 
     // Each input gives at most one analytics output, so analytics records are paced like inputs:
     // no 200 ms may hold more than 200 ms of the rate plus the burst (a tenth of a second's worth).
-    const std::vector<int64_t> times = record_times(cluster.brokers(), "events_analytics");
+    const std::vector<int64_t> times = record_times(cluster, cluster.topics().analytics);
     REQUIRE(times.size() > 1000);
     const size_t busiest = busiest_window(times, 200);
     const double seconds = static_cast<double>(times.back() - times.front()) / 1000;
