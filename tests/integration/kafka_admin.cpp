@@ -152,4 +152,32 @@ void delete_records(const std::string& brokers, const std::string& topic, int32_
     if (result->elems[0].err) throw std::runtime_error(what + ": " + rd_kafka_err2str(result->elems[0].err));
 }
 
+std::optional<GroupDescription> describe_group(const std::string& brokers, const std::string& group,
+                                               const std::string& topic) {
+    AdminClient admin(brokers);
+    const char* groups[] = {group.c_str()};
+    rd_kafka_DescribeConsumerGroups(admin.client.get(), groups, 1, admin.options.get(), admin.queue.get());
+    EventPtr event(rd_kafka_queue_poll(admin.queue.get(), 2 * request_timeout_ms));
+    if (!event || rd_kafka_event_error(event.get())) return std::nullopt;
+    size_t count = 0;
+    const rd_kafka_ConsumerGroupDescription_t** described = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
+    if (count != 1 || rd_kafka_ConsumerGroupDescription_error(described[0])) return std::nullopt;
+    GroupDescription description;
+    description.state = rd_kafka_ConsumerGroupDescription_state(described[0]);
+    for (size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(described[0]); ++i) {
+        const rd_kafka_MemberDescription_t* member = rd_kafka_ConsumerGroupDescription_member(described[0], i);
+        GroupDescription::Member& m = description.members.emplace_back();
+        m.consumer_id = rd_kafka_MemberDescription_consumer_id(member);
+        const char* instance = rd_kafka_MemberDescription_group_instance_id(member);
+        m.instance_id = instance ? instance : "";
+        const rd_kafka_topic_partition_list_t* assigned =
+            rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member));
+        for (int p = 0; assigned && p < assigned->cnt; ++p) {
+            if (topic == assigned->elems[p].topic) m.partitions.push_back(assigned->elems[p].partition);
+        }
+    }
+    return description;
+}
+
 }  // namespace itest

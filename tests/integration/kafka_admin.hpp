@@ -2,7 +2,10 @@
 // creates topics of its own per test case, deletes them afterwards, and cuts a log's start.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,5 +28,21 @@ void delete_topics(const std::string& brokers, const std::vector<std::string>& n
 // Deletes the records of `topic`/`partition` below `before`: the log start offset moves there,
 // as when retention removes old segments. Throws std::runtime_error on failure.
 void delete_records(const std::string& brokers, const std::string& topic, int32_t partition, int64_t before);
+
+// A consumer group as its coordinator describes it: its state and, per member, the partitions of
+// one topic assigned to it.
+struct GroupDescription {
+    struct Member {
+        std::string consumer_id;
+        std::string instance_id;  // "" without static membership
+        std::vector<int32_t> partitions;
+    };
+    rd_kafka_consumer_group_state_t state = RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN;
+    std::vector<Member> members;
+};
+
+// Describes `group`, counting only the partitions of `topic`; nothing when the request failed.
+std::optional<GroupDescription> describe_group(const std::string& brokers, const std::string& group,
+                                               const std::string& topic);
 
 }  // namespace itest

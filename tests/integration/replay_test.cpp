@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -73,6 +74,26 @@ int run_to_end(const TestCluster& cluster, const std::vector<std::string>& extra
     return code.value_or(-1);
 }
 
+// A partition's range as a replay resolved it: [start, end).
+struct ResolvedRange {
+    int64_t start = -1;
+    int64_t end = -1;
+};
+
+// The resolved range of each partition, from a replay's checkpoint.
+std::map<int32_t, ResolvedRange> checkpoint_ranges(const std::filesystem::path& path) {
+    std::ifstream checkpoint(path);
+    const std::string text((std::istreambuf_iterator<char>(checkpoint)), std::istreambuf_iterator<char>());
+    rapidjson::Document doc;
+    doc.Parse(text.c_str());
+    REQUIRE((doc.IsObject() && doc.HasMember("partitions") && doc["partitions"].IsArray()));
+    std::map<int32_t, ResolvedRange> ranges;
+    for (const auto& p : doc["partitions"].GetArray()) {
+        ranges[p["partition"].GetInt()] = {p["start"].GetInt64(), p["end"].GetInt64()};
+    }
+    return ranges;
+}
+
 }  // namespace
 
 TEST_CASE("replay: a time range replays exactly the messages of that range") {
@@ -112,18 +133,12 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
 
     // The ends were fixed when the replay started: it replayed exactly the messages below them,
     // although the feeder went on writing after that.
-    std::ifstream checkpoint(cluster.dir() / "cp.json");
-    const std::string text((std::istreambuf_iterator<char>(checkpoint)), std::istreambuf_iterator<char>());
-    std::map<int32_t, int64_t> ends;
-    rapidjson::Document doc;
-    doc.Parse(text.c_str());
-    REQUIRE((doc.IsObject() && doc.HasMember("partitions") && doc["partitions"].IsArray()));
-    for (const auto& p : doc["partitions"].GetArray()) ends[p["partition"].GetInt()] = p["end"].GetInt64();
-    REQUIRE(ends.size() == static_cast<size_t>(input_partitions));
+    std::map<int32_t, ResolvedRange> ranges = checkpoint_ranges(cluster.dir() / "cp.json");
+    REQUIRE(ranges.size() == static_cast<size_t>(input_partitions));
     Corpus replayed;
     for (size_t i = 0; i < corpus.messages.size(); ++i) {
         const Placement& at = corpus.placements[i];
-        if (at.offset >= 0 && at.offset < ends[at.partition]) {
+        if (at.offset >= 0 && at.offset < ranges[at.partition].end) {
             replayed.messages.push_back(corpus.messages[i]);
             replayed.placements.push_back(at);
         }
@@ -412,4 +427,83 @@ TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays b
         ++progress_lines;
     }
     CHECK(progress_lines >= 2);
+}
+
+namespace {
+
+// Writes one message per timestamp to `partition` of the input topic, in order, with that
+// message timestamp (milliseconds).
+void produce_at_times(const TestCluster& cluster, int32_t partition, const std::vector<int64_t>& times) {
+    warden::kafka::ClientPtr producer = warden::kafka::make_client(
+        RD_KAFKA_PRODUCER,
+        warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()}, {"enable.idempotence", "true"}}));
+    for (int64_t time : times) {
+        std::string value = "not an event";
+        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(cluster.input_topic().c_str()),
+                                  RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                  RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+}  // namespace
+
+TEST_CASE("replay: times resolve through the broker's time index, per partition") {
+    if (skipped_on_mock_cluster("a time index (the mock cannot look offsets up by time)")) return;
+    TestCluster cluster;
+    const int64_t t0 = epoch_ms_now() - 3'600'000;
+    std::vector<int64_t> steady, offset_by_half, out_of_order;
+    for (int i = 0; i < 10; ++i) {
+        steady.push_back(t0 + i * 1000);
+        offset_by_half.push_back(t0 + 500 + i * 1000);
+    }
+    // Not in time order, as several producers' clocks can leave a log: the broker answers the first
+    // offset at or after a time (1 here), where a search that assumes order would land on 5.
+    for (int64_t seconds : {0, 5, 1, 2, 3, 4}) out_of_order.push_back(t0 + seconds * 1000);
+    produce_at_times(cluster, 0, steady);
+    produce_at_times(cluster, 1, offset_by_half);
+    produce_at_times(cluster, 2, out_of_order);
+
+    const auto checkpoint = cluster.dir() / "cp.json";
+    std::string summary;
+    REQUIRE(run_to_end(cluster,
+                       {"--from", "time:" + std::to_string(t0 + 3200), "--to", "time:" + std::to_string(t0 + 7700),
+                        "--checkpoint", checkpoint.string()},
+                       "by-time", &summary) == 0);
+    std::map<int32_t, ResolvedRange> ranges = checkpoint_ranges(checkpoint);
+    CHECK(ranges[0].start == 4);  // t0 + 4000
+    CHECK(ranges[0].end == 8);    // t0 + 8000
+    CHECK(ranges[1].start == 3);  // t0 + 3500
+    CHECK(ranges[1].end == 8);    // t0 + 8500
+    CHECK(ranges[2].start == 1);  // t0 + 5000, the first at or after t0 + 3200
+    CHECK(ranges[2].end == 6);    // nothing at or after t0 + 7700: the end
+    CHECK(ranges[3].start == ranges[3].end);
+    CHECK(summary_consumed(summary) == 4 + 5 + 5);
+}
+
+TEST_CASE("replay: a range whose start retention deleted starts at the log start offset, and says so") {
+    if (skipped_on_mock_cluster("records deleted below a log start offset")) return;
+    TestCluster cluster;
+    const int64_t t0 = epoch_ms_now() - 3'600'000;
+    std::vector<int64_t> times;
+    for (int i = 0; i < 10; ++i) times.push_back(t0 + i * 1000);
+    produce_at_times(cluster, 0, times);
+    delete_records(cluster.brokers(), cluster.input_topic(), 0, 6);  // as retention would
+
+    for (const std::string& from : {std::string("offset:2"), "time:" + std::to_string(t0 + 2000)}) {
+        CAPTURE(from);
+        const auto checkpoint = cluster.dir() / ("cp-" + from.substr(0, from.find(':')) + ".json");
+        ChildProcess replay(
+            replay_args(cluster, {"--from", from, "--partitions", "0", "--checkpoint", checkpoint.string()}),
+            cluster.dir() / ("from-" + from.substr(0, from.find(':'))));
+        REQUIRE(replay.wait_exit(60s) == 0);
+        INFO("replay stderr:\n" << replay.stderr_tail());
+        CHECK(checkpoint_ranges(checkpoint)[0].start == 6);
+        CHECK(summary_consumed(replay.stdout_text()) == 4);
+        const std::string err = replay.stderr_text();
+        CHECK(err.find("the replay range starts at the log start offset: records before it were deleted") !=
+              std::string::npos);
+        CHECK(err.find(R"("partition":"0","log_start_offset":"6")") != std::string::npos);
+    }
 }
