@@ -28,9 +28,11 @@ std::string pageview(int n, size_t padding) {
            R"(","properties":{"padding":")" + std::string(padding, 'p') + R"("}})";
 }
 
+constexpr size_t small_topic_limit = 64 * 1024;  // max.message.bytes of a topic on the real broker
+
 // Produces the inputs (with a `token` header of team 1) to partition 0 of the input topic, in
-// order, and records where they landed.
-void produce_inputs(const TestCluster& cluster, std::vector<Input>& inputs) {
+// order, after `before` earlier ones, and records where they landed.
+void produce_inputs(const TestCluster& cluster, std::vector<Input>& inputs, int64_t before = 0) {
     warden::kafka::ClientPtr producer = warden::kafka::make_client(
         RD_KAFKA_PRODUCER,
         warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()}, {"enable.idempotence", "true"}}));
@@ -48,8 +50,8 @@ void produce_inputs(const TestCluster& cluster, std::vector<Input>& inputs) {
     int64_t low = 0, high = 0;
     REQUIRE(rd_kafka_query_watermark_offsets(producer.get(), topic, 0, &low, &high, 5000) ==
             RD_KAFKA_RESP_ERR_NO_ERROR);
-    REQUIRE(high == static_cast<int64_t>(inputs.size()));
-    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].placement = {0, static_cast<int64_t>(i)};
+    REQUIRE(high == before + static_cast<int64_t>(inputs.size()));
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].placement = {0, before + static_cast<int64_t>(i)};
 }
 
 // One output record as read back: its topic, size as the broker counts the parts, and headers.
@@ -183,4 +185,74 @@ TEST_CASE("oversized: outputs and dead letters the broker refuses as too large a
     const size_t original = std::stoul(r.header("dlq_original_bytes"));
     CHECK(original > 800);
     CHECK(r.value_size <= original / 2);
+}
+
+namespace {
+
+// A worker whose analytics go to a one-partition topic with a small max.message.bytes, on the
+// real broker; `topic` receives the topic's name.
+std::unique_ptr<ChildProcess> start_with_small_topic(TestCluster& cluster, const std::string& group,
+                                                     std::string& topic) {
+    topic = cluster.create_topic("analytics_small", 1, {{"max.message.bytes", std::to_string(small_topic_limit)}});
+    return cluster.start_worker(group, "worker", {"--analytics-topic", topic});
+}
+
+int64_t records_in(const TestCluster& cluster, const std::string& topic) {
+    warden::kafka::ClientPtr client = warden::kafka::make_client(
+        RD_KAFKA_PRODUCER, warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()}}));
+    int64_t low = 0, high = 0;
+    REQUIRE(rd_kafka_query_watermark_offsets(client.get(), topic.c_str(), 0, &low, &high, 5000) == 0);
+    return high - low;
+}
+
+}  // namespace
+
+TEST_CASE("oversized: an output over its topic's max.message.bytes on a real broker becomes a counted dead letter") {
+    if (skipped_on_mock_cluster("a topic-level max.message.bytes")) return;
+    TestCluster cluster;
+    std::string small_topic;
+    auto worker = start_with_small_topic(cluster, "topic-limit", small_topic);
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(cluster, "topic-limit");
+    // Alone, so that nothing shares its batch; under warden's own limit (1,000,000 bytes).
+    std::vector<Input> oversized = {{pageview(12, 2 * small_topic_limit), {}}};
+    produce_inputs(cluster, oversized);
+    REQUIRE(offsets.wait_all_committed(60s));  // refused, not produced again forever
+    // The partition is not held: a later input that fits goes through.
+    std::vector<Input> fitting = {{pageview(13, 100), {}}};
+    produce_inputs(cluster, fitting, 1);
+    REQUIRE(offsets.wait_all_committed(60s));
+    CHECK(stop_worker(*worker) == 0);
+    const std::string summary = worker->stdout_text();
+    CHECK_MESSAGE(summary.find("\"message_too_large\":1") != std::string::npos, summary);
+
+    CHECK(records_in(cluster, small_topic) == 1);
+    const std::vector<ReadRecord> dead = in_topic(read_records(cluster), cluster.topics().dead_letter);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead.front().header("dlq_reason") == "message_too_large");
+    CHECK(dead.front().header("dlq_output_topic") == small_topic);
+    CHECK(dead.front().header("dlq_offset") == "0");
+}
+
+// Known defect: the broker refuses a whole batch over a topic's max.message.bytes, librdkafka
+// 2.0.2 fails every record of it as too large, and warden dead-letters them all, outputs that fit
+// included. Kept as may_fail until refused records are told apart from their batch-mates.
+TEST_CASE("oversized: outputs that fit are not dead-lettered with a batch-mate the broker refused" *
+          doctest::may_fail()) {
+    if (skipped_on_mock_cluster("a topic-level max.message.bytes")) return;
+    TestCluster cluster;
+    std::string small_topic;
+    std::vector<Input> inputs = {{pageview(21, 100), {}},
+                                 {pageview(22, 2 * small_topic_limit), {}},
+                                 {pageview(23, 100), {}},
+                                 {pageview(24, 100), {}}};
+    produce_inputs(cluster, inputs);
+    auto worker = start_with_small_topic(cluster, "batch-mates", small_topic);
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(cluster, "batch-mates");
+    REQUIRE(offsets.wait_all_committed(60s));
+    CHECK(stop_worker(*worker) == 0);
+    MESSAGE("summary: " << worker->stdout_text());
+    CHECK(records_in(cluster, small_topic) == 3);
+    CHECK(worker->stdout_text().find("\"message_too_large\":1") != std::string::npos);
 }

@@ -60,3 +60,22 @@ TEST_CASE("run: brokers that come up late are waited for, and processing starts 
     CHECK(stop_worker(*worker) == 0);
     check_outputs(cluster, corpus);
 }
+
+TEST_CASE("run: on a real broker a missing topic is refused and not created, and no client may create topics") {
+    if (skipped_on_mock_cluster("a broker that never creates topics by itself")) return;
+    check_refused({"--input-topic", "events_plugin_ingestoin"}, "events_plugin_ingestoin",
+                  "events_plugin_ingestoin (--input-topic)");
+    check_refused({"--analytics-topic", "events_analytic"}, "events_analytic", "events_analytic (--analytics-topic)");
+
+    // The broker refuses to create topics, so the refusal above would hold even for a client that
+    // asks; the clients' configuration shows that warden does not ask. debug=conf logs every
+    // property a client sets (librdkafka's producer default is true, the consumer's false).
+    TestCluster cluster;
+    auto worker = cluster.start_worker("conf", "worker", {"--kafka-property", "debug=conf"}, "debug");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    REQUIRE(worker->wait_for_stderr("allow.auto.create.topics", 30s));
+    const std::string err = worker->stderr_text();
+    CHECK(err.find("allow.auto.create.topics = false") != std::string::npos);
+    CHECK(err.find("allow.auto.create.topics = true") == std::string::npos);
+    CHECK(stop_worker(*worker) == 0);
+}
