@@ -175,6 +175,15 @@ private:
             p.partition = partition;
             p.start = position(options_.from, partition, low, high);
             p.end = position(options_.to, partition, low, high);
+            if (p.start == low && low > 0 && may_precede_log_start(options_.from, low)) {
+                // Otherwise the part of the range that retention removed would go missing silently.
+                log::warn(
+                    "the replay range starts at the log start offset: records before it were deleted "
+                    "(retention), so the start of the range asked for may be gone",
+                    {{"topic", options_.topic},
+                     {"partition", std::to_string(partition)},
+                     {"log_start_offset", std::to_string(low)}});
+            }
             if (p.start > p.end) inverted.push_back(p);
             p.consumed = p.acked = p.start;
             p.done = p.start >= p.end;
@@ -209,6 +218,13 @@ private:
             }
         }
         return options_.partitions;
+    }
+
+    // Whether a start resolved to the log start offset `low` may have lost records to retention:
+    // an offset below it, or a time (the deleted records' times are unknown). `earliest` asks for
+    // whatever is there.
+    static bool may_precede_log_start(const OffsetSpec& from, int64_t low) {
+        return (from.kind == OffsetSpec::Kind::offset && from.value < low) || from.kind == OffsetSpec::Kind::timestamp;
     }
 
     int64_t position(const OffsetSpec& spec, int32_t partition, int64_t low, int64_t high) {

@@ -9,6 +9,22 @@
 
 namespace itest {
 
+// True, with a message saying so, when the tests run against a real broker and the test case
+// needs what only the mock cluster offers (`needs`: fault injection, say): the caller returns.
+inline bool skipped_on_real_broker(const char* needs) {
+    if (!real_broker()) return false;
+    MESSAGE("skipped on the real broker: needs " << std::string(needs));
+    return true;
+}
+
+// True, with a message saying so, when the tests run against the mock cluster and the test case
+// needs a real broker (`needs`: what the mock lacks).
+inline bool skipped_on_mock_cluster(const char* needs) {
+    if (real_broker()) return false;
+    MESSAGE("skipped on the mock cluster: needs a real broker for " << std::string(needs));
+    return true;
+}
+
 // SIGTERM, then the exit code; -1 when the worker did not exit in time.
 inline int stop_worker(ChildProcess& worker, Clock::duration timeout = 60s) {
     worker.send(SIGTERM);
@@ -18,18 +34,18 @@ inline int stop_worker(ChildProcess& worker, Clock::duration timeout = 60s) {
 // Produces the whole corpus and waits until `group` committed all of it: the worker works.
 inline bool processes_everything(const TestCluster& cluster, Corpus& corpus, const std::string& group,
                                  Clock::duration timeout) {
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     if (!producer.flush(30s)) return false;
-    GroupOffsets offsets(cluster.brokers(), group);
+    GroupOffsets offsets(cluster, group);
     return offsets.wait_all_committed(timeout);
 }
 
 // Checks that every output the offline pipeline expects is present at least once, that nothing
 // else is, and that no secret token leaked; returns the comparison for its duplicate count.
 inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus) {
-    const Expectation expected = expect(corpus, cluster.teams_json());
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Expectation expected = expect(corpus, cluster);
+    const Outputs outputs = read_outputs(cluster);
     CHECK(outputs.complete);
     const Comparison comparison = compare(expected.records, outputs.records);
     CHECK(comparison.lost == 0);

@@ -21,9 +21,10 @@ struct HeatmapOutage {
     static constexpr int32_t heatmaps_broker = 3;
 
     explicit HeatmapOutage(const std::string& group) : cluster(3) {
-        cluster.set_leader(input_topic, input_partitions, 1);
-        for (const std::string& topic : output_topics()) {
-            cluster.set_leader(topic, output_partitions, topic == "events_heatmaps" ? heatmaps_broker : 1);
+        cluster.set_leader(cluster.input_topic(), input_partitions, 1);
+        for (const std::string& topic : cluster.output_topics()) {
+            cluster.set_leader(topic, cluster.output_partitions(),
+                               topic == cluster.topics().heatmaps ? heatmaps_broker : 1);
         }
         REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
@@ -66,7 +67,7 @@ TEST_CASE("crash test: workers killed with SIGKILL mid-stream lose nothing") {
     std::uniform_int_distribution<int> delay_ms(500, 3000);
     MESSAGE("crash test seed " << seed);
 
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     // ~30 s of input, about as long as the kills take, so most hit a worker busy with fresh input.
     PacedFeeder feeder(producer, 0, corpus.messages.size(), 200, 200ms);
     for (int crash = 0; crash < crashes; ++crash) {
@@ -82,22 +83,23 @@ TEST_CASE("crash test: workers killed with SIGKILL mid-stream lose nothing") {
     auto last = cluster.start_worker("crash", "last", {}, "info");
     INFO("last worker stderr:\n" << last->stderr_tail());
     REQUIRE(wait_for_assignment(*last, 40s));
-    GroupOffsets offsets(cluster.brokers(), "crash");
+    GroupOffsets offsets(cluster, "crash");
     REQUIRE(offsets.wait_all_committed(120s));
     CHECK(stop_worker(*last) == 0);
 
     const Comparison comparison = check_outputs(cluster, corpus);
-    const size_t expected_outputs = expect(corpus, cluster.teams_json()).records.size();
+    const size_t expected_outputs = expect(corpus, cluster).records.size();
     std::printf("crash test: %zu inputs, %zu expected outputs, %zu lost, %zu duplicates (%d SIGKILLs)\n",
                 corpus.messages.size(), expected_outputs, comparison.lost, comparison.duplicates, crashes);
     std::fflush(stdout);
 }
 
 TEST_CASE("retriable produce errors and a broker outage during processing lose nothing") {
+    if (skipped_on_real_broker("injected produce errors and a broker outage")) return;
     TestCluster cluster(3);
     REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", "faults", 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     Corpus corpus = Corpus::generate(4, 8000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     const size_t half = corpus.messages.size() / 2;
     producer.produce(0, half);
     REQUIRE(producer.flush(30s));
@@ -131,7 +133,7 @@ TEST_CASE("retriable produce errors and a broker outage during processing lose n
     REQUIRE(feeder.finish(60s));
     CHECK(worker->stderr_text().find("Connection refused") != std::string::npos);  // the outage hit the worker
 
-    GroupOffsets offsets(cluster.brokers(), "faults");
+    GroupOffsets offsets(cluster, "faults");
     REQUIRE(offsets.wait_all_committed(90s));
     CHECK(stop_worker(*worker) == 0);
     const Comparison comparison = check_outputs(cluster, corpus);
@@ -139,19 +141,20 @@ TEST_CASE("retriable produce errors and a broker outage during processing lose n
 }
 
 TEST_CASE("a delivery that keeps failing holds its input offset until the fault is gone") {
+    if (skipped_on_real_broker("a broker outage")) return;
     HeatmapOutage outage("held");
     outage.set_down();
     Corpus corpus = Corpus::generate(5, 4000);
-    InputProducer producer(outage.cluster.brokers(), corpus);
+    InputProducer producer(outage.cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
-    const Expectation expected = expect(corpus, outage.cluster.teams_json());
+    const Expectation expected = expect(corpus, outage.cluster);
     const std::vector<int64_t> held = first_heatmap_offsets(corpus, expected);
 
     // Deliveries to the downed broker time out after a second and are produced again.
     auto worker = outage.cluster.start_worker("held", "worker", {"--producer-property", "message.timeout.ms=1000"});
     INFO("worker stderr:\n" << worker->stderr_tail());
-    GroupOffsets offsets(outage.cluster.brokers(), "held");
+    GroupOffsets offsets(outage.cluster, "held");
     const std::vector<int64_t> ends = offsets.end_offsets();
     REQUIRE(held != ends);  // some partitions have inputs waiting for heatmap deliveries
     // Everything before the first failing input of each partition is committed...
@@ -172,14 +175,15 @@ TEST_CASE("a delivery that keeps failing holds its input offset until the fault 
 }
 
 TEST_CASE("SIGTERM with undeliverable outputs exits 0 by the shutdown deadline and commits nothing past them") {
+    if (skipped_on_real_broker("a broker outage")) return;
     constexpr auto shutdown_timeout = 2000ms;
     HeatmapOutage outage("stuck");
     outage.set_down();
     Corpus corpus = Corpus::generate(7, 3000);
-    InputProducer producer(outage.cluster.brokers(), corpus);
+    InputProducer producer(outage.cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
-    const std::vector<int64_t> held = first_heatmap_offsets(corpus, expect(corpus, outage.cluster.teams_json()));
+    const std::vector<int64_t> held = first_heatmap_offsets(corpus, expect(corpus, outage.cluster));
 
     // The metrics server is off: the timing is the worker's own drain deadline and nothing else.
     const std::vector<std::string> flags = {"--producer-property",   "message.timeout.ms=1000",
@@ -187,7 +191,7 @@ TEST_CASE("SIGTERM with undeliverable outputs exits 0 by the shutdown deadline a
                                             "--metrics-address",     "off"};
     auto worker = outage.cluster.start_worker("stuck", "stopped", flags);
     INFO("stopped worker stderr:\n" << worker->stderr_tail());
-    GroupOffsets offsets(outage.cluster.brokers(), "stuck");
+    GroupOffsets offsets(outage.cluster, "stuck");
     INFO("held offsets " << offsets_text(held) << ", committed " << offsets_text(offsets.committed()));
     REQUIRE(wait_until([&] { return offsets.committed() == held; }, 30s, 200ms));
 

@@ -1,4 +1,4 @@
-// `warden run` against librdkafka's mock cluster: routing, consumer groups and graceful shutdown.
+// `warden run` against the test cluster (mock or real broker): routing, consumer groups and graceful shutdown.
 // Fault tests (crashes, broker errors, failing deliveries) are in kafka_fault_test.cpp.
 #include <doctest/doctest.h>
 
@@ -12,23 +12,23 @@ using namespace itest;
 TEST_CASE("routing: a worker produces exactly the outputs the offline pipeline computes") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(1, 3000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
 
     auto worker = cluster.start_worker("routing", "worker");
     INFO("worker stderr:\n" << worker->stderr_tail());
-    GroupOffsets offsets(cluster.brokers(), "routing");
+    GroupOffsets offsets(cluster, "routing");
     REQUIRE(offsets.wait_all_committed(60s));
     CHECK(stop_worker(*worker) == 0);
     CHECK(summary_consumed(worker->stdout_text()) == static_cast<int64_t>(corpus.messages.size()));
 
-    const Expectation expected = expect(corpus, cluster.teams_json());
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Expectation expected = expect(corpus, cluster);
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
     const auto expected_counts = count_by_topic(expected.records);
     auto actual_counts = count_by_topic(outputs.records);
-    for (const std::string& topic : output_topics()) {
+    for (const std::string& topic : cluster.output_topics()) {
         CAPTURE(topic);
         REQUIRE(expected_counts.count(topic) == 1);  // the corpus exercises every route
         CHECK(actual_counts[topic] == expected_counts.at(topic));
@@ -38,10 +38,11 @@ TEST_CASE("routing: a worker produces exactly the outputs the offline pipeline c
     CHECK(comparison.duplicates == 0);
     CHECK(comparison.unexpected == 0);
     CHECK(outputs.secret_leaks == 0);
-    MESSAGE("routing: " << corpus.messages.size() << " inputs, " << expected_counts.at("events_analytics")
-                        << " analytics, " << expected_counts.at("events_error_tracking") << " error tracking, "
-                        << expected_counts.at("events_heatmaps") << " heatmaps, " << expected_counts.at("events_dlq")
-                        << " dead letters");
+    const warden::TopicNames& topics = cluster.topics();
+    MESSAGE("routing: " << corpus.messages.size() << " inputs, " << expected_counts.at(topics.analytics)
+                        << " analytics, " << expected_counts.at(topics.error_tracking) << " error tracking, "
+                        << expected_counts.at(topics.heatmaps) << " heatmaps, "
+                        << expected_counts.at(topics.dead_letter) << " dead letters");
 }
 
 TEST_CASE("two workers in one group share the partitions and lose nothing") {
@@ -55,10 +56,10 @@ TEST_CASE("two workers in one group share the partitions and lose nothing") {
     // The second member's assignment ends the rebalance: both own partitions from now on.
     REQUIRE(wait_for_assignment(*second, 30s));
 
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     PacedFeeder feeder(producer, 0, corpus.messages.size(), 500, 100ms);
     REQUIRE(feeder.finish(30s));
-    GroupOffsets offsets(cluster.brokers(), "pair");
+    GroupOffsets offsets(cluster, "pair");
     REQUIRE(offsets.wait_all_committed(60s));
     CHECK(stop_worker(*first) == 0);
     CHECK(stop_worker(*second) == 0);
@@ -82,7 +83,7 @@ TEST_CASE("SIGTERM under load exits 0 within the shutdown deadline, and a restar
     INFO("stopped worker stderr:\n" << worker->stderr_tail());
     REQUIRE(wait_for_assignment(*worker, 30s));
 
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     PacedFeeder feeder(producer, 0, corpus.messages.size(), 500, 100ms);
     std::this_thread::sleep_for(1500ms);
     const size_t queued_at_signal = feeder.queued();
@@ -100,7 +101,7 @@ TEST_CASE("SIGTERM under load exits 0 within the shutdown deadline, and a restar
     REQUIRE(feeder.finish(30s));
     auto restarted = cluster.start_worker("shutdown", "restarted", flags);
     INFO("restarted worker stderr:\n" << restarted->stderr_tail());
-    GroupOffsets offsets(cluster.brokers(), "shutdown");
+    GroupOffsets offsets(cluster, "shutdown");
     REQUIRE(offsets.wait_all_committed(60s));
     CHECK(stop_worker(*restarted) == 0);
     const Comparison comparison = check_outputs(cluster, corpus);

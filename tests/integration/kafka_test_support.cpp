@@ -1,11 +1,15 @@
 // Kafka side of the integration tests: the cluster, inputs, expectation, outputs, offsets.
 #include "kafka_test_support.hpp"
 
+#include "kafka_admin.hpp"
+
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace itest {
@@ -64,10 +68,10 @@ void append_field(std::string& out, std::optional<std::string_view> field) {
 
 }  // namespace
 
-const std::vector<std::string>& output_topics() {
-    static const std::vector<std::string> topics = {"events_analytics", "events_error_tracking", "events_heatmaps",
-                                                    "events_dlq"};
-    return topics;
+std::optional<std::string> real_broker() {
+    const char* address = std::getenv("WARDEN_TEST_KAFKA");
+    if (!address || !*address) return std::nullopt;
+    return std::string(address);
 }
 
 std::string offsets_text(const std::vector<int64_t>& offsets) {
@@ -79,14 +83,90 @@ std::string offsets_text(const std::vector<int64_t>& offsets) {
     return text;
 }
 
-TestCluster::TestCluster(int brokers) : cluster_(brokers), teams_json_(warden::loadgen::teams_json(team_count)) {
-    cluster_.create_topic(input_topic, input_partitions);
-    for (const std::string& topic : output_topics()) cluster_.create_topic(topic, output_partitions);
+namespace {
+
+// Outputs outgrow inputs (enriched events, heatmap copies, duplicates after crashes) and the mock
+// keeps only 5 MiB per partition; a real broker keeps everything, and fewer partitions start faster.
+constexpr int mock_output_partitions = 16;
+constexpr int real_output_partitions = 4;
+
+// A prefix no other test cluster uses, on a broker that test processes share one after another.
+std::string unique_topic_prefix() {
+    static std::atomic<int> clusters{0};
+    return "itest-" + std::to_string(::getpid()) + "-" + std::to_string(++clusters) + "-";
+}
+
+}  // namespace
+
+TestCluster::TestCluster(int brokers) : teams_json_(warden::loadgen::teams_json(team_count)) {
+    if (std::optional<std::string> real = real_broker()) {
+        brokers_ = *real;
+        topic_prefix_ = unique_topic_prefix();
+        output_partitions_ = real_output_partitions;
+    } else {
+        mock_ = std::make_unique<warden::MockCluster>(brokers);
+        brokers_ = mock_->bootstraps();
+        output_partitions_ = mock_output_partitions;
+    }
+    const warden::TopicNames defaults;
+    input_topic_ = topic_prefix_ + "events_plugin_ingestion";
+    topics_ = {topic_prefix_ + defaults.analytics, topic_prefix_ + defaults.error_tracking,
+               topic_prefix_ + defaults.heatmaps, topic_prefix_ + defaults.dead_letter};
+    output_topics_ = {topics_.analytics, topics_.error_tracking, topics_.heatmaps, topics_.dead_letter};
+    std::vector<TopicSpec> specs = {{input_topic_, input_partitions, {}}};
+    for (const std::string& topic : output_topics_) specs.push_back({topic, output_partitions_, {}});
+    create_topics_now(specs);
+
     teams_path_ = dir_.path() / "teams.json";
     std::ofstream file(teams_path_);
     file << teams_json_;
     file.close();
     if (!file) throw std::runtime_error("cannot write " + teams_path_.string());
+}
+
+TestCluster::~TestCluster() {
+    if (real() && !created_topics_.empty()) delete_topics(brokers_, created_topics_);
+}
+
+void TestCluster::create_topics_now(const std::vector<TopicSpec>& specs) {
+    if (mock_) {
+        for (const TopicSpec& spec : specs) mock_->create_topic(spec.name, spec.partitions);
+        return;
+    }
+    std::vector<std::string> names;
+    for (const TopicSpec& spec : specs) names.push_back(spec.name);
+    try {
+        create_topics(brokers_, specs);
+    } catch (...) {
+        delete_topics(brokers_, names);  // some may exist, and no destructor runs for a failed constructor
+        throw;
+    }
+    created_topics_.insert(created_topics_.end(), names.begin(), names.end());
+}
+
+rd_kafka_mock_cluster_s* TestCluster::mock() const {
+    if (!mock_) throw std::logic_error("fault injection needs the mock cluster: skip this case on the real broker");
+    return mock_->handle();
+}
+
+std::vector<std::string> TestCluster::topic_flags(const std::string& input_flag) const {
+    return {input_flag,
+            input_topic_,
+            "--analytics-topic",
+            topics_.analytics,
+            "--error-tracking-topic",
+            topics_.error_tracking,
+            "--heatmaps-topic",
+            topics_.heatmaps,
+            "--dlq-topic",
+            topics_.dead_letter};
+}
+
+std::string TestCluster::create_topic(const std::string& name, int partitions,
+                                      const std::vector<std::pair<std::string, std::string>>& config) {
+    const std::string topic = topic_prefix_ + name;
+    create_topics_now({{topic, partitions, config}});
+    return topic;
 }
 
 void TestCluster::set_leader(const std::string& topic, int partitions, int32_t broker_id) {
@@ -103,11 +183,19 @@ std::unique_ptr<ChildProcess> TestCluster::start_worker(const std::string& group
     std::vector<std::string> argv = {warden_path, "run", "--brokers", brokers(), "--teams", teams_path_.string(),
                                      "--group", group,
                                      // An empty fetch waits this long even when data arrives.
-                                     "--consumer-property", "fetch.wait.max.ms=10",
-                                     // The mock waits session.timeout.ms - 1 s per membership change.
-                                     "--consumer-property", "session.timeout.ms=6000", "--log-level", log_level,
+                                     "--consumer-property", "fetch.wait.max.ms=10", "--log-level", log_level,
                                      // Loopback only, and a free port for each of several workers.
                                      "--metrics-address", "127.0.0.1:0"};
+    if (mock_) {
+        // The mock waits session.timeout.ms - 1 s per membership change.
+        argv.insert(argv.end(), {"--consumer-property", "session.timeout.ms=6000"});
+    } else {
+        // Short but realistic: a killed member is noticed within 10 s.
+        argv.insert(argv.end(), {"--consumer-property", "session.timeout.ms=10000", "--consumer-property",
+                                 "heartbeat.interval.ms=1000"});
+    }
+    const std::vector<std::string> topics = topic_flags("--input-topic");
+    argv.insert(argv.end(), topics.begin(), topics.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, dir_.path() / name);
 }
@@ -121,9 +209,9 @@ Corpus Corpus::generate(uint64_t seed, size_t count) {
     return corpus;
 }
 
-InputProducer::InputProducer(const std::string& brokers, Corpus& corpus)
+InputProducer::InputProducer(const TestCluster& cluster, Corpus& corpus)
     : corpus_(corpus),
-      producer_(brokers, input_topic, {{"enable.idempotence", "true"}},
+      producer_(cluster.brokers(), cluster.input_topic(), {{"enable.idempotence", "true"}},
                 [this](uint64_t id, int32_t partition, int64_t offset) {
                     corpus_.placements[id] = {partition, offset};
                 }) {}
@@ -173,10 +261,10 @@ std::map<std::string, size_t> count_by_topic(const std::vector<std::string>& rec
     return counts;
 }
 
-Expectation expect(const Corpus& corpus, const std::string& teams_json) {
-    auto store = warden::FileTeamStore::from_json(teams_json, "generated teams");
+Expectation expect(const Corpus& corpus, const TestCluster& cluster) {
+    auto store = warden::FileTeamStore::from_json(cluster.teams_json(), "generated teams");
     warden::TeamCache cache(*store);
-    warden::BatchProcessor processor(cache);
+    warden::BatchProcessor processor(cache, cluster.topics());
     Expectation expectation;
     expectation.destinations.resize(corpus.messages.size());
     constexpr size_t batch_size = 1000;
@@ -189,7 +277,7 @@ Expectation expect(const Corpus& corpus, const std::string& teams_json) {
         std::vector<warden::MessageView> views(count);
         for (size_t i = 0; i < count; ++i) {
             const warden::loadgen::GeneratedMessage& m = corpus.messages[first + i];
-            views[i].topic = input_topic;
+            views[i].topic = cluster.input_topic();
             views[i].partition = corpus.placements[first + i].partition;
             views[i].offset = corpus.placements[first + i].offset;
             views[i].key = m.key;
@@ -213,14 +301,15 @@ Expectation expect(const Corpus& corpus, const std::string& teams_json) {
     return expectation;
 }
 
-Outputs read_outputs(const std::string& brokers) {
+Outputs read_outputs(const TestCluster& cluster) {
     Outputs outputs;
-    warden::kafka::ClientPtr consumer = make_consumer({{"bootstrap.servers", brokers}, {"group.id", "itest-reader"}});
-    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions * 4);
+    warden::kafka::ClientPtr consumer =
+        make_consumer({{"bootstrap.servers", cluster.brokers()}, {"group.id", "itest-reader"}});
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(cluster.output_partitions() * 4);
     std::map<std::pair<std::string, int32_t>, int64_t> ends;
     size_t remaining = 0;
-    for (const std::string& topic : output_topics()) {
-        for (int32_t p = 0; p < output_partitions; ++p) {
+    for (const std::string& topic : cluster.output_topics()) {
+        for (int32_t p = 0; p < cluster.output_partitions(); ++p) {
             int64_t low = 0, high = 0;
             if (rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, request_timeout_ms) ||
                 low != 0) {
@@ -243,7 +332,7 @@ Outputs read_outputs(const std::string& brokers) {
         const auto key = bytes(message->key, message->key_len);
         const auto value = bytes(message->payload, message->len);
         const std::vector<warden::HeaderView> headers = headers_of(*message);
-        if (topic != "events_dlq" && has_secret_token(key, value, headers)) ++outputs.secret_leaks;
+        if (topic != cluster.topics().dead_letter && has_secret_token(key, value, headers)) ++outputs.secret_leaks;
         outputs.records.push_back(canonical_record(topic, key, value, headers));
     }
     if (remaining > 0) outputs.complete = false;
@@ -268,12 +357,13 @@ Comparison compare(const std::vector<std::string>& expected, const std::vector<s
     return result;
 }
 
-GroupOffsets::GroupOffsets(const std::string& brokers, const std::string& group)
-    : client_(make_consumer({{"bootstrap.servers", brokers}, {"group.id", group}})) {}
+GroupOffsets::GroupOffsets(const TestCluster& cluster, const std::string& group)
+    : topic_(cluster.input_topic()),
+      client_(make_consumer({{"bootstrap.servers", cluster.brokers()}, {"group.id", group}})) {}
 
 std::vector<int64_t> GroupOffsets::committed() {
     warden::kafka::PartitionListPtr list = warden::kafka::make_partition_list(input_partitions);
-    for (int32_t p = 0; p < input_partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), input_topic, p);
+    for (int32_t p = 0; p < input_partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p);
     if (rd_kafka_committed(client_.get(), list.get(), request_timeout_ms)) return {};
     std::vector<int64_t> offsets(input_partitions, 0);
     for (int i = 0; i < list->cnt; ++i) {
@@ -288,7 +378,7 @@ std::vector<int64_t> GroupOffsets::end_offsets() {
     std::vector<int64_t> ends(input_partitions);
     for (int32_t p = 0; p < input_partitions; ++p) {
         int64_t low = 0;
-        if (rd_kafka_query_watermark_offsets(client_.get(), input_topic, p, &low, &ends[static_cast<size_t>(p)],
+        if (rd_kafka_query_watermark_offsets(client_.get(), topic_.c_str(), p, &low, &ends[static_cast<size_t>(p)],
                                              request_timeout_ms)) {
             return {};
         }

@@ -1,7 +1,10 @@
-// Support of the Kafka integration tests: `warden run` as a child process, a mock cluster with
-// warden's topics, generated inputs and where they landed, the offline expectation of their
-// outputs, and readers of output topics and committed group offsets.
+// Support of the Kafka integration tests: `warden run` as a child process, a cluster with warden's
+// topics (librdkafka's mock cluster, or a real broker when WARDEN_TEST_KAFKA names one), generated
+// inputs and where they landed, the offline expectation of their outputs, and readers of output
+// topics and committed group offsets.
 #pragma once
+
+#include "kafka_admin.hpp"
 
 #include <warden/capture_producer.hpp>
 #include <warden/kafka_handles.hpp>
@@ -35,13 +38,12 @@ using namespace std::chrono_literals;
 // The `warden` executable under test; set by main from the first argument.
 extern std::string warden_path;
 
-inline constexpr const char* input_topic = "events_plugin_ingestion";
 inline constexpr int input_partitions = 8;
-// Outputs outgrow inputs (enriched events, heatmap copies, duplicates after crashes) and the mock
-// keeps only 5 MiB per partition.
-inline constexpr int output_partitions = 16;
 inline constexpr int team_count = 50;
-const std::vector<std::string>& output_topics();
+
+// The bootstrap address of the real broker the tests run against (WARDEN_TEST_KAFKA), or nothing
+// when they run against librdkafka's mock cluster.
+std::optional<std::string> real_broker();
 
 // "a,b,c", for failure messages.
 std::string offsets_text(const std::vector<int64_t>& offsets);
@@ -93,31 +95,62 @@ bool wait_for_assignment(const ChildProcess& worker, Clock::duration timeout);
 // The "consumed" figure of the summary JSON a worker prints last on stdout, or -1 without one.
 int64_t summary_consumed(const std::string& stdout_text);
 
-// A mock cluster with the input and output topics created before any client connects, and the
-// generated teams file.
+// The cluster a test case runs against, with the input and output topics created before any
+// client connects, and the generated teams file. Two backends: librdkafka's mock cluster (the
+// default; topics with warden's default names, fault injection through mock()), or the real broker
+// of WARDEN_TEST_KAFKA, shared by many test cases, where each cluster creates topics of its own
+// under a unique prefix and deletes them when destroyed.
 class TestCluster {
 public:
+    // `brokers` is the mock cluster's broker count; the real backend has the broker it is given.
     explicit TestCluster(int brokers = 1);
+    ~TestCluster();
+    TestCluster(const TestCluster&) = delete;
+    TestCluster& operator=(const TestCluster&) = delete;
 
-    const std::string& brokers() const { return cluster_.bootstraps(); }
-    rd_kafka_mock_cluster_s* mock() const { return cluster_.handle(); }
+    bool real() const { return !mock_; }
+    const std::string& brokers() const { return brokers_; }
+    // The mock cluster, for fault injection; throws on the real backend (skip such test cases
+    // there with skipped_on_real_broker()).
+    rd_kafka_mock_cluster_s* mock() const;
     const std::string& teams_json() const { return teams_json_; }
     const std::filesystem::path& dir() const { return dir_.path(); }
 
-    // Creates another topic; call before clients use it.
-    void create_topic(const std::string& name, int partitions) { cluster_.create_topic(name, partitions); }
+    const std::string& input_topic() const { return input_topic_; }
+    const warden::TopicNames& topics() const { return topics_; }  // the output topics
+    // Analytics, error tracking, heatmaps, dead letters.
+    const std::vector<std::string>& output_topics() const { return output_topics_; }
+    int output_partitions() const { return output_partitions_; }
+    // The topic flags of this cluster's topics, the input as `input_flag` (--input-topic for
+    // `run`, --topic for `replay`).
+    std::vector<std::string> topic_flags(const std::string& input_flag) const;
 
-    // Leads every partition of `topic` from `broker_id`; call before clients connect.
+    // Creates another topic, before clients use it, and returns its name: `name` on the mock,
+    // prefixed like the cluster's own on the real broker. `config` (topic configs such as
+    // max.message.bytes) is for the real broker only.
+    std::string create_topic(const std::string& name, int partitions,
+                             const std::vector<std::pair<std::string, std::string>>& config = {});
+
+    // Leads every partition of `topic` from `broker_id`; call before clients connect. Mock only.
     void set_leader(const std::string& topic, int partitions, int32_t broker_id);
 
-    // Starts `warden run` in `group` with the test settings, then `extra` flags. `name` names its
-    // output files.
+    // Starts `warden run` in `group` with the test settings and this cluster's topics, then
+    // `extra` flags (later flags win). `name` names its output files.
     std::unique_ptr<ChildProcess> start_worker(const std::string& group, const std::string& name,
                                                const std::vector<std::string>& extra = {},
                                                const std::string& log_level = "warn") const;
 
 private:
-    warden::MockCluster cluster_;
+    void create_topics_now(const std::vector<TopicSpec>& specs);
+
+    std::unique_ptr<warden::MockCluster> mock_;
+    std::string brokers_;
+    std::string topic_prefix_;  // "" on the mock
+    std::string input_topic_;
+    warden::TopicNames topics_;
+    std::vector<std::string> output_topics_;
+    int output_partitions_ = 0;
+    std::vector<std::string> created_topics_;  // deleted with the cluster on the real broker
     TempDir dir_;
     std::string teams_json_;
     std::filesystem::path teams_path_;
@@ -141,7 +174,7 @@ struct Corpus {
 // duplicate an input, and records each placement from its delivery report.
 class InputProducer {
 public:
-    InputProducer(const std::string& brokers, Corpus& corpus);
+    InputProducer(const TestCluster& cluster, Corpus& corpus);
     // Queues messages [first, last) of the corpus.
     void produce(size_t first, size_t last);
     // Waits for every delivery report; true when all were delivered within `timeout`.
@@ -173,7 +206,7 @@ struct Expectation {
     std::vector<std::string> records;                            // canonical form, see canonical_record()
     std::vector<std::vector<warden::Destination>> destinations;  // per corpus message
 };
-Expectation expect(const Corpus& corpus, const std::string& teams_json);
+Expectation expect(const Corpus& corpus, const TestCluster& cluster);
 
 // An output as compared: topic, key, value and headers, without the dead-letter timestamp (the
 // wall clock at processing time). Starts with the topic name and a newline.
@@ -186,8 +219,8 @@ struct Outputs {
     size_t secret_leaks = 0;           // non-DLQ records with a `phs_` token in key, value or a header
     bool complete = true;              // false when retention dropped data or the read timed out
 };
-// Reads every output topic from its beginning to its end.
-Outputs read_outputs(const std::string& brokers);
+// Reads every output topic of the cluster from its beginning to its end.
+Outputs read_outputs(const TestCluster& cluster);
 
 struct Comparison {
     size_t lost = 0;        // expected outputs missing
@@ -196,11 +229,11 @@ struct Comparison {
 };
 Comparison compare(const std::vector<std::string>& expected, const std::vector<std::string>& actual);
 
-// Committed offsets of a consumer group on the input topic, read with a client of its own that
-// never joins the group.
+// Committed offsets of a consumer group on the cluster's input topic, read with a client of its
+// own that never joins the group.
 class GroupOffsets {
 public:
-    GroupOffsets(const std::string& brokers, const std::string& group);
+    GroupOffsets(const TestCluster& cluster, const std::string& group);
     // Per input partition; 0 when nothing is committed (the group starts from the beginning).
     // Empty when the read failed.
     std::vector<int64_t> committed();
@@ -210,6 +243,7 @@ public:
     bool wait_all_committed(Clock::duration timeout);
 
 private:
+    std::string topic_;
     warden::kafka::ClientPtr client_;
 };
 

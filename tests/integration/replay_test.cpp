@@ -1,4 +1,4 @@
-// `warden replay` against the mock cluster: time ranges, fixed end offsets, kill and resume,
+// `warden replay` against the test cluster (mock or real broker): time ranges, fixed end offsets, kill and resume,
 // dry runs, determinism.
 #include "integration_checks.hpp"
 #include "kafka_test_support.hpp"
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -29,13 +30,13 @@ std::vector<std::string> as_replayed(const std::vector<std::string>& records) {
 }
 
 // The expectation of corpus messages [first, last) only.
-std::vector<std::string> expected_slice(const Corpus& corpus, size_t first, size_t last, const std::string& teams) {
+std::vector<std::string> expected_slice(const Corpus& corpus, size_t first, size_t last, const TestCluster& cluster) {
     Corpus slice;
     slice.messages.assign(corpus.messages.begin() + static_cast<std::ptrdiff_t>(first),
                           corpus.messages.begin() + static_cast<std::ptrdiff_t>(last));
     slice.placements.assign(corpus.placements.begin() + static_cast<std::ptrdiff_t>(first),
                             corpus.placements.begin() + static_cast<std::ptrdiff_t>(last));
-    return as_replayed(expect(slice, teams).records);
+    return as_replayed(expect(slice, cluster).records);
 }
 
 int64_t epoch_ms_now() {
@@ -57,6 +58,8 @@ std::vector<std::string> replay_args(const TestCluster& cluster, std::vector<std
     std::vector<std::string> argv = {warden_path,       "replay",  "--brokers",
                                      cluster.brokers(), "--teams", (cluster.dir() / "teams.json").string(),
                                      "--progress",      "json"};
+    const std::vector<std::string> topics = cluster.topic_flags("--topic");
+    argv.insert(argv.end(), topics.begin(), topics.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }
@@ -71,12 +74,32 @@ int run_to_end(const TestCluster& cluster, const std::vector<std::string>& extra
     return code.value_or(-1);
 }
 
+// A partition's range as a replay resolved it: [start, end).
+struct ResolvedRange {
+    int64_t start = -1;
+    int64_t end = -1;
+};
+
+// The resolved range of each partition, from a replay's checkpoint.
+std::map<int32_t, ResolvedRange> checkpoint_ranges(const std::filesystem::path& path) {
+    std::ifstream checkpoint(path);
+    const std::string text((std::istreambuf_iterator<char>(checkpoint)), std::istreambuf_iterator<char>());
+    rapidjson::Document doc;
+    doc.Parse(text.c_str());
+    REQUIRE((doc.IsObject() && doc.HasMember("partitions") && doc["partitions"].IsArray()));
+    std::map<int32_t, ResolvedRange> ranges;
+    for (const auto& p : doc["partitions"].GetArray()) {
+        ranges[p["partition"].GetInt()] = {p["start"].GetInt64(), p["end"].GetInt64()};
+    }
+    return ranges;
+}
+
 }  // namespace
 
 TEST_CASE("replay: a time range replays exactly the messages of that range") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(11, 900);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     const int64_t from = produce_then_mark(producer, 0, 300);
     const int64_t to = produce_then_mark(producer, 300, 600);
     producer.produce(600, 900);
@@ -86,9 +109,9 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
     REQUIRE(run_to_end(cluster, {"--from", std::to_string(from), "--to", "time:" + std::to_string(to)}, "range",
                        &summary) == 0);
     CHECK_MESSAGE(summary.find("\"consumed\":300,") != std::string::npos, summary);
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c = compare(expected_slice(corpus, 300, 600, cluster.teams_json()), outputs.records);
+    const Comparison c = compare(expected_slice(corpus, 300, 600, cluster), outputs.records);
     CHECK(c.lost == 0);
     CHECK(c.duplicates == 0);
     CHECK(c.unexpected == 0);
@@ -98,7 +121,7 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
 TEST_CASE("replay: stops at the end offsets fixed at start while new messages keep arriving") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(12, 6000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, 3000);
     REQUIRE(producer.flush(30s));
     // More messages arrive throughout the replay.
@@ -110,18 +133,12 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
 
     // The ends were fixed when the replay started: it replayed exactly the messages below them,
     // although the feeder went on writing after that.
-    std::ifstream checkpoint(cluster.dir() / "cp.json");
-    const std::string text((std::istreambuf_iterator<char>(checkpoint)), std::istreambuf_iterator<char>());
-    std::map<int32_t, int64_t> ends;
-    rapidjson::Document doc;
-    doc.Parse(text.c_str());
-    REQUIRE((doc.IsObject() && doc.HasMember("partitions") && doc["partitions"].IsArray()));
-    for (const auto& p : doc["partitions"].GetArray()) ends[p["partition"].GetInt()] = p["end"].GetInt64();
-    REQUIRE(ends.size() == static_cast<size_t>(input_partitions));
+    std::map<int32_t, ResolvedRange> ranges = checkpoint_ranges(cluster.dir() / "cp.json");
+    REQUIRE(ranges.size() == static_cast<size_t>(input_partitions));
     Corpus replayed;
     for (size_t i = 0; i < corpus.messages.size(); ++i) {
         const Placement& at = corpus.placements[i];
-        if (at.offset >= 0 && at.offset < ends[at.partition]) {
+        if (at.offset >= 0 && at.offset < ranges[at.partition].end) {
             replayed.messages.push_back(corpus.messages[i]);
             replayed.placements.push_back(at);
         }
@@ -131,9 +148,9 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
     CHECK(replayed.messages.size() >= 3000);
     CHECK(replayed.messages.size() < corpus.messages.size());
     CHECK(summary_consumed(summary) == static_cast<int64_t>(replayed.messages.size()));
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c = compare(as_replayed(expect(replayed, cluster.teams_json()).records), outputs.records);
+    const Comparison c = compare(as_replayed(expect(replayed, cluster).records), outputs.records);
     CHECK(c.lost == 0);
     CHECK(c.unexpected == 0);
 }
@@ -141,7 +158,7 @@ TEST_CASE("replay: stops at the end offsets fixed at start while new messages ke
 TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lost") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(13, 8000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
     const std::string checkpoint = (cluster.dir() / "cp.json").string();
@@ -164,10 +181,9 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
     CHECK(resumed_consumed > 0);
     CHECK(resumed_consumed < static_cast<int64_t>(corpus.messages.size()));  // it continued, not restarted
 
-    const Outputs outputs = read_outputs(cluster.brokers());
+    const Outputs outputs = read_outputs(cluster);
     REQUIRE(outputs.complete);
-    const Comparison c =
-        compare(expected_slice(corpus, 0, corpus.messages.size(), cluster.teams_json()), outputs.records);
+    const Comparison c = compare(expected_slice(corpus, 0, corpus.messages.size(), cluster), outputs.records);
     MESSAGE("kill and resume: " << c.lost << " lost, " << c.duplicates << " duplicates");
     CHECK(c.lost == 0);
     CHECK(c.unexpected == 0);
@@ -192,13 +208,13 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
 TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(14, 1000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
 
     std::string dry, real;
     REQUIRE(run_to_end(cluster, {"--dry-run"}, "dry", &dry) == 0);
-    const Outputs nothing = read_outputs(cluster.brokers());
+    const Outputs nothing = read_outputs(cluster);
     CHECK(nothing.records.empty());
     CHECK(dry.find("\"consumed\":1000,") != std::string::npos);
 
@@ -210,13 +226,13 @@ TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {
 TEST_CASE("replay: the same input replayed twice gives the same keys and uuids") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(15, 1500);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
     REQUIRE(run_to_end(cluster, {}, "once", nullptr) == 0);
-    const Outputs once = read_outputs(cluster.brokers());
+    const Outputs once = read_outputs(cluster);
     REQUIRE(run_to_end(cluster, {}, "twice", nullptr) == 0);
-    const Outputs twice = read_outputs(cluster.brokers());
+    const Outputs twice = read_outputs(cluster);
     REQUIRE(once.complete);
     REQUIRE(twice.complete);
     REQUIRE(twice.records.size() == 2 * once.records.size());
@@ -227,7 +243,7 @@ TEST_CASE("replay: the same input replayed twice gives the same keys and uuids")
     CHECK(c.duplicates == once.records.size());
     CHECK(c.unexpected == 0);
     CHECK(std::count_if(once.records.begin(), once.records.end(),
-                        [](const std::string& r) { return r.starts_with("events_heatmaps\n"); }) > 0);
+                        [&](const std::string& r) { return r.starts_with(cluster.topics().heatmaps + "\n"); }) > 0);
 }
 
 TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a clear error") {
@@ -255,7 +271,7 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 
     // A checkpoint of a partition the topic does not have (recreated with fewer partitions, say).
     const auto vanished = cluster.dir() / "vanished.json";
-    std::ofstream(vanished) << R"({"version":2,"topic":"events_plugin_ingestion",)"
+    std::ofstream(vanished) << R"({"version":2,"topic":")" << cluster.input_topic() << R"(",)"
                             << R"("range":{"from":"earliest","to":"latest","partitions":"all"},)"
                             << R"("partitions":[{"partition":99,"start":0,"end":10,"acked":0}]})";
     ChildProcess vanished_partition(replay_args(cluster, {"--checkpoint", vanished.string()}),
@@ -267,16 +283,16 @@ TEST_CASE("replay: bad ranges, partitions and checkpoints are refused with a cle
 namespace {
 
 // The create times of every record of `topic` (all output partitions), in milliseconds.
-std::vector<int64_t> record_times(const std::string& brokers, const std::string& topic) {
-    warden::kafka::ClientPtr consumer =
-        warden::kafka::make_client(RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", brokers},
-                                                                                {"group.id", "itest-times"},
-                                                                                {"enable.auto.commit", "false"},
-                                                                                {"fetch.wait.max.ms", "10"}}));
+std::vector<int64_t> record_times(const TestCluster& cluster, const std::string& topic) {
+    warden::kafka::ClientPtr consumer = warden::kafka::make_client(
+        RD_KAFKA_CONSUMER, warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()},
+                                                     {"group.id", "itest-times"},
+                                                     {"enable.auto.commit", "false"},
+                                                     {"fetch.wait.max.ms", "10"}}));
     rd_kafka_poll_set_consumer(consumer.get());
-    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(output_partitions);
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(cluster.output_partitions());
     int64_t remaining = 0;
-    for (int32_t p = 0; p < output_partitions; ++p) {
+    for (int32_t p = 0; p < cluster.output_partitions(); ++p) {
         int64_t low = 0, high = 0;
         REQUIRE(rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 5000) == 0);
         remaining += high - low;
@@ -348,7 +364,7 @@ TEST_CASE("replay: unreachable brokers end it with exit 1 and the cause after a 
 TEST_CASE("replay: a range that turns out inverted once resolved is refused with exit 1") {
     TestCluster cluster;
     Corpus corpus = Corpus::generate(16, 400);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     const int64_t middle = produce_then_mark(producer, 0, 200);
     producer.produce(200, 400);
     REQUIRE(producer.flush(30s));
@@ -362,14 +378,14 @@ TEST_CASE("replay: a range that turns out inverted once resolved is refused with
     CHECK(*code == 1);
     CHECK(replay.stderr_text().find("inverted") != std::string::npos);
     CHECK(summary_consumed(replay.stdout_text()) == -1);  // refused before anything was read
-    CHECK(read_outputs(cluster.brokers()).records.empty());
+    CHECK(read_outputs(cluster).records.empty());
 }
 
 TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays bounded") {
     constexpr int rate = 1000;
     TestCluster cluster;
     Corpus corpus = Corpus::generate(17, 3000);
-    InputProducer producer(cluster.brokers(), corpus);
+    InputProducer producer(cluster, corpus);
     producer.produce(0, corpus.messages.size());
     REQUIRE(producer.flush(30s));
 
@@ -380,7 +396,7 @@ TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays b
 
     // Each input gives at most one analytics output, so analytics records are paced like inputs:
     // no 200 ms may hold more than 200 ms of the rate plus the burst (a tenth of a second's worth).
-    const std::vector<int64_t> times = record_times(cluster.brokers(), "events_analytics");
+    const std::vector<int64_t> times = record_times(cluster, cluster.topics().analytics);
     REQUIRE(times.size() > 1000);
     const size_t busiest = busiest_window(times, 200);
     const double seconds = static_cast<double>(times.back() - times.front()) / 1000;
@@ -411,4 +427,83 @@ TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays b
         ++progress_lines;
     }
     CHECK(progress_lines >= 2);
+}
+
+namespace {
+
+// Writes one message per timestamp to `partition` of the input topic, in order, with that
+// message timestamp (milliseconds).
+void produce_at_times(const TestCluster& cluster, int32_t partition, const std::vector<int64_t>& times) {
+    warden::kafka::ClientPtr producer = warden::kafka::make_client(
+        RD_KAFKA_PRODUCER,
+        warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()}, {"enable.idempotence", "true"}}));
+    for (int64_t time : times) {
+        std::string value = "not an event";
+        REQUIRE(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(cluster.input_topic().c_str()),
+                                  RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                  RD_KAFKA_V_TIMESTAMP(time), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    REQUIRE(rd_kafka_flush(producer.get(), 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+}  // namespace
+
+TEST_CASE("replay: times resolve through the broker's time index, per partition") {
+    if (skipped_on_mock_cluster("a time index (the mock cannot look offsets up by time)")) return;
+    TestCluster cluster;
+    const int64_t t0 = epoch_ms_now() - 3'600'000;
+    std::vector<int64_t> steady, offset_by_half, out_of_order;
+    for (int i = 0; i < 10; ++i) {
+        steady.push_back(t0 + i * 1000);
+        offset_by_half.push_back(t0 + 500 + i * 1000);
+    }
+    // Not in time order, as several producers' clocks can leave a log: the broker answers the first
+    // offset at or after a time (1 here), where a search that assumes order would land on 5.
+    for (int64_t seconds : {0, 5, 1, 2, 3, 4}) out_of_order.push_back(t0 + seconds * 1000);
+    produce_at_times(cluster, 0, steady);
+    produce_at_times(cluster, 1, offset_by_half);
+    produce_at_times(cluster, 2, out_of_order);
+
+    const auto checkpoint = cluster.dir() / "cp.json";
+    std::string summary;
+    REQUIRE(run_to_end(cluster,
+                       {"--from", "time:" + std::to_string(t0 + 3200), "--to", "time:" + std::to_string(t0 + 7700),
+                        "--checkpoint", checkpoint.string()},
+                       "by-time", &summary) == 0);
+    std::map<int32_t, ResolvedRange> ranges = checkpoint_ranges(checkpoint);
+    CHECK(ranges[0].start == 4);  // t0 + 4000
+    CHECK(ranges[0].end == 8);    // t0 + 8000
+    CHECK(ranges[1].start == 3);  // t0 + 3500
+    CHECK(ranges[1].end == 8);    // t0 + 8500
+    CHECK(ranges[2].start == 1);  // t0 + 5000, the first at or after t0 + 3200
+    CHECK(ranges[2].end == 6);    // nothing at or after t0 + 7700: the end
+    CHECK(ranges[3].start == ranges[3].end);
+    CHECK(summary_consumed(summary) == 4 + 5 + 5);
+}
+
+TEST_CASE("replay: a range whose start retention deleted starts at the log start offset, and says so") {
+    if (skipped_on_mock_cluster("records deleted below a log start offset")) return;
+    TestCluster cluster;
+    const int64_t t0 = epoch_ms_now() - 3'600'000;
+    std::vector<int64_t> times;
+    for (int i = 0; i < 10; ++i) times.push_back(t0 + i * 1000);
+    produce_at_times(cluster, 0, times);
+    delete_records(cluster.brokers(), cluster.input_topic(), 0, 6);  // as retention would
+
+    for (const std::string& from : {std::string("offset:2"), "time:" + std::to_string(t0 + 2000)}) {
+        CAPTURE(from);
+        const auto checkpoint = cluster.dir() / ("cp-" + from.substr(0, from.find(':')) + ".json");
+        ChildProcess replay(
+            replay_args(cluster, {"--from", from, "--partitions", "0", "--checkpoint", checkpoint.string()}),
+            cluster.dir() / ("from-" + from.substr(0, from.find(':'))));
+        REQUIRE(replay.wait_exit(60s) == 0);
+        INFO("replay stderr:\n" << replay.stderr_tail());
+        CHECK(checkpoint_ranges(checkpoint)[0].start == 6);
+        CHECK(summary_consumed(replay.stdout_text()) == 4);
+        const std::string err = replay.stderr_text();
+        CHECK(err.find("the replay range starts at the log start offset: records before it were deleted") !=
+              std::string::npos);
+        CHECK(err.find(R"("partition":"0","log_start_offset":"6")") != std::string::npos);
+    }
 }

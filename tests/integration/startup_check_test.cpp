@@ -24,7 +24,7 @@ void check_refused(const std::vector<std::string>& flags, const std::string& mis
     CHECK(err.find("does not exist") != std::string::npos);
     // Checking did not create it.
     const std::set<std::string> topics = listed_topics(cluster.brokers());
-    CHECK(topics.count(input_topic) == 1);
+    CHECK(topics.count(cluster.input_topic()) == 1);
     CHECK(topics.count(missing) == 0);
 }
 
@@ -41,6 +41,7 @@ TEST_CASE("run: a missing output topic is refused with exit 1, named with its se
 }
 
 TEST_CASE("run: brokers that come up late are waited for, and processing starts by itself") {
+    if (skipped_on_real_broker("a broker outage")) return;
     TestCluster cluster;
     REQUIRE(rd_kafka_mock_broker_set_down(cluster.mock(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     auto worker = cluster.start_worker("late", "worker", {}, "info");
@@ -58,4 +59,23 @@ TEST_CASE("run: brokers that come up late are waited for, and processing starts 
     CHECK(processes_everything(cluster, corpus, "late", 90s));
     CHECK(stop_worker(*worker) == 0);
     check_outputs(cluster, corpus);
+}
+
+TEST_CASE("run: on a real broker a missing topic is refused and not created, and no client may create topics") {
+    if (skipped_on_mock_cluster("a broker that never creates topics by itself")) return;
+    check_refused({"--input-topic", "events_plugin_ingestoin"}, "events_plugin_ingestoin",
+                  "events_plugin_ingestoin (--input-topic)");
+    check_refused({"--analytics-topic", "events_analytic"}, "events_analytic", "events_analytic (--analytics-topic)");
+
+    // The broker refuses to create topics, so the refusal above would hold even for a client that
+    // asks; the clients' configuration shows that warden does not ask. debug=conf logs every
+    // property a client sets (librdkafka's producer default is true, the consumer's false).
+    TestCluster cluster;
+    auto worker = cluster.start_worker("conf", "worker", {"--kafka-property", "debug=conf"}, "debug");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    REQUIRE(worker->wait_for_stderr("allow.auto.create.topics", 30s));
+    const std::string err = worker->stderr_text();
+    CHECK(err.find("allow.auto.create.topics = false") != std::string::npos);
+    CHECK(err.find("allow.auto.create.topics = true") == std::string::npos);
+    CHECK(stop_worker(*worker) == 0);
 }

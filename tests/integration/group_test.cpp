@@ -1,0 +1,219 @@
+// Consumer-group membership on a real broker: members that die and join under load, and static
+// membership. The mock cluster's group coordinator is not a faithful model of either (its
+// rebalances wait a fixed delay; it keeps no static members), so these run on the real broker only.
+#include <doctest/doctest.h>
+
+#include "integration_checks.hpp"
+#include "kafka_test_support.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+using namespace itest;
+
+namespace {
+
+constexpr auto session_timeout = 10s;  // as start_worker sets it on the real broker
+
+// The partitions a worker (run with --log-level info or lower) owns after everything it logged:
+// the incremental "partitions assigned" less "partitions revoked" / "partitions lost".
+std::set<int32_t> owned_partitions(const std::string& log) {
+    std::set<int32_t> owned;
+    static constexpr std::string_view field = R"(","partitions":")";
+    for (size_t at = log.find(R"("msg":"partitions )"); at != std::string::npos;
+         at = log.find(R"("msg":"partitions )", at + 1)) {
+        const size_t kind = at + 18;
+        const size_t list = log.find(field, kind);
+        if (list == std::string::npos) break;
+        const bool assigned = log.compare(kind, 8, "assigned") == 0;
+        const size_t end = log.find('"', list + field.size());
+        std::string text = log.substr(list + field.size(), end - list - field.size());
+        for (size_t from = 0; from < text.size();) {
+            size_t comma = text.find(',', from);
+            if (comma == std::string::npos) comma = text.size();
+            const int32_t partition = std::stoi(text.substr(from, comma - from));
+            if (assigned) {
+                owned.insert(partition);
+            } else {
+                owned.erase(partition);
+            }
+            from = comma + 1;
+        }
+    }
+    return owned;
+}
+
+// Every generation id librdkafka logged (with debug=cgrp) in a JoinGroup response, in order.
+std::vector<int> joined_generations(const std::string& log) {
+    static constexpr std::string_view marker = "JoinGroup response: GenerationId ";
+    std::vector<int> generations;
+    for (size_t at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+        generations.push_back(std::atoi(log.c_str() + at + marker.size()));
+    }
+    return generations;
+}
+
+// The generation id of the last heartbeat librdkafka logged (with debug=cgrp), or -1.
+int heartbeat_generation(const std::string& log) {
+    static constexpr std::string_view marker = "generation id ";
+    const size_t at = log.rfind(marker);
+    return at == std::string::npos ? -1 : std::atoi(log.c_str() + at + marker.size());
+}
+
+// Whether the group is stable with `members` members, every input partition assigned, and each
+// partition's committed offset past `before` (work resumed everywhere).
+bool settled(const TestCluster& cluster, const std::string& group, size_t members, GroupOffsets& offsets,
+             const std::vector<int64_t>& before) {
+    const std::optional<GroupDescription> description = describe_group(cluster.brokers(), group, cluster.input_topic());
+    if (!description || description->state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE ||
+        description->members.size() != members) {
+        return false;
+    }
+    std::set<int32_t> assigned;
+    for (const GroupDescription::Member& m : description->members)
+        assigned.insert(m.partitions.begin(), m.partitions.end());
+    if (assigned.size() != static_cast<size_t>(input_partitions)) return false;
+    const std::vector<int64_t> committed = offsets.committed();
+    if (committed.size() != before.size()) return false;
+    for (size_t p = 0; p < committed.size(); ++p) {
+        if (committed[p] <= before[p]) return false;
+    }
+    return true;
+}
+
+// Milliseconds from `since` until the group settled as settled() says; -1 past `timeout`.
+int64_t settle_ms(const TestCluster& cluster, const std::string& group, size_t members, GroupOffsets& offsets,
+                  Clock::time_point since, Clock::duration timeout) {
+    const std::vector<int64_t> before = offsets.committed();
+    if (!wait_until([&] { return settled(cluster, group, members, offsets, before); }, timeout, 200ms)) return -1;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+}  // namespace
+
+TEST_CASE("group: a member killed and a member added under load; nothing lost, the group settles") {
+    if (skipped_on_mock_cluster("a group coordinator with real rebalance timing")) return;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(31, 40000);
+    std::vector<std::unique_ptr<ChildProcess>> workers;
+    for (int w = 0; w < 3; ++w)
+        workers.push_back(cluster.start_worker("trio", "worker-" + std::to_string(w), {}, "info"));
+    GroupOffsets offsets(cluster, "trio");
+
+    // ~40 s of steady input: a member is killed and another added while it flows.
+    InputProducer producer(cluster, corpus);
+    PacedFeeder feeder(producer, 0, corpus.messages.size(), 100, 100ms);
+    const int64_t started_ms = settle_ms(cluster, "trio", 3, offsets, Clock::now(), 60s);
+    INFO("worker 1 stderr:\n" << workers[1]->stderr_tail());
+    REQUIRE(started_ms >= 0);
+
+    ChildProcess& killed = *workers[1];
+    const auto killed_at = Clock::now();
+    killed.send(SIGKILL);
+    REQUIRE(killed.wait_exit(10s) == 128 + SIGKILL);
+    // What the killed member may have produced but not committed: its partitions from the
+    // committed offsets to the ends, both read after its death.
+    const std::set<int32_t> killed_partitions = owned_partitions(killed.stderr_text());
+    const std::vector<int64_t> committed_at_kill = offsets.committed();
+    const std::vector<int64_t> ends_at_kill = offsets.end_offsets();
+    REQUIRE(!killed_partitions.empty());
+    REQUIRE(committed_at_kill.size() == static_cast<size_t>(input_partitions));
+    REQUIRE(ends_at_kill.size() == static_cast<size_t>(input_partitions));
+    const int64_t after_kill_ms = settle_ms(cluster, "trio", 2, offsets, killed_at, session_timeout + 30s);
+    CHECK(after_kill_ms >= 0);
+
+    const auto added_at = Clock::now();
+    workers.push_back(cluster.start_worker("trio", "worker-3", {}, "info"));
+    const int64_t after_add_ms = settle_ms(cluster, "trio", 3, offsets, added_at, 60s);
+    CHECK(after_add_ms >= 0);
+    CHECK(feeder.queued() < corpus.messages.size());  // both changes happened under load
+    CHECK(!owned_partitions(workers[3]->stderr_text()).empty());
+
+    REQUIRE(feeder.finish(60s));
+    REQUIRE(offsets.wait_all_committed(90s));
+    for (size_t w : {0, 2, 3}) {
+        INFO("worker " << w << " stderr:\n" << workers[w]->stderr_tail());
+        CHECK(stop_worker(*workers[w]) == 0);
+    }
+    const Comparison comparison = check_outputs(cluster, corpus);
+
+    // Duplicates only from the killed member's uncommitted tail.
+    const Expectation expected = expect(corpus, cluster);
+    size_t tail_outputs = 0;
+    for (size_t i = 0; i < corpus.placements.size(); ++i) {
+        const Placement& at = corpus.placements[i];
+        const auto p = static_cast<size_t>(at.partition);
+        if (killed_partitions.count(at.partition) && at.offset >= committed_at_kill[p] && at.offset < ends_at_kill[p])
+            tail_outputs += expected.destinations[i].size();
+    }
+    CHECK(comparison.duplicates <= tail_outputs);
+    std::printf(
+        "group: %zu inputs; settled %lld ms after start, %lld ms after a SIGKILL (session timeout %lld s), %lld ms "
+        "after a member joined; %zu duplicates (at most %zu: the killed member's uncommitted tail)\n",
+        corpus.messages.size(), static_cast<long long>(started_ms), static_cast<long long>(after_kill_ms),
+        static_cast<long long>(session_timeout.count()), static_cast<long long>(after_add_ms), comparison.duplicates,
+        tail_outputs);
+    std::fflush(stdout);
+}
+
+TEST_CASE("group: a static member restarted within the session timeout gets its partitions back without a rebalance") {
+    if (skipped_on_mock_cluster("static membership")) return;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(32, 8000);
+    // debug=cgrp makes librdkafka log the group generation of each JoinGroup response and heartbeat.
+    auto member = [&](const std::string& name) {
+        return cluster.start_worker("static", name, {"--group-instance-id", name, "--consumer-property", "debug=cgrp"},
+                                    "debug");
+    };
+    auto steady = member("steady");
+    auto restarted = member("restarted");
+    INFO("steady stderr:\n" << steady->stderr_tail());
+    GroupOffsets offsets(cluster, "static");
+    InputProducer producer(cluster, corpus);
+    PacedFeeder feeder(producer, 0, corpus.messages.size(), 100, 100ms);
+
+    // Both members in one generation, with every partition handed out.
+    int generation = -1;
+    REQUIRE(wait_until(
+        [&] {
+            const std::string steady_log = steady->stderr_text(), restarted_log = restarted->stderr_text();
+            const size_t owned = owned_partitions(steady_log).size() + owned_partitions(restarted_log).size();
+            generation = heartbeat_generation(steady_log);
+            return owned == static_cast<size_t>(input_partitions) && generation > 0 &&
+                   heartbeat_generation(restarted_log) == generation;
+        },
+        60s, 200ms));
+    const std::set<int32_t> before = owned_partitions(restarted->stderr_text());
+    const size_t steady_log_at_kill = steady->stderr_text().size();
+
+    restarted->send(SIGKILL);
+    REQUIRE(restarted->wait_exit(10s) == 128 + SIGKILL);
+    std::this_thread::sleep_for(1s);
+    auto again = member("restarted");
+    INFO("restarted stderr:\n" << again->stderr_tail());
+    REQUIRE(wait_for_assignment(*again, session_timeout + 30s));
+    // Without static membership the join above waits out the rebalance; a little longer for the
+    // other member's heartbeats to show the generation.
+    std::this_thread::sleep_for(3s);
+
+    // A new member's first JoinGroup is answered with generation -1 (member id required); the last
+    // answer is the generation it joined.
+    const std::vector<int> rejoined = joined_generations(again->stderr_text());
+    const int joined = rejoined.empty() ? -1 : rejoined.back();
+    MESSAGE("group generation " << generation << " before the restart; the restarted member joined generation "
+                                << joined << ", the other member heartbeats in "
+                                << heartbeat_generation(steady->stderr_text()));
+    CHECK(joined == generation);
+    CHECK(heartbeat_generation(steady->stderr_text()) == generation);
+    CHECK(owned_partitions(again->stderr_text()) == before);
+    const std::string steady_after = steady->stderr_text().substr(steady_log_at_kill);
+    CHECK(steady_after.find(R"("msg":"partitions )") == std::string::npos);  // no revoke, no assign
+
+    REQUIRE(feeder.finish(60s));
+    REQUIRE(offsets.wait_all_committed(60s));
+    CHECK(stop_worker(*steady) == 0);
+    CHECK(stop_worker(*again) == 0);
+    const Comparison comparison = check_outputs(cluster, corpus);
+    MESSAGE("static membership restart: " << comparison.duplicates << " duplicates");
+}
