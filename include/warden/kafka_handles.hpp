@@ -19,6 +19,7 @@ struct KafkaDeleter {
     void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
     void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
     void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+    void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
 };
 
 using ClientPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
@@ -29,6 +30,7 @@ using MessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, KafkaDeleter>;
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 
 // A configuration with `properties` applied in order, and librdkafka's log lines routed to
 // warden's JSON log. Throws std::runtime_error naming the property librdkafka refused.

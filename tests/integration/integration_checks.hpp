@@ -27,15 +27,19 @@ inline bool processes_everything(const TestCluster& cluster, Corpus& corpus, con
 
 // Checks that every output the offline pipeline expects is present at least once, that nothing
 // else is, and that no secret token leaked; returns the comparison for its duplicate count.
-inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus) {
-    const Expectation expected = expect(corpus, cluster.teams_json());
-    const Outputs outputs = read_outputs(cluster.brokers());
+inline Comparison check_outputs(const std::string& brokers, const std::string& teams_json, const Corpus& corpus) {
+    const Expectation expected = expect(corpus, teams_json);
+    const Outputs outputs = read_outputs(brokers);
     CHECK(outputs.complete);
     const Comparison comparison = compare(expected.records, outputs.records);
     CHECK(comparison.lost == 0);
     CHECK(comparison.unexpected == 0);
     CHECK(outputs.secret_leaks == 0);
     return comparison;
+}
+
+inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus) {
+    return check_outputs(cluster.brokers(), cluster.teams_json(), corpus);
 }
 
 }  // namespace itest

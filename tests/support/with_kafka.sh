@@ -252,6 +252,18 @@ for topic in events_analytics events_error_tracking events_heatmaps events_dlq; 
     creations+=($!)
 done
 for creation in "${creations[@]}"; do wait "$creation" || { echo "with_kafka: cannot create the topics" >&2; exit 1; }; done
+# Every node learns of a new topic from the controller a moment later; a client asking that node
+# meanwhile would find the topic missing.
+for node in $(seq 1 "$nodes"); do
+    for _ in $(seq 1 60); do
+        listed=$(kcat -b "127.0.0.1:$(cat "$dir/node-$node/port")" -L -m 2 2>/dev/null |
+            grep -cE '^  topic "events_(plugin_ingestion|analytics|error_tracking|heatmaps|dlq)"') || true
+        [[ "$listed" -lt 5 ]] || continue 2
+        sleep 0.5
+    done
+    echo "with_kafka: node $node does not list the topics" >&2
+    exit 1
+done
 echo "with_kafka: $nodes node(s) with topics ready in $((SECONDS - started_at)) s" >&2
 
 export WARDEN_TEST_KAFKA="$bootstrap"
