@@ -22,9 +22,10 @@
 #
 # Heap: each node runs with -Xms128m -Xmx512m (WARDEN_TEST_KAFKA_HEAP overrides), which fits
 # three nodes beside the tests on a 2-core, 24 GiB machine: a node idles at about 350 MB resident
-# right after start (heap, metaspace, code cache). The cluster with its topics is ready in about
-# 25 s with one node and 35-50 s with three, mostly JVMs loading classes (measured on a shared
-# 2-core VM under other builds' load).
+# right after start (heap, metaspace, code cache) and held 0.4-0.53 GB under the failover test,
+# about 1.5 GB for three. The cluster with its topics is ready in 12-25 s with one node and
+# 19-50 s with three, mostly JVMs loading classes (measured on a shared 2-core VM under other
+# builds' load).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 pom="$root/tests/support/kafka/pom.xml"
