@@ -18,16 +18,17 @@ namespace {
 namespace kafka = warden::kafka;
 using warden::KafkaProperties;
 
-const std::string input_topic{warden::default_input_topic};
-
 // warden::WorkerOptions::max_in_flight: the passthrough holds consumption at the same cap.
 constexpr uint64_t max_in_flight = 100'000;
 
-// The passthrough fetches, commits and produces exactly as warden does.
+// What the worker runs with; the passthrough fetches, commits and produces with the same settings.
 warden::WorkerOptions worker_settings(const Options& o) {
+    const BenchTopics topics(o.topic_prefix);
     warden::WorkerOptions worker;
     worker.brokers = o.brokers;
     worker.group = o.group;
+    worker.input_topic = topics.input;
+    worker.topics = topics.outputs;
     worker.consumer_properties = o.consumer_properties;
     worker.producer_properties = o.producer_properties;
     return worker;
@@ -63,7 +64,7 @@ void on_passthrough_delivery(rd_kafka_t*, const rd_kafka_message_t* message, voi
     ++state.acknowledged;
 }
 
-void subscribe(rd_kafka_t* consumer) {
+void subscribe(rd_kafka_t* consumer, const std::string& input_topic) {
     kafka::PartitionListPtr topics = kafka::make_partition_list(1);
     rd_kafka_topic_partition_list_add(topics.get(), input_topic.c_str(), RD_KAFKA_PARTITION_UA);
     if (rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer, topics.get())) {
@@ -72,7 +73,8 @@ void subscribe(rd_kafka_t* consumer) {
 }
 
 // Hands librdkafka the acknowledged prefix of each partition, as the worker does.
-void store_offsets(rd_kafka_t* consumer, warden::OffsetTracker& tracker, const std::vector<int32_t>& partitions) {
+void store_offsets(rd_kafka_t* consumer, const std::string& input_topic, warden::OffsetTracker& tracker,
+                   const std::vector<int32_t>& partitions) {
     kafka::PartitionListPtr offsets;
     for (int32_t partition : partitions) {
         if (std::optional<int64_t> next = tracker.take_commit(partition)) {
@@ -95,6 +97,28 @@ struct Deadline {
 
 }  // namespace
 
+BenchTopics::BenchTopics(const std::string& prefix)
+    : input(prefix + std::string(warden::default_input_topic)), passthrough(prefix + "bench_passthrough_out") {
+    for (std::string* name : {&outputs.analytics, &outputs.error_tracking, &outputs.heatmaps, &outputs.dead_letter})
+        name->insert(0, prefix);
+}
+
+std::vector<std::string> BenchTopics::all() const {
+    return {input, outputs.analytics, outputs.error_tracking, outputs.heatmaps, outputs.dead_letter, passthrough};
+}
+
+const std::vector<Mode>& modes() {
+    static const std::vector<Mode> all = {{"passthrough", Runner::passthrough, {}}, {"warden", Runner::warden, {}}};
+    return all;
+}
+
+const Mode& mode_named(const std::string& name) {
+    for (const Mode& mode : modes()) {
+        if (mode.name == name) return mode;
+    }
+    throw std::invalid_argument("unknown mode " + name);
+}
+
 Figures run_passthrough(const Options& o) {
     const int64_t process_start = steady_now_ns();
     const Deadline deadline{process_start, o.timeout_seconds};
@@ -103,10 +127,11 @@ Figures run_passthrough(const Options& o) {
     rd_kafka_conf_set_dr_msg_cb(producer_conf.get(), &on_passthrough_delivery);
     rd_kafka_conf_set_opaque(producer_conf.get(), &state);
     kafka::ClientPtr producer = kafka::make_client(RD_KAFKA_PRODUCER, std::move(producer_conf));
-    kafka::TopicPtr output(rd_kafka_topic_new(producer.get(), passthrough_topic, nullptr));
+    const BenchTopics topics(o.topic_prefix);
+    kafka::TopicPtr output(rd_kafka_topic_new(producer.get(), topics.passthrough.c_str(), nullptr));
     kafka::ClientPtr consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf(consumer_settings(o)));
     rd_kafka_poll_set_consumer(consumer.get());
-    subscribe(consumer.get());
+    subscribe(consumer.get(), topics.input);
 
     ProgressLog progress("passthrough", o.progress_ms);
     std::vector<int32_t> partitions;  // seen so far, for storing offsets
@@ -120,7 +145,7 @@ Figures run_passthrough(const Options& o) {
     // clock reads only then too, so the baseline pays nothing per message for being measured.
     auto serve = [&](int timeout_ms) {
         rd_kafka_poll(producer.get(), timeout_ms);
-        store_offsets(consumer.get(), state.tracker, partitions);
+        store_offsets(consumer.get(), topics.input, state.tracker, partitions);
         since_serve = 0;
         if (state.delivery_errors) throw std::runtime_error("passthrough: a delivery failed");
         deadline.check("passthrough");
@@ -175,7 +200,7 @@ Figures run_passthrough(const Options& o) {
     const double cpu_seconds = process_cpu_seconds() - cpu_start;
     const ThreadCpu threads_end = thread_cpu();
 
-    store_offsets(consumer.get(), state.tracker, partitions);
+    store_offsets(consumer.get(), topics.input, state.tracker, partitions);
     rd_kafka_commit(consumer.get(), nullptr, 0);
     rd_kafka_consumer_close(consumer.get());
     return {{"events", static_cast<double>(consumed)},
@@ -192,13 +217,7 @@ Figures run_warden(const Options& o) {
     const int64_t process_start = steady_now_ns();
     auto store = warden::FileTeamStore::from_json(warden::loadgen::teams_json(o.teams), "bench");
     warden::TeamCache cache(*store);
-    warden::WorkerOptions worker_options;
-    worker_options.brokers = o.brokers;
-    worker_options.group = o.group;
-    worker_options.input_topic = input_topic;
-    worker_options.consumer_properties = o.consumer_properties;
-    worker_options.producer_properties = o.producer_properties;
-    warden::Worker worker(std::move(worker_options), cache);
+    warden::Worker worker(worker_settings(o), cache);
 
     // The worker runs on this thread, as under `warden run` (glibc gives other threads their own
     // malloc arenas, which behave differently); a watcher thread polls its figures. The window

@@ -22,16 +22,16 @@ namespace {
 constexpr const char* result_tag = "kafka_bench_result";
 
 [[noreturn]] void usage(const std::string& why) {
-    std::fprintf(
-        stderr,
-        "kafka_bench: %s\n"
-        "usage: kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode both|passthrough|warden]\n"
-        "                   [--consumer-property name=value]... [--producer-property name=value]...\n"
-        "                   [--rounds R] [--timeout SECONDS] [--progress-ms MS] [--brokers LIST --group G]\n"
-        "Without --brokers: starts a mock cluster, preloads the input topic and runs each mode R times\n"
-        "(alternating, each run in a child process), then reports the median run of each mode.\n"
-        "With --brokers: runs one mode here against an input topic holding N events.\n",
-        why.c_str());
+    std::fprintf(stderr,
+                 "kafka_bench: %s\n"
+                 "usage: kafka_bench [--events N] [--partitions P] [--teams T] [--seed S] [--mode all|MODE]\n"
+                 "                   [--consumer-property name=value]... [--producer-property name=value]...\n"
+                 "                   [--rounds R] [--timeout SECONDS] [--progress-ms MS] [--brokers HOST:PORT,...]\n"
+                 "Preloads an input topic and runs each mode (passthrough, warden) R times, alternating, each run\n"
+                 "in a child process, then reports the median run of each mode. Without --brokers the topics live\n"
+                 "in librdkafka's mock cluster in this process; with it, on that cluster, created for the run and\n"
+                 "deleted afterwards.\n",
+                 why.c_str());
     std::exit(2);
 }
 
@@ -72,7 +72,9 @@ Options parse_args(int argc, char** argv) {
             else if (flag == "--progress-ms") o.progress_ms = static_cast<int>(number(value));
             else if (flag == "--mode") o.mode = value;
             else if (flag == "--brokers") o.brokers = value;
+            else if (flag == "--run") o.run = value;
             else if (flag == "--group") o.group = value;
+            else if (flag == "--topic-prefix") o.topic_prefix = value;
             else if (flag == "--consumer-property")
                 o.consumer_properties.push_back(warden::parse_kafka_property(value));
             else if (flag == "--producer-property")
@@ -84,22 +86,20 @@ Options parse_args(int argc, char** argv) {
     }
     if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0)
         usage("values must be positive");
-    if (o.mode != "both" && o.mode != "passthrough" && o.mode != "warden") usage("unknown mode " + o.mode);
-    if (!o.brokers.empty() && (o.mode == "both" || o.group.empty())) {
-        usage("--brokers runs one mode: give --mode passthrough|warden and --group");
-    }
+    if (!o.run.empty() && (o.brokers.empty() || o.group.empty())) usage("--run needs --brokers and --group");
     return o;
 }
 
-std::vector<std::string> child_args(const Options& o, const std::string& mode, const std::string& brokers,
-                                    const std::string& group) {
+std::vector<std::string> child_args(const Options& o, const ChildRun& run) {
     std::vector<std::string> args = {"kafka_bench",
-                                     "--mode",
-                                     mode,
+                                     "--run",
+                                     run.mode,
                                      "--brokers",
-                                     brokers,
+                                     run.brokers,
                                      "--group",
-                                     group,
+                                     run.group,
+                                     "--topic-prefix",
+                                     run.topic_prefix,
                                      "--events",
                                      std::to_string(o.events),
                                      "--teams",
@@ -116,6 +116,8 @@ std::vector<std::string> child_args(const Options& o, const std::string& mode, c
         args.emplace_back("--producer-property");
         args.push_back(name + "=" + value);
     }
+    // Last, so that a mode's own settings win.
+    args.insert(args.end(), run.mode_args.begin(), run.mode_args.end());
     return args;
 }
 

@@ -17,9 +17,12 @@ struct Options {
     int partitions = 0;  // 0: enough for the corpus to fit the mock's 5 MiB per partition
     int teams = 50;
     uint64_t seed = 42;
-    std::string mode = "both";  // both, passthrough or warden
-    std::string brokers;        // set: run `mode` here against this cluster (how children run)
-    std::string group;          // consumer group of a child run
+    std::string mode = "all";  // all, or the name of one mode (see modes())
+    std::string brokers;       // an existing cluster; empty: librdkafka's mock cluster in this process
+    // Set in a child: the mode it runs here, its consumer group and the prefix of its topics.
+    std::string run;
+    std::string group;
+    std::string topic_prefix;
     double timeout_seconds = 120;
     int rounds = 3;                               // each mode runs this often, alternating; medians are reported
     int progress_ms = 0;                          // > 0: children print their progress to stderr this often
@@ -30,10 +33,16 @@ struct Options {
 // Exits with a usage message on bad arguments.
 Options parse_args(int argc, char** argv);
 
-// The arguments that make this binary run `mode` against `brokers` as consumer group `group` and
-// print its figures.
-std::vector<std::string> child_args(const Options& options, const std::string& mode, const std::string& brokers,
-                                    const std::string& group);
+// What a child runs: the name of a mode and the flags that set it apart (see modes()).
+struct ChildRun {
+    std::string mode;
+    std::vector<std::string> mode_args;
+    std::string brokers;
+    std::string group;
+    std::string topic_prefix;
+};
+// The arguments that make this binary run `run` and print its figures.
+std::vector<std::string> child_args(const Options& options, const ChildRun& run);
 
 // User + system time of the whole process, librdkafka's threads included.
 double process_cpu_seconds();

@@ -19,6 +19,11 @@ struct KafkaDeleter {
     void operator()(rd_kafka_headers_t* headers) const { rd_kafka_headers_destroy(headers); }
     void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
     void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+    void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
+    void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+    void operator()(rd_kafka_AdminOptions_t* options) const { rd_kafka_AdminOptions_destroy(options); }
+    void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+    void operator()(rd_kafka_DeleteTopic_t* topic) const { rd_kafka_DeleteTopic_destroy(topic); }
 };
 
 using ClientPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
@@ -29,6 +34,11 @@ using MessagePtr = std::unique_ptr<rd_kafka_message_t, KafkaDeleter>;
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, KafkaDeleter>;
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
+using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
+using EventPtr = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
+using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter>;
+using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
+using DeleteTopicPtr = std::unique_ptr<rd_kafka_DeleteTopic_t, KafkaDeleter>;
 
 // A configuration with `properties` applied in order, and librdkafka's log lines routed to
 // warden's JSON log. Throws std::runtime_error naming the property librdkafka refused.

@@ -89,7 +89,7 @@ void create_topics(const std::string& brokers, const std::vector<TopicSpec>& top
     std::vector<rd_kafka_NewTopic_t*> requests;
     char reason[256];
     for (const TopicSpec& topic : topics) {
-        owned.emplace_back(rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions, 1, reason, sizeof reason));
+        owned.emplace_back(rd_kafka_NewTopic_new(topic.name.c_str(), topic.partitions, -1, reason, sizeof reason));
         if (!owned.back()) throw std::runtime_error("cannot ask for topic " + topic.name + ": " + reason);
         for (const auto& [name, value] : topic.config) {
             rd_kafka_NewTopic_set_config(owned.back().get(), name.c_str(), value.c_str());
