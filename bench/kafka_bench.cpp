@@ -172,6 +172,7 @@ std::string group_name(const std::string& prefix, const std::string& mode, int r
 int orchestrate(const Options& o) {
     std::vector<const Mode*> selected;
     for (const Mode& mode : modes()) {
+        if (mode.needs_real_brokers && o.brokers.empty()) continue;
         if (o.mode == "all" || o.mode == mode.name) selected.push_back(&mode);
     }
     if (selected.empty()) {
@@ -241,7 +242,7 @@ int orchestrate(const Options& o) {
               [](const ModeResult& r) { return r.raw.at("other_cpu_seconds"); });
     print_row("fetch pauses", "%.0f", results, [](const ModeResult& r) { return figure_or_zero(r.raw, "pauses"); });
     for (const ModeRuns& m : results)
-        std::printf("%-22s%s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
+        std::printf("%-21s %s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
 
     std::string json = std::string("{\"cluster\":\"") + (cluster.is_mock() ? "mock" : "brokers") +
                        "\",\"events\":" + std::to_string(o.events) + ",\"partitions\":" + std::to_string(partitions) +

@@ -31,6 +31,10 @@ warden::WorkerOptions worker_settings(const Options& o) {
     worker.topics = topics.outputs;
     worker.consumer_properties = o.consumer_properties;
     worker.producer_properties = o.producer_properties;
+    if (o.exactly_once) {
+        worker.guarantee = warden::ProcessingGuarantee::exactly_once;
+        worker.transactional_id = o.group;
+    }
     return worker;
 }
 
@@ -108,7 +112,11 @@ std::vector<std::string> BenchTopics::all() const {
 }
 
 const std::vector<Mode>& modes() {
-    static const std::vector<Mode> all = {{"passthrough", Runner::passthrough, {}}, {"warden", Runner::warden, {}}};
+    static const std::vector<Mode> all = {
+        {"passthrough", Runner::passthrough, {}, false},
+        {"warden", Runner::warden, {}, false},
+        // librdkafka's mock cluster does not implement transactions as brokers do: real brokers only.
+        {"warden exactly-once", Runner::warden, {"--processing-guarantee", "exactly-once"}, true}};
     return all;
 }
 

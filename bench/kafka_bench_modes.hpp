@@ -26,13 +26,12 @@ enum class Runner { passthrough, warden };
 
 // A measured mode: what runs, and the flags that set it apart from the others (the child parses
 // them with the rest of its options, see parse_args). Warden modes differ only in worker
-// settings, so comparing another one is one more entry in modes(), e.g.
-// {"warden exactly-once", Runner::warden, {"--processing-guarantee", "exactly-once"}} once the
-// worker and parse_args take that flag.
+// settings, so comparing another one is one more entry in modes().
 struct Mode {
     std::string name;
     Runner runner;
     std::vector<std::string> args;
+    bool needs_real_brokers = false;
 };
 
 // Every mode, in the order they run and are printed; the first is the baseline of the ratios.

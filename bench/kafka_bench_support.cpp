@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -75,6 +76,7 @@ Options parse_args(int argc, char** argv) {
             else if (flag == "--run") o.run = value;
             else if (flag == "--group") o.group = value;
             else if (flag == "--topic-prefix") o.topic_prefix = value;
+            else if (flag == "--processing-guarantee") o.exactly_once = std::string_view(value) == "exactly-once";
             else if (flag == "--consumer-property")
                 o.consumer_properties.push_back(warden::parse_kafka_property(value));
             else if (flag == "--producer-property")

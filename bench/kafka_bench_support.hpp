@@ -26,6 +26,7 @@ struct Options {
     double timeout_seconds = 120;
     int rounds = 3;                               // each mode runs this often, alternating; medians are reported
     int progress_ms = 0;                          // > 0: children print their progress to stderr this often
+    bool exactly_once = false;                    // the worker's --processing-guarantee
     warden::KafkaProperties consumer_properties;  // after warden's defaults, in both modes
     warden::KafkaProperties producer_properties;
 };

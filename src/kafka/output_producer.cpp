@@ -60,7 +60,8 @@ KafkaProperties output_producer_properties(const KafkaProperties& overrides, siz
 }
 
 KafkaProperties output_producer_properties(const OutputProducerOptions& options) {
-    if (options.transactional_id.empty()) return output_producer_properties(options.properties, options.max_message_bytes);
+    if (options.transactional_id.empty())
+        return output_producer_properties(options.properties, options.max_message_bytes);
     // A worker killed mid-transaction holds back read_committed consumers (and the next owner's
     // offset fetch) until the broker aborts it: 10 s, as Kafka Streams chose, not librdkafka's 60.
     KafkaProperties transactional = {{"transactional.id", options.transactional_id},
@@ -347,8 +348,9 @@ void OutputProducer::produce_due_retries() {
 void OutputProducer::check_fatal() {
     if (!unrecoverable_.empty()) throw std::runtime_error(unrecoverable_);
     char errstr[512];
-    if (rd_kafka_fatal_error(client_.get(), errstr, sizeof errstr) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        throw std::runtime_error(std::string("fatal producer error: ") + errstr);
+    if (const rd_kafka_resp_err_t error = rd_kafka_fatal_error(client_.get(), errstr, sizeof errstr)) {
+        throw std::runtime_error(std::string("fatal producer error: ") + errstr +
+                                 (error == RD_KAFKA_RESP_ERR__FENCED ? fenced_producer_note : ""));
     }
 }
 

@@ -48,6 +48,12 @@ OutputProducerOptions output_producer_options(const std::string& brokers, const 
                                               const CoreLimits& limits, const std::string& source_topic,
                                               const TopicNames& topics);
 
+// What a fenced transactional producer's error adds: why it happened and that nothing more commits.
+inline constexpr const char* fenced_producer_note =
+    " (the cluster fenced this producer: another instance with the same transactional id started, a newer member "
+    "of the group took over, or the open transaction outlived transaction.timeout.ms; this one stops without "
+    "committing, and a restart goes on from the committed offsets)";
+
 // The Kafka sink of the delivery stage.
 class OutputProducer final : public OutputSink {
 public:

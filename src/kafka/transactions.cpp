@@ -40,8 +40,7 @@ ErrorPtr Transactions::until_done(Call call, Clock::time_point deadline) {
 void Transactions::fatal(const char* step, const rd_kafka_error_t& error) const {
     std::string what = std::string(step) + " failed for good: " + rd_kafka_error_string(&error);
     if (fenced(error)) {
-        what += " (another instance with the same transactional id, or a newer member of the group, took over; this "
-                "one stops without committing)";
+        what += fenced_producer_note;
     }
     throw std::runtime_error(what);
 }
@@ -92,8 +91,7 @@ Transactions::Outcome Transactions::commit(Delivery& delivery, Clock::time_point
                                  deadline);
         }
     }
-    ErrorPtr error =
-        until_done([&](int ms) { return rd_kafka_commit_transaction(producer_.client(), ms); }, deadline);
+    ErrorPtr error = until_done([&](int ms) { return rd_kafka_commit_transaction(producer_.client(), ms); }, deadline);
     if (error) {
         if (rd_kafka_error_is_fatal(error.get())) fatal("committing the transaction", *error);
         return abort_because(std::string("the commit failed: ") + rd_kafka_error_string(error.get()), deadline);

@@ -98,6 +98,28 @@ public:
     }
 
     void run() {
+        try {
+            run_loop();
+        } catch (...) {
+            abandon_group();
+            throw;
+        }
+    }
+
+    WorkerStats stats() const {
+        WorkerStats copy;
+        {
+            std::lock_guard lock(stats_mutex_);
+            copy = stats_;
+        }
+        const kafka::BrokerHealth::Status brokers = broker_health_.status();
+        copy.brokers_reached = brokers.reachable;
+        copy.broker_issue = brokers.issue;
+        return copy;
+    }
+
+private:
+    void run_loop() {
         if (!check_cluster() || (transactions_ && !transactions_->init(stop_))) {
             shut_down();  // stopped while waiting for the brokers
             return;
@@ -127,7 +149,8 @@ public:
             }
             delivery_.poll(std::chrono::milliseconds(0));
             if (transactions_) {
-                if (transactions_->due(Clock::now(), options_.transaction_interval)) commit_transaction(commit_deadline());
+                if (transactions_->due(Clock::now(), options_.transaction_interval))
+                    commit_transaction(commit_deadline());
             } else {
                 store_offsets();
             }
@@ -135,19 +158,14 @@ public:
         shut_down();
     }
 
-    WorkerStats stats() const {
-        WorkerStats copy;
-        {
-            std::lock_guard lock(stats_mutex_);
-            copy = stats_;
-        }
-        const kafka::BrokerHealth::Status brokers = broker_health_.status();
-        copy.brokers_reached = brokers.reachable;
-        copy.broker_issue = brokers.issue;
-        return copy;
+    // After a failure (a fatal client error, a fenced producer): the consumer goes without
+    // closing, so no revoke callback commits anything or runs on a half-destroyed worker; the
+    // group reassigns the partitions once the session times out.
+    void abandon_group() {
+        if (lag_) lag_->stop();  // its thread queries the consumer
+        if (consumer_) rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
 
-private:
     struct Consumed {
         kafka::MessagePtr message;
         uint32_t epoch;

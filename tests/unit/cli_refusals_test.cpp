@@ -330,3 +330,20 @@ TEST_CASE("cli: dead letters have a topic of their own; enriched outputs may sha
     for (const char* file : {"a.jsonl", "e.jsonl", "h.jsonl", "d.jsonl"}) CHECK(std::filesystem::exists(dir / file));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("cli: transactions are set by the processing guarantee only, never by a Kafka property") {
+    const std::vector<std::string> run = {
+        "run", "--brokers", "127.0.0.1:1", "--teams", samples + "/teams.json", "--metrics-address", "off"};
+    // A transactional producer outside the exactly-once loop would produce outside any transaction.
+    for (const char* option : {"--producer-property", "--kafka-property"}) {
+        CAPTURE(option);
+        const Outcome outcome = parse_and_run(with(run, {option, "transactional.id=mine"}));
+        CHECK(outcome.status == 2);
+        CHECK(contains(outcome.err, "--processing-guarantee exactly-once"));
+    }
+    Outcome outcome = parse_and_run(with(run, {"--transactional-id", "mine"}));
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "--transactional-id applies to --processing-guarantee exactly-once only"));
+    outcome = parse_and_run(with(run, {"--processing-guarantee", "twice"}));
+    CHECK(outcome.status == 2);
+}
