@@ -191,10 +191,11 @@ namespace {
 
 // A worker whose analytics go to a one-partition topic with a small max.message.bytes, on the
 // real broker; `topic` receives the topic's name.
-std::unique_ptr<ChildProcess> start_with_small_topic(TestCluster& cluster, const std::string& group,
-                                                     std::string& topic) {
+std::unique_ptr<ChildProcess> start_with_small_topic(TestCluster& cluster, const std::string& group, std::string& topic,
+                                                     const std::string& guarantee = "at-least-once") {
     topic = cluster.create_topic("analytics_small", 1, {{"max.message.bytes", std::to_string(small_topic_limit)}});
-    return cluster.start_worker(group, "worker", {"--analytics-topic", topic});
+    return cluster.start_worker(group, "worker", {"--analytics-topic", topic, "--processing-guarantee", guarantee},
+                                "info");
 }
 
 int64_t records_in(const TestCluster& cluster, const std::string& topic) {
@@ -209,9 +210,14 @@ int64_t records_in(const TestCluster& cluster, const std::string& topic) {
 
 TEST_CASE("oversized: an output over its topic's max.message.bytes on a real broker becomes a counted dead letter") {
     if (skipped_on_mock_cluster("a topic-level max.message.bytes")) return;
+    // Exactly-once: the refusal aborts the transaction, and the redone one carries the dead letter.
+    std::string guarantee;
+    SUBCASE("at-least-once") { guarantee = "at-least-once"; }
+    SUBCASE("exactly-once") { guarantee = "exactly-once"; }
+    CAPTURE(guarantee);
     TestCluster cluster;
     std::string small_topic;
-    auto worker = start_with_small_topic(cluster, "topic-limit", small_topic);
+    auto worker = start_with_small_topic(cluster, "topic-limit", small_topic, guarantee);
     INFO("worker stderr:\n" << worker->stderr_tail());
     GroupOffsets offsets(cluster, "topic-limit");
     // Alone, so that nothing shares its batch; under warden's own limit (1,000,000 bytes).
@@ -226,7 +232,11 @@ TEST_CASE("oversized: an output over its topic's max.message.bytes on a real bro
     const std::string summary = worker->stdout_text();
     CHECK_MESSAGE(summary.find("\"message_too_large\":1") != std::string::npos, summary);
 
-    CHECK(records_in(cluster, small_topic) == 1);
+    if (guarantee == "exactly-once") {
+        CHECK(worker->stderr_text().find("transaction aborted") != std::string::npos);
+    } else {
+        CHECK(records_in(cluster, small_topic) == 1);  // transaction markers take offsets too
+    }
     const std::vector<ReadRecord> dead = in_topic(read_records(cluster), cluster.topics().dead_letter);
     REQUIRE(dead.size() == 1);
     CHECK(dead.front().header("dlq_reason") == "message_too_large");
