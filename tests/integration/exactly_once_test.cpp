@@ -69,10 +69,12 @@ TEST_CASE("exactly-once: workers killed with SIGKILL under load lose and duplica
 TEST_CASE("exactly-once: a second instance with the same transactional id fences the first, which stops") {
     if (skipped_on_mock_cluster("transactions")) return;
     TestCluster cluster;
-    Corpus corpus = Corpus::generate(43, 8000);
+    Corpus corpus = Corpus::generate(43, 12000);
     const std::vector<std::string> flags = with(exactly_once, {"--transactional-id", "eos-twin"});
     InputProducer producer(cluster, corpus);
-    PacedFeeder feeder(producer, 0, corpus.messages.size(), 200, 100ms);
+    // ~12 s of input: the first learns it was fenced at its next transaction, so it must still
+    // have work once the second has started, however slowly that goes on a loaded machine.
+    PacedFeeder feeder(producer, 0, corpus.messages.size(), 100, 100ms);
 
     auto first = cluster.start_worker("eos-twin", "first", flags, "info");
     INFO("first worker stderr:\n" << first->stderr_tail());
