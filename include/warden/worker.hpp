@@ -30,7 +30,7 @@ struct WorkerOptions {
     KafkaProperties producer_properties;
 
     ProcessingGuarantee guarantee = ProcessingGuarantee::at_least_once;
-    std::string transactional_id;                       // exactly-once: this instance's producer identity
+    std::string transactional_id;                         // exactly-once: this instance's producer identity
     std::chrono::milliseconds transaction_interval{100};  // exactly-once: how long a transaction collects batches
 
     size_t batch_size = 2000;                            // messages per processing batch

@@ -25,8 +25,8 @@ struct WorkerStats {
     uint64_t store_waits = 0;        // batches that waited for an unavailable team store
     uint64_t rebalances = 0;
     uint64_t commit_failures = 0;
-    uint64_t transactions_committed = 0;  // exactly-once only
-    uint64_t transactions_aborted = 0;    // each redoes its inputs from the committed offsets
+    uint64_t transactions_committed = 0;    // exactly-once only
+    uint64_t transactions_aborted = 0;      // each redoes its inputs from the committed offsets
     LatencyHistogram transaction_duration;  // from a transaction's begin to its commit or abort
     size_t assigned_partitions = 0;
     size_t in_flight = 0;           // outputs produced, not yet acknowledged

@@ -147,8 +147,9 @@ ClientProperties client_properties(const KafkaClientArgs& args) {
             // A transactional producer must begin a transaction before it produces: only the
             // exactly-once mode does that.
             if (name == "transactional.id") {
-                throw UsageError("transactional.id cannot be set as a Kafka property; use --processing-guarantee "
-                                 "exactly-once with --transactional-id");
+                throw UsageError(
+                    "transactional.id cannot be set as a Kafka property; use --processing-guarantee "
+                    "exactly-once with --transactional-id");
             }
         }
     }

@@ -188,11 +188,11 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
               static_cast<double>(s.dead_letters_cut));
     f.gauge("warden_brokers_reachable", "1 while the Kafka brokers answer", s.brokers_reached ? 1 : 0);
     f.counter("warden_commit_failures_total", "Offset commits that failed", static_cast<double>(s.commit_failures));
-    auto& transactions = f.family("warden_transactions_total",
-                                  "Exactly-once transactions, by outcome (an aborted one is processed again)",
-                                  MetricType::Counter);
-    transactions.metric.push_back(Families::counter_metric({{"outcome", "committed"}},
-                                                           static_cast<double>(s.transactions_committed)));
+    auto& transactions =
+        f.family("warden_transactions_total",
+                 "Exactly-once transactions, by outcome (an aborted one is processed again)", MetricType::Counter);
+    transactions.metric.push_back(
+        Families::counter_metric({{"outcome", "committed"}}, static_cast<double>(s.transactions_committed)));
     transactions.metric.push_back(
         Families::counter_metric({{"outcome", "aborted"}}, static_cast<double>(s.transactions_aborted)));
     f.histogram("warden_transaction_duration_seconds",
