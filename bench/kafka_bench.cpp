@@ -208,6 +208,7 @@ int orchestrate(const Options& o) {
                 properties_json(o.producer_properties).c_str());
 
     std::vector<ModeRuns> results;
+    results.reserve(selected.size());
     for (const Mode* mode : selected) results.push_back({mode->name, {}});
     // Alternating, so that a burst of other load on the machine hits every mode alike.
     for (int round = 1; round <= o.rounds; ++round) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <unistd.h>
 
@@ -67,7 +68,7 @@ bool all_listed(rd_kafka_t* client, const std::vector<std::string>& topics) {
 
 }  // namespace
 
-BenchCluster::BenchCluster(const std::string& brokers) : brokers_(brokers) {
+BenchCluster::BenchCluster(std::string brokers) : brokers_(std::move(brokers)) {
     if (brokers_.empty()) {
         mock_ = std::make_unique<warden::MockCluster>();
         return;

@@ -15,7 +15,7 @@ class BenchCluster {
 public:
     // The mock when `brokers` is empty. Topics on an existing cluster get a prefix unique to this
     // run, so that runs never meet each other's data.
-    explicit BenchCluster(const std::string& brokers);
+    explicit BenchCluster(std::string brokers);
     // Deletes the topics created on an existing cluster.
     ~BenchCluster();
     BenchCluster(const BenchCluster&) = delete;

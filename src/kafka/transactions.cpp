@@ -26,8 +26,9 @@ bool fenced(const rd_kafka_error_t& error) {
 
 }  // namespace
 
-Transactions::Transactions(OutputProducer& producer, rd_kafka_t* consumer, std::string input_topic)
-    : producer_(producer), consumer_(consumer), input_topic_(std::move(input_topic)) {}
+Transactions::Transactions(OutputProducer& producer, rd_kafka_t* consumer, std::string input_topic,
+                           const std::atomic<bool>& stop)
+    : producer_(producer), consumer_(consumer), input_topic_(std::move(input_topic)), stop_(stop) {}
 
 template <typename Call>
 ErrorPtr Transactions::until_done(Call call, Clock::time_point deadline) {
@@ -45,9 +46,9 @@ void Transactions::fatal(const char* step, const rd_kafka_error_t& error) const 
     throw std::runtime_error(what);
 }
 
-bool Transactions::init(const std::atomic<bool>& stop) {
+bool Transactions::init() {
     bool reported = false;
-    while (!stop.load(std::memory_order_relaxed)) {
+    while (!stop_.load(std::memory_order_relaxed)) {
         ErrorPtr error(rd_kafka_init_transactions(producer_.client(), 5000));
         if (!error) return true;
         if (rd_kafka_error_is_fatal(error.get()) || !rd_kafka_error_is_retriable(error.get())) {
@@ -111,18 +112,41 @@ Transactions::Outcome Transactions::abort_because(const std::string& why, Clock:
     return Outcome::aborted;
 }
 
-void Transactions::abort(Clock::time_point deadline) {
-    if (!open_) return;
+bool Transactions::abort(Clock::time_point deadline) {
+    if (!open_) return true;
+    // Nothing else can happen before the abort: while running, a coordinator that does not answer
+    // is waited for. Once stopping, past the deadline, it is left to abort on its own.
     deadline = std::max(deadline, Clock::now() + min_abort_time);
-    if (ErrorPtr error =
-            until_done([&](int ms) { return rd_kafka_abort_transaction(producer_.client(), ms); }, deadline)) {
-        fatal("aborting the transaction", *error);
+    bool reported = false;
+    for (;;) {
+        ErrorPtr error(rd_kafka_abort_transaction(producer_.client(), timeout_ms(deadline)));
+        if (!error) break;
+        if (rd_kafka_error_is_fatal(error.get()) || !rd_kafka_error_is_retriable(error.get())) {
+            fatal("aborting the transaction", *error);
+        }
+        if (Clock::now() < deadline) continue;
+        if (stop_.load(std::memory_order_relaxed)) {
+            log::warn(
+                "stopping with the transaction not aborted; its coordinator aborts it after "
+                "transaction.timeout.ms, or when this transactional id registers again",
+                {{"error", rd_kafka_error_string(error.get())}});
+            open_ = false;
+            offsets_.clear();
+            return false;
+        }
+        if (!reported) {
+            log::warn("the transaction coordinator does not answer; retrying the abort",
+                      {{"error", rd_kafka_error_string(error.get())}});
+            reported = true;
+        }
+        deadline = Clock::now() + min_abort_time;
     }
-    producer_.transaction_aborted(deadline);
+    producer_.transaction_aborted(std::max(deadline, Clock::now() + min_abort_time));
     ++stats_.aborted;
     stats_.duration.record(Clock::now() - began_);
     open_ = false;
     offsets_.clear();
+    return true;
 }
 
 }  // namespace warden::kafka

@@ -29,13 +29,15 @@ public:
         LatencyHistogram duration;  // from begin to commit or abort
     };
 
-    // `producer` is transactional; `consumer` is the group member whose offsets the transactions carry.
-    Transactions(OutputProducer& producer, rd_kafka_t* consumer, std::string input_topic);
+    // `producer` is transactional; `consumer` is the group member whose offsets the transactions
+    // carry; `stop` is the worker's stop request, which ends waits for an unanswering coordinator.
+    Transactions(OutputProducer& producer, rd_kafka_t* consumer, std::string input_topic,
+                 const std::atomic<bool>& stop);
 
     // Registers the transactional id with its coordinator, which fences an earlier producer of the
     // same id and aborts what it left open. Retries while the cluster does not answer; false when
     // stopped first. Throws std::runtime_error on a fatal error.
-    bool init(const std::atomic<bool>& stop);
+    bool init();
 
     // Begins a transaction unless one is open. Call before producing.
     void begin();
@@ -53,8 +55,10 @@ public:
     // rewinds. Throws std::runtime_error on a fatal error, such as this producer being fenced:
     // nothing more may be committed.
     Outcome commit(Delivery& delivery, Clock::time_point deadline);
-    // Aborts the open transaction, if any (e.g. when the assignment was lost).
-    void abort(Clock::time_point deadline);
+    // Aborts the open transaction, if any (e.g. when the assignment was lost). Retries for as long
+    // as the coordinator does not answer, unless stopping: then, past `deadline`, the transaction
+    // is left for the coordinator to abort, and the result is false.
+    bool abort(Clock::time_point deadline);
 
     // The offsets the last commit made durable.
     const std::map<int32_t, int64_t>& last_committed() const { return last_committed_; }
@@ -72,6 +76,7 @@ private:
     OutputProducer& producer_;
     rd_kafka_t* consumer_;
     std::string input_topic_;
+    const std::atomic<bool>& stop_;
     bool open_ = false;
     Clock::time_point began_{};
     std::map<int32_t, int64_t> offsets_;  // the open transaction's, per input partition

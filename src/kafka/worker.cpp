@@ -93,7 +93,8 @@ public:
         consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
         rd_kafka_poll_set_consumer(consumer_.get());
         if (exactly_once(options_)) {
-            transactions_ = std::make_unique<kafka::Transactions>(producer_, consumer_.get(), options_.input_topic);
+            transactions_ =
+                std::make_unique<kafka::Transactions>(producer_, consumer_.get(), options_.input_topic, stop_);
         }
     }
 
@@ -120,7 +121,7 @@ public:
 
 private:
     void run_loop() {
-        if (!check_cluster() || (transactions_ && !transactions_->init(stop_))) {
+        if (!check_cluster() || (transactions_ && !transactions_->init())) {
             shut_down();  // stopped while waiting for the brokers
             return;
         }
@@ -538,7 +539,7 @@ private:
 
     // After an aborted transaction: every assigned partition goes back to its committed offset.
     // Batched and prefetched messages past it are dropped (new epochs; the seek discards what the
-    // consumer fetched before it).
+    // consumer fetched before it). A worker that is stopping processes nothing more: no rewind.
     void rewind() {
         batch_.clear();
         rd_kafka_topic_partition_list_t* assignment = nullptr;
@@ -546,11 +547,7 @@ private:
         kafka::PartitionListPtr owned(assignment);
         const std::vector<int32_t> partitions(delivery_.partitions().begin(), delivery_.partitions().end());
         for (const int32_t partition : partitions) delivery_.assign(partition);
-        if (owned->cnt == 0) return;
-        if (rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), owned.get(), 10'000)) {
-            throw std::runtime_error(std::string("cannot read the committed offsets to rewind to: ") +
-                                     rd_kafka_err2str(err));
-        }
+        if (owned->cnt == 0 || !read_committed_offsets(*owned)) return;
         for (int i = 0; i < owned->cnt; ++i) {
             if (owned->elems[i].offset < 0) owned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
@@ -559,6 +556,28 @@ private:
                                      rd_kafka_error_string(error.get()));
         }
         log::info("partitions rewound to their committed offsets", {{"partitions", partitions_text(*owned)}});
+    }
+
+    // Reads the group's committed offsets of `partitions`, waiting out a coordinator that does not
+    // answer (nothing can be processed before them); false when stopped first.
+    bool read_committed_offsets(rd_kafka_topic_partition_list_t& partitions) {
+        bool reported = false;
+        while (!stop_.load(std::memory_order_relaxed)) {
+            const rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), &partitions, 5'000);
+            if (!err) return true;
+            if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT &&
+                err != RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE && err != RD_KAFKA_RESP_ERR_NOT_COORDINATOR &&
+                err != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
+                throw std::runtime_error(std::string("cannot read the committed offsets to rewind to: ") +
+                                         rd_kafka_err2str(err));
+            }
+            if (!reported) {
+                log::warn("the group coordinator does not answer; retrying to read the committed offsets",
+                          {{"error", rd_kafka_err2str(err)}});
+                reported = true;
+            }
+        }
+        return false;
     }
 
     void commit_now() {

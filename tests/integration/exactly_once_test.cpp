@@ -114,7 +114,9 @@ TEST_CASE("exactly-once: a broker restart mid-transaction loses and duplicates n
     std::this_thread::sleep_for(3s);
     // The only node: every open transaction, coordinator and leader goes with it.
     REQUIRE(std::system((std::string(control) + " kill 1").c_str()) == 0);
-    std::this_thread::sleep_for(2s);
+    // Down for longer than a transaction's commit deadline (the 10 s revoke timeout) plus the
+    // abort's own minimum: the worker must keep retrying the abort, not give up and exit.
+    std::this_thread::sleep_for(20s);
     REQUIRE(std::system((std::string(control) + " start 1").c_str()) == 0);
     REQUIRE(feeder.finish(120s));
 
