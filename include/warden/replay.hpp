@@ -5,6 +5,7 @@
 #include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
 #include <warden/offset_spec.hpp>
+#include <warden/processing_guarantee.hpp>
 #include <warden/teams.hpp>
 
 #include <atomic>
@@ -29,7 +30,13 @@ struct ReplayOptions {
     KafkaProperties producer_properties;
     double max_rate = 0;          // events per second; 0: unlimited
     bool dry_run = false;         // compute outcomes, produce nothing
-    std::string checkpoint_path;  // empty: no checkpoint
+    std::string checkpoint_path;  // empty: no checkpoint; exactly-once needs one
+    // Exactly-once: the outputs and each partition's progress commit in one transaction. The
+    // progress is committed as offsets of the consumer group named `transactional_id` (never
+    // joined), which a resumed run reads back; the checkpoint fixes the ranges and the identity.
+    ProcessingGuarantee guarantee = ProcessingGuarantee::at_least_once;
+    std::string transactional_id;  // exactly-once: the checkpoint's, else a new one (replay_transactional_id)
+    std::chrono::milliseconds transaction_interval{1000};
     size_t batch_size = 1000;
     std::chrono::milliseconds progress_interval{1000};
     std::chrono::milliseconds shutdown_timeout{30'000};
@@ -37,11 +44,18 @@ struct ReplayOptions {
     std::chrono::milliseconds broker_wait{60'000};          // longest wait for the brokers' first answer
 };
 
-// The replay's consumer settings: brokers, a group id that is never joined, no commits, end of
-// partition events, the pre-fetch caps, then `options.consumer_properties`.
+// The replay's consumer settings: brokers, a group id that is never joined (exactly-once: the
+// one its progress is committed to), no commits, end of partition events, the pre-fetch caps,
+// then `options.consumer_properties`.
 KafkaProperties replay_consumer_properties(const ReplayOptions& options);
-// Its producer settings, as the worker's; none for a dry run, which produces nothing.
+// Its producer settings, as the worker's (transactional for exactly-once); none for a dry run,
+// which produces nothing.
 KafkaProperties replay_producer_properties(const ReplayOptions& options);
+
+// The transactional id of an exactly-once replay: the one its checkpoint recorded, so that a
+// resumed run fences a predecessor still running and finds its committed progress; else a new
+// one, unique to this replay. Throws std::runtime_error when the checkpoint cannot be read.
+std::string replay_transactional_id(const ReplayOptions& options);
 
 // One partition's range and how far the replay got.
 struct PartitionProgress {
@@ -49,7 +63,7 @@ struct PartitionProgress {
     int64_t start = 0;     // first offset of the range
     int64_t end = 0;       // exclusive, fixed when the range was first resolved
     int64_t consumed = 0;  // next offset to read
-    int64_t acked = 0;     // every offset below is fully acknowledged (what a checkpoint records)
+    int64_t acked = 0;     // every offset below is fully acknowledged (exactly-once: committed)
     bool done = false;     // read up to `end`
 };
 
@@ -91,9 +105,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Why the checkpoint of `options` cannot serve this replay (written for another topic or range,
-// or by a version that did not record its range), saying that deleting it starts afresh. Empty
-// when it can, or when there is none. Throws std::runtime_error when it cannot be read.
+// Why the checkpoint of `options` cannot serve this replay (written for another topic, range or
+// processing guarantee, or by a version that did not record its range), saying that deleting it
+// starts afresh. Empty when it can, or when there is none. Throws std::runtime_error when it
+// cannot be read.
 std::string replay_checkpoint_mismatch(const ReplayOptions& options);
 
 }  // namespace warden

@@ -4,6 +4,7 @@
 
 #include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
+#include <warden/processing_guarantee.hpp>
 #include <warden/teams.hpp>
 #include <warden/worker_stats.hpp>
 
@@ -13,11 +14,6 @@
 #include <string>
 
 namespace warden {
-
-// What a crash may do to the outputs. At-least-once: redo the uncommitted tail, so some outputs
-// appear twice. Exactly-once: outputs and input offsets commit in one Kafka transaction, so a
-// read_committed consumer sees each input's outputs once, at the cost of commit latency.
-enum class ProcessingGuarantee { at_least_once, exactly_once };
 
 struct WorkerOptions {
     std::string brokers;

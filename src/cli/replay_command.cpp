@@ -4,6 +4,7 @@
 #include "replay_args.hpp"
 #include "replay_progress.hpp"
 #include "team_store_args.hpp"
+#include "usage.hpp"
 
 #include <warden/log.hpp>
 #include <warden/replay.hpp>
@@ -29,7 +30,23 @@ struct ReplayArgs {
     KafkaClientArgs kafka;
     std::string progress = "auto";
     int64_t broker_wait_ms = 60'000;
+    std::string guarantee = "at-least-once";
+    int64_t transaction_interval_ms = 1000;
 };
+
+// An exactly-once replay commits its progress with its outputs and resumes from it: it produces,
+// and a checkpoint fixes its ranges and identity.
+void check_guarantee(const ReplayOptions& replay) {
+    if (replay.guarantee != ProcessingGuarantee::exactly_once) return;
+    if (replay.dry_run) {
+        throw UsageError("--dry-run produces nothing, so it has no --processing-guarantee exactly-once");
+    }
+    if (replay.checkpoint_path.empty()) {
+        throw UsageError(
+            "--processing-guarantee exactly-once needs --checkpoint: an interrupted exactly-once replay "
+            "resumes from the progress it committed, and the checkpoint fixes its ranges and transactional id");
+    }
+}
 
 int run_replay(ReplayArgs& args) {
     args.replay.from = parse_offset_spec(args.from);
@@ -37,7 +54,14 @@ int run_replay(ReplayArgs& args) {
     check_replay_range(args.replay.from, args.replay.to, args.from, args.to);
     if (!args.partitions.empty()) args.replay.partitions = parse_partition_list(args.partitions);
     check_topic_roles(args.replay.topic, "--topic", args.replay.topics);
+    args.replay.guarantee = processing_guarantee_named(args.guarantee);
+    args.replay.transaction_interval = std::chrono::milliseconds(args.transaction_interval_ms);
+    check_guarantee(args.replay);
     check_checkpoint(args.replay);
+    if (args.replay.guarantee == ProcessingGuarantee::exactly_once) {
+        args.replay.transactional_id = replay_transactional_id(args.replay);
+        log::info("exactly-once replay", {{"transactional_id", args.replay.transactional_id}});
+    }
     // Before anything can print: from here on the credentials among them are redacted.
     ClientProperties properties = client_properties(args.kafka);
     args.replay.brokers = args.kafka.brokers;
@@ -105,6 +129,7 @@ Command add_replay_command(CLI::App& root) {
     cmd->add_flag("--dry-run", r.dry_run, "Compute outcomes and the summary without producing anything");
     cmd->add_option("--checkpoint", r.checkpoint_path,
                     "File recording each partition's range and acknowledged progress; a rerun with it resumes");
+    add_processing_guarantee_options(*cmd, args->guarantee, args->transaction_interval_ms, /*envnames=*/false);
     cmd->add_option("--progress", args->progress, "auto (a bar on a terminal, else JSON lines), bar, json or none")
         ->capture_default_str()
         ->check(one_of({"auto", "bar", "json", "none"}));

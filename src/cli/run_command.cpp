@@ -40,8 +40,8 @@ std::string default_transactional_id(const WorkerOptions& w) {
 
 int run_worker(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
-    if (args.guarantee == "exactly-once") {
-        args.worker.guarantee = ProcessingGuarantee::exactly_once;
+    args.worker.guarantee = processing_guarantee_named(args.guarantee);
+    if (args.worker.guarantee == ProcessingGuarantee::exactly_once) {
         if (args.worker.transactional_id.empty()) args.worker.transactional_id = default_transactional_id(args.worker);
         args.worker.transaction_interval = std::chrono::milliseconds(args.transaction_interval_ms);
         log::info("exactly-once processing", {{"transactional_id", args.worker.transactional_id}});
@@ -92,22 +92,11 @@ Command add_run_command(CLI::App& root) {
            "--group-instance-id", w.group_instance_id,
            "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
-    cmd->add_option("--processing-guarantee", args->guarantee,
-                    "at-least-once (a crash redoes the uncommitted tail: some outputs twice) or exactly-once "
-                    "(outputs and offsets in one transaction: read_committed consumers see each output once)")
-        ->envname("WARDEN_PROCESSING_GUARANTEE")
-        ->capture_default_str()
-        ->check(one_of({"at-least-once", "exactly-once"}));
+    add_processing_guarantee_options(*cmd, args->guarantee, args->transaction_interval_ms, /*envnames=*/true);
     cmd->add_option("--transactional-id", w.transactional_id,
                     "Exactly-once: this instance's transactional.id, stable across restarts and unique in the group "
                     "(default: from --group and --group-instance-id, else host and process id)")
         ->envname("WARDEN_TRANSACTIONAL_ID");
-    cmd->add_option("--transaction-interval-ms", args->transaction_interval_ms,
-                    "Exactly-once: how long a transaction collects batches before it commits (outputs become "
-                    "visible to read_committed consumers then)")
-        ->envname("WARDEN_TRANSACTION_INTERVAL_MS")
-        ->capture_default_str()
-        ->check(whole_number<int64_t>(1));
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
         ->envname("WARDEN_INPUT_TOPIC")

@@ -35,6 +35,29 @@ void add_max_message_bytes_option(CLI::App& cmd, CoreLimits& limits, const char*
     if (envname) option->envname(envname);
 }
 
+void add_processing_guarantee_options(CLI::App& cmd, std::string& guarantee, int64_t& interval_ms, bool envnames) {
+    CLI::Option* kind =
+        cmd.add_option("--processing-guarantee", guarantee,
+                       "at-least-once (a crash redoes the uncommitted tail: some outputs twice) or exactly-once "
+                       "(outputs and input progress in one transaction: read_committed consumers see each output once)")
+            ->capture_default_str()
+            ->check(one_of({"at-least-once", "exactly-once"}));
+    CLI::Option* interval =
+        cmd.add_option("--transaction-interval-ms", interval_ms,
+                       "Exactly-once: how long a transaction collects batches before it commits (outputs become "
+                       "visible to read_committed consumers then)")
+            ->capture_default_str()
+            ->check(whole_number<int64_t>(1));
+    if (envnames) {
+        kind->envname("WARDEN_PROCESSING_GUARANTEE");
+        interval->envname("WARDEN_TRANSACTION_INTERVAL_MS");
+    }
+}
+
+ProcessingGuarantee processing_guarantee_named(const std::string& guarantee) {
+    return guarantee == "exactly-once" ? ProcessingGuarantee::exactly_once : ProcessingGuarantee::at_least_once;
+}
+
 void add_log_level_option(CLI::App& cmd, std::string& level) {
     cmd.add_option("--log-level", level, "debug, info, warn or error")
         ->envname("WARDEN_LOG_LEVEL")

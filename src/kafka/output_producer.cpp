@@ -72,8 +72,9 @@ KafkaProperties output_producer_properties(const OutputProducerOptions& options)
 
 OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
                                               const CoreLimits& limits, const std::string& source_topic,
-                                              const TopicNames& topics) {
+                                              const TopicNames& topics, const std::string& transactional_id) {
     OutputProducerOptions options;
+    options.transactional_id = transactional_id;
     options.properties = {{"bootstrap.servers", brokers}};
     options.properties.insert(options.properties.end(), properties.begin(), properties.end());
     options.max_message_bytes = limits.max_message_bytes;

@@ -43,10 +43,10 @@ struct OutputProducerOptions {
 KafkaProperties output_producer_properties(const OutputProducerOptions& options);
 
 // The producer of a mode reading `source_topic` from `brokers`: the core's limit, the dead-letter
-// topic, and the operator's properties last.
+// topic, and the operator's properties last; transactional when `transactional_id` is not empty.
 OutputProducerOptions output_producer_options(const std::string& brokers, const KafkaProperties& properties,
                                               const CoreLimits& limits, const std::string& source_topic,
-                                              const TopicNames& topics);
+                                              const TopicNames& topics, const std::string& transactional_id = {});
 
 // What a fenced transactional producer's error adds: why it happened and that nothing more commits.
 inline constexpr const char* fenced_producer_note =

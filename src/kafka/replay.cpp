@@ -5,6 +5,7 @@
 #include "output_producer.hpp"
 #include "replay_checkpoint.hpp"
 #include "topic_catalog.hpp"
+#include "transactions.hpp"
 #include "watermarks.hpp"
 
 #include <warden/delivery.hpp>
@@ -16,15 +17,30 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <random>
 #include <stdexcept>
 
 namespace warden {
 
+namespace {
+
+bool exactly_once(const ReplayOptions& o) { return o.guarantee == ProcessingGuarantee::exactly_once; }
+
+kafka::OutputProducerOptions producer_options(const ReplayOptions& o) {
+    return kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics,
+                                          exactly_once(o) ? o.transactional_id : std::string());
+}
+
+}  // namespace
+
 KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
     KafkaProperties p = {
         {"bootstrap.servers", o.brokers},
-        {"group.id", "warden-replay"},  // required by the client; never joined: partitions are assigned
+        // Required by the client, never joined: partitions are assigned. Exactly-once commits the
+        // replay's progress to it, inside each transaction.
+        {"group.id", exactly_once(o) ? o.transactional_id : "warden-replay"},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},  // how a partition whose range ends at the watermark is seen done
@@ -38,8 +54,17 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
 
 KafkaProperties replay_producer_properties(const ReplayOptions& o) {
     if (o.dry_run) return {};
-    return kafka::output_producer_properties(
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics));
+    return kafka::output_producer_properties(producer_options(o));
+}
+
+std::string replay_transactional_id(const ReplayOptions& options) {
+    if (!options.checkpoint_path.empty()) {
+        const std::optional<kafka::ReplayCheckpoint> checkpoint = kafka::read_checkpoint(options.checkpoint_path);
+        if (checkpoint && !checkpoint->transactional_id.empty()) return checkpoint->transactional_id;
+    }
+    char unique[9];
+    std::snprintf(unique, sizeof unique, "%08x", std::random_device{}());
+    return "warden-replay-" + options.topic + "-" + std::to_string(kafka::wall_clock_ms()) + "-" + unique;
 }
 
 std::string replay_checkpoint_mismatch(const ReplayOptions& options) {
@@ -64,8 +89,13 @@ constexpr size_t partitions_named = 5;
 // The sink of a replay: the Kafka producer, or nothing in a dry run.
 std::unique_ptr<OutputSink> make_sink(const ReplayOptions& o) {
     if (o.dry_run) return std::make_unique<DiscardSink>();
-    return std::make_unique<kafka::OutputProducer>(
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.topic, o.topics));
+    return std::make_unique<kafka::OutputProducer>(producer_options(o));
+}
+
+// The options with the replay's identity settled: exactly-once needs one before its clients exist.
+ReplayOptions with_identity(ReplayOptions o) {
+    if (exactly_once(o) && o.transactional_id.empty()) o.transactional_id = replay_transactional_id(o);
+    return o;
 }
 
 // A batch holds at most a tenth of a second of a rate-limited replay, so reading never runs far
@@ -80,7 +110,7 @@ size_t batch_limit(const ReplayOptions& o) {
 class Replayer::Impl {
 public:
     Impl(ReplayOptions options, TeamCache& cache, const std::atomic<bool>& stop)
-        : options_(std::move(options)),
+        : options_(with_identity(std::move(options))),
           stop_(stop),
           processor_(cache, options_.topics, options_.limits),
           store_waiter_(cache, RetryPolicy::Options::giving_up_after(options_.store_wait_timeout),
@@ -93,11 +123,18 @@ public:
           sink_(make_sink(options_)),
           delivery_(*sink_, options_.topics, {{"replayed", "true"}}) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
+        if (exactly_once(options_) && (options_.dry_run || options_.checkpoint_path.empty())) {
+            throw std::runtime_error("an exactly-once replay produces, and resumes from its checkpoint");
+        }
         kafka::ConfPtr conf = kafka::make_conf(replay_consumer_properties(options_));
         rd_kafka_conf_set_error_cb(conf.get(), &kafka::BrokerHealth::on_client_error);
         rd_kafka_conf_set_opaque(conf.get(), &broker_health_);
         consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
         rd_kafka_poll_set_consumer(consumer_.get());
+        if (exactly_once(options_)) {
+            transactions_ = std::make_unique<kafka::Transactions>(static_cast<kafka::OutputProducer&>(*sink_),
+                                                                  consumer_.get(), options_.topic, stop_);
+        }
     }
 
     ReplayProgress run(const ProgressSink& sink) {
@@ -108,24 +145,40 @@ public:
         const std::optional<kafka::TopicCatalog> catalog = kafka::check_cluster(
             consumer_.get(), broker_health_, options_.brokers, {options_.topic, "--topic"}, options_.topics, wait);
         if (!catalog) return progress(started);  // stopped while waiting: nothing was read
+        // Fences an earlier run of this replay that is still going, and ends what it left open.
+        if (transactions_ && !transactions_->init()) return progress(started);
         resolve_ranges(*catalog);
         save_checkpoint();
         assign();
         auto next_report = Clock::now() + options_.progress_interval;
-        while (!stop_.load(std::memory_order_relaxed) && !finished()) {
+        while (!stop_.load(std::memory_order_relaxed)) {
+            if (finished()) {
+                // Exactly-once: the end is reached when the last progress is committed.
+                if (!transactions_ || commit_transaction(Clock::now() + options_.shutdown_timeout)) break;
+                continue;
+            }
             fill_batch();
             if (!batch_.empty()) process_batch();
             delivery_.poll(std::chrono::milliseconds(0));
-            update_acked();
+            if (!transactions_) {
+                update_acked();
+            } else if (transactions_->due(Clock::now(), options_.transaction_interval)) {
+                commit_transaction(Clock::now() + request_timeout);
+            }
             if (Clock::now() >= next_report) {
                 next_report = Clock::now() + options_.progress_interval;
                 save_checkpoint();
                 sink(progress(started));
             }
         }
-        drain();
-        update_acked();
-        const bool complete = finished() && delivery_.in_flight() == 0;
+        bool complete = false;
+        if (transactions_) {
+            complete = commit_transaction(Clock::now() + options_.shutdown_timeout) && finished();
+        } else {
+            drain();
+            update_acked();
+            complete = finished() && delivery_.in_flight() == 0;
+        }
         if (complete) {
             for (auto& [id, p] : parts_) p.acked = p.end;  // gaps (deleted offsets) included
         }
@@ -158,6 +211,8 @@ private:
                     delivery_.assign(p.partition);
                 }
                 resumed_ = true;
+                if (transactions_) read_committed_progress();
+                start_transactions();
                 log::info("resuming from the checkpoint", {{"checkpoint", options_.checkpoint_path}});
                 return;
             }
@@ -191,6 +246,32 @@ private:
             delivery_.assign(partition);
         }
         if (!inverted.empty()) refuse_inverted(inverted);
+        start_transactions();
+    }
+
+    // Exactly-once: the progress committed with the outputs is the group's offsets; the
+    // checkpoint's lags them by up to a second (it is written once a second).
+    void read_committed_progress() {
+        kafka::PartitionListPtr list = kafka::make_partition_list(static_cast<int>(parts_.size()));
+        for (const auto& [id, p] : parts_) rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), id);
+        if (rd_kafka_resp_err_t err =
+                rd_kafka_committed(consumer_.get(), list.get(), static_cast<int>(request_timeout.count()))) {
+            throw std::runtime_error("cannot read the progress the replay committed (group " +
+                                     options_.transactional_id + "): " + rd_kafka_err2str(err));
+        }
+        for (int i = 0; i < list->cnt; ++i) {
+            const rd_kafka_topic_partition_t& committed = list->elems[i];
+            PartitionProgress& p = parts_.at(committed.partition);
+            if (committed.offset < 0) continue;  // nothing committed yet: the checkpoint's prefix stands
+            p.consumed = p.acked = std::clamp(committed.offset, p.start, p.end);
+            p.done = p.consumed >= p.end;
+        }
+    }
+
+    // Exactly-once: each partition's committed and processed progress start where it resumes.
+    void start_transactions() {
+        if (!transactions_) return;
+        for (const auto& [id, p] : parts_) committed_[id] = processed_[id] = p.consumed;
     }
 
     // Ranges whose kinds cannot be compared before they are resolved (a time and an offset) can
@@ -297,6 +378,8 @@ private:
         if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list.get())) {
             throw std::runtime_error(std::string("cannot assign the replay partitions: ") + rd_kafka_err2str(err));
         }
+        // A rewind assigns again partitions that were paused at their end.
+        rd_kafka_resume_partitions(consumer_.get(), list.get());
     }
 
     bool finished() const {
@@ -354,10 +437,12 @@ private:
             batch_.clear();  // stopped while the store was away: a resumed run redoes it
             return;
         }
+        if (transactions_) transactions_->begin();
         for (size_t i = 0; i < batch_.size(); ++i) {
             pace();
             const rd_kafka_message_t& m = *batch_[i];
             delivery_.deliver({m.partition, m.offset, *delivery_.epoch_of(m.partition)}, result_.outcomes[i], result_);
+            if (transactions_) processed_[m.partition] = m.offset + 1;
         }
         outcomes_.add(result_);
         batch_.clear();
@@ -386,6 +471,48 @@ private:
         }
     }
 
+    // Exactly-once: commits the outputs since the last commit with each partition's progress; true
+    // when that committed, or when there was nothing to commit. After an abort, the replay goes
+    // back to the committed progress and does the work again.
+    bool commit_transaction(Clock::time_point deadline) {
+        for (const auto& [id, p] : parts_) {
+            // A partition read to its end commits the end itself, past any gap before it.
+            const int64_t target = p.done && processed_.at(id) >= p.consumed ? p.end : processed_.at(id);
+            if (target <= committed_.at(id)) continue;
+            transactions_->begin();
+            transactions_->processed(id, target);
+        }
+        if (!transactions_->open()) return true;
+        if (transactions_->commit(delivery_, deadline) == kafka::Transactions::Outcome::aborted) {
+            rewind();
+            return false;
+        }
+        for (const auto& [id, offset] : transactions_->last_committed()) committed_[id] = parts_.at(id).acked = offset;
+        delivery_.collect_refused(outcomes_);
+        committed_outcomes_ = outcomes_;
+        return true;
+    }
+
+    // After an aborted transaction: back to the committed progress, counts included, as a
+    // resumed run would start. A replay that is stopping reads nothing more.
+    void rewind() {
+        batch_.clear();
+        // Refused outputs are counted when their redone transaction commits: the producer keeps
+        // their dead letters for the redo and their count until then.
+        outcomes_ = committed_outcomes_;
+        if (stop_.load(std::memory_order_relaxed)) return;
+        for (auto& [id, p] : parts_) {
+            p.consumed = processed_[id] = committed_[id];
+            p.done = p.consumed >= p.end;
+            delivery_.assign(id);  // acknowledgements of the aborted work no longer count
+        }
+        if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), nullptr)) {
+            throw std::runtime_error(std::string("cannot rewind the replay partitions: ") + rd_kafka_err2str(err));
+        }
+        assign();
+        log::info("replay rewound to its committed progress");
+    }
+
     void drain() {
         if (!delivery_.drain_all(Clock::now() + options_.shutdown_timeout)) {
             log::warn("replay stopped with unacknowledged outputs; a resumed run redoes them",
@@ -395,7 +522,8 @@ private:
 
     void save_checkpoint() {
         if (options_.checkpoint_path.empty()) return;
-        kafka::ReplayCheckpoint checkpoint{options_.topic, kafka::replay_range(options_), {}};
+        kafka::ReplayCheckpoint checkpoint{options_.topic, kafka::replay_range(options_), {}, {}};
+        if (transactions_) checkpoint.transactional_id = options_.transactional_id;
         for (const auto& [id, p] : parts_) checkpoint.partitions.push_back(p);
         kafka::write_checkpoint(options_.checkpoint_path, checkpoint);
     }
@@ -422,6 +550,12 @@ private:
     std::map<int32_t, PartitionProgress> parts_;
     bool resumed_ = false;
     OutcomeCounters outcomes_;
+
+    // Exactly-once only.
+    std::unique_ptr<kafka::Transactions> transactions_;
+    std::map<int32_t, int64_t> committed_;  // per partition: the progress the last commit made durable
+    std::map<int32_t, int64_t> processed_;  // per partition: the offset after the last one processed
+    OutcomeCounters committed_outcomes_;    // the counts of the committed work
 
     std::vector<kafka::MessagePtr> batch_;
     kafka::ConsumedViews consumed_views_;

@@ -76,6 +76,10 @@ std::string checkpoint_json(const ReplayCheckpoint& checkpoint) {
         string(checkpoint.range->partitions);
         w.EndObject();
     }
+    if (!checkpoint.transactional_id.empty()) {
+        w.Key("transactional_id");
+        string(checkpoint.transactional_id);
+    }
     w.Key("partitions");
     w.StartArray();
     for (const PartitionProgress& p : checkpoint.partitions) {
@@ -149,6 +153,10 @@ std::optional<ReplayCheckpoint> read_checkpoint(const std::string& path) {
     ReplayCheckpoint checkpoint;
     checkpoint.topic = doc["topic"].GetString();
     checkpoint.range = read_range(doc, bad);
+    if (const auto id = doc.FindMember("transactional_id"); id != doc.MemberEnd()) {
+        if (!id->value.IsString() || id->value.GetStringLength() == 0) throw bad("a transactional_id that is no name");
+        checkpoint.transactional_id.assign(id->value.GetString(), id->value.GetStringLength());
+    }
     for (const auto& p : doc["partitions"].GetArray()) {
         for (const char* field : {"partition", "start", "end", "acked"}) {
             if (!p.IsObject() || !p.HasMember(field) || !p[field].IsInt64()) throw bad(std::string("no ") + field);
@@ -177,6 +185,13 @@ std::string checkpoint_mismatch(const std::string& path, const ReplayCheckpoint&
         return "the checkpoint " + path + " was written by an older warden that did not record the range it replays " +
                "(--from, --to, --partitions), so a rerun cannot be checked against it: " + afresh +
                " (replayed outputs carry the same keys and uuids, so downstream deduplication drops the repeats)";
+    }
+    const bool exactly_once = options.guarantee == ProcessingGuarantee::exactly_once;
+    if (exactly_once != !checkpoint.transactional_id.empty()) {
+        const char* there = exactly_once ? "at-least-once" : "exactly-once";
+        return "the checkpoint " + path + " was written by an " + there + " replay" +
+               (exactly_once ? ", whose progress did not commit with its outputs" : "") +
+               ": give --processing-guarantee " + there + " to resume it, or " + afresh;
     }
     const ReplayRange asked = replay_range(options);
     const std::pair<const char*, std::pair<const std::string*, const std::string*>> settings[] = {

@@ -26,6 +26,7 @@ ReplayRange replay_range(const ReplayOptions& options);
 struct ReplayCheckpoint {
     std::string topic;
     std::optional<ReplayRange> range;           // absent in checkpoints of warden before version 2
+    std::string transactional_id;               // an exactly-once replay's identity; empty: at-least-once
     std::vector<PartitionProgress> partitions;  // start, end and acked are recorded
 };
 
@@ -34,9 +35,9 @@ struct ReplayCheckpoint {
 std::optional<ReplayCheckpoint> read_checkpoint(const std::string& path);
 
 // Why the checkpoint at `path` cannot serve a replay of `options`: another topic, another
-// --from, --to or --partitions (naming the setting and both values), or no recorded range (an
-// older checkpoint, which cannot be checked). Empty when it can. The message says that deleting
-// the checkpoint starts the replay afresh.
+// --from, --to or --partitions (naming the setting and both values), another processing
+// guarantee, or no recorded range (an older checkpoint, which cannot be checked). Empty when it can. The message says
+// that deleting the checkpoint starts the replay afresh.
 std::string checkpoint_mismatch(const std::string& path, const ReplayCheckpoint& checkpoint,
                                 const ReplayOptions& options);
 

@@ -18,8 +18,7 @@ int timeout_ms(Transactions::Clock::time_point deadline) {
     return static_cast<int>(std::max<int64_t>(left.count(), 1));
 }
 
-bool fenced(const rd_kafka_error_t& error) {
-    const rd_kafka_resp_err_t code = rd_kafka_error_code(&error);
+bool fenced(rd_kafka_resp_err_t code) {
     return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
            code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
 }
@@ -35,15 +34,25 @@ ErrorPtr Transactions::until_done(Call call, Clock::time_point deadline) {
     for (;;) {
         ErrorPtr error(call(timeout_ms(deadline)));
         if (!error || !rd_kafka_error_is_retriable(error.get()) || Clock::now() >= deadline) return error;
+        throw_if_producer_failed();
     }
 }
 
 void Transactions::fatal(const char* step, const rd_kafka_error_t& error) const {
-    std::string what = std::string(step) + " failed for good: " + rd_kafka_error_string(&error);
-    if (fenced(error)) {
-        what += fenced_producer_note;
-    }
+    fatal(step, rd_kafka_error_code(&error), rd_kafka_error_string(&error));
+}
+
+void Transactions::fatal(const char* step, rd_kafka_resp_err_t code, const char* reason) const {
+    std::string what = std::string(step) + " failed for good: " + reason;
+    if (fenced(code)) what += fenced_producer_note;
     throw std::runtime_error(what);
+}
+
+void Transactions::throw_if_producer_failed() const {
+    char reason[512];
+    if (const rd_kafka_resp_err_t code = rd_kafka_fatal_error(producer_.client(), reason, sizeof reason)) {
+        fatal("the transactional producer", code, reason);
+    }
 }
 
 bool Transactions::init() {
@@ -54,6 +63,7 @@ bool Transactions::init() {
         if (rd_kafka_error_is_fatal(error.get()) || !rd_kafka_error_is_retriable(error.get())) {
             fatal("registering the transactional id", *error);
         }
+        throw_if_producer_failed();
         if (!reported) {
             log::warn("the transaction coordinator does not answer yet; retrying",
                       {{"error", rd_kafka_error_string(error.get())}});
@@ -65,6 +75,9 @@ bool Transactions::init() {
 
 void Transactions::begin() {
     if (open_) return;
+    // librdkafka 2.0's begin may wait for ever on a producer that failed for good (a fenced
+    // produce request, say): such a producer begins nothing.
+    throw_if_producer_failed();
     if (ErrorPtr error{rd_kafka_begin_transaction(producer_.client())}) fatal("beginning a transaction", *error);
     open_ = true;
     began_ = Clock::now();
@@ -124,6 +137,7 @@ bool Transactions::abort(Clock::time_point deadline) {
         if (rd_kafka_error_is_fatal(error.get()) || !rd_kafka_error_is_retriable(error.get())) {
             fatal("aborting the transaction", *error);
         }
+        throw_if_producer_failed();
         if (Clock::now() < deadline) continue;
         if (stop_.load(std::memory_order_relaxed)) {
             log::warn(

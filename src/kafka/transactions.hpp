@@ -72,6 +72,10 @@ private:
     // Aborts after `why`; throws when even the abort fails.
     Outcome abort_because(const std::string& why, Clock::time_point deadline);
     [[noreturn]] void fatal(const char* step, const rd_kafka_error_t& error) const;
+    [[noreturn]] void fatal(const char* step, rd_kafka_resp_err_t code, const char* reason) const;
+    // A retried call may not learn of a fatal error the producer raised elsewhere (a fenced
+    // produce request, say): throws it, so no retry goes on for ever.
+    void throw_if_producer_failed() const;
 
     OutputProducer& producer_;
     rd_kafka_t* consumer_;

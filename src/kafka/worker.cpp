@@ -29,10 +29,8 @@ using Clock = std::chrono::steady_clock;
 bool exactly_once(const WorkerOptions& o) { return o.guarantee == ProcessingGuarantee::exactly_once; }
 
 kafka::OutputProducerOptions producer_options(const WorkerOptions& o) {
-    kafka::OutputProducerOptions options =
-        kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics);
-    if (exactly_once(o)) options.transactional_id = o.transactional_id;
-    return options;
+    return kafka::output_producer_options(o.brokers, o.producer_properties, o.limits, o.input_topic, o.topics,
+                                          exactly_once(o) ? o.transactional_id : std::string());
 }
 
 }  // namespace
@@ -435,23 +433,30 @@ private:
 
     void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
         const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-            assigned(*partitions);
+        const bool assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        // The client waits for the (un)assignment even to be destroyed: it is made whatever
+        // handling the rebalance did, a failure (say, a fenced producer) included.
+        const auto complete = [&] {
             if (cooperative) {
-                kafka::ErrorPtr(rd_kafka_incremental_assign(rk, partitions));
+                kafka::ErrorPtr(assigning ? rd_kafka_incremental_assign(rk, partitions)
+                                          : rd_kafka_incremental_unassign(rk, partitions));
             } else {
-                rd_kafka_assign(rk, partitions);
+                rd_kafka_assign(rk, assigning ? partitions : nullptr);
             }
-        } else {
-            revoked(*partitions, rd_kafka_assignment_lost(rk) != 0);
-            if (cooperative) {
-                kafka::ErrorPtr(rd_kafka_incremental_unassign(rk, partitions));
+        };
+        try {
+            if (assigning) {
+                assigned(*partitions);
             } else {
-                rd_kafka_assign(rk, nullptr);
+                revoked(*partitions, rd_kafka_assignment_lost(rk) != 0);
             }
+        } catch (...) {
+            complete();
+            throw;
         }
+        complete();
         // A paused worker keeps new partitions paused too.
-        if (paused_ && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) rd_kafka_pause_partitions(rk, partitions);
+        if (paused_ && assigning) rd_kafka_pause_partitions(rk, partitions);
     }
 
     void assigned(const rd_kafka_topic_partition_list_t& partitions) {

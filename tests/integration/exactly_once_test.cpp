@@ -96,6 +96,37 @@ TEST_CASE("exactly-once: a second instance with the same transactional id fences
     check_exactly_once(cluster, corpus, "exactly-once with a fenced twin");
 }
 
+TEST_CASE("exactly-once: a worker that learns it was fenced while its partitions are revoked stops too") {
+    if (skipped_on_mock_cluster("transactions")) return;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(44, 2000);
+    // A transaction open for long: the first worker has produced everything before its twin
+    // fences it, so the first call to fail is the commit in its revoke callback.
+    const std::vector<std::string> flags =
+        with(exactly_once, {"--transactional-id", "eos-revoked", "--transaction-interval-ms", "60000",
+                            "--producer-property", "transaction.timeout.ms=60000"});
+    auto first = cluster.start_worker("eos-revoked", "first", flags, "info");
+    INFO("first worker stderr:\n" << first->stderr_tail());
+    REQUIRE(wait_for_assignment(*first, 60s));
+    InputProducer producer(cluster, corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+    std::this_thread::sleep_for(3s);  // processed, the transaction still open
+
+    auto second = cluster.start_worker("eos-revoked", "second",
+                                       with(exactly_once, {"--transactional-id", "eos-revoked"}), "info");
+    INFO("second worker stderr:\n" << second->stderr_tail());
+    const std::optional<int> first_exit = first->wait_exit(60s);
+    REQUIRE(first_exit);  // not stuck in a rebalance it left unfinished
+    CHECK(*first_exit == 1);
+    CHECK(first->stderr_text().find("fenced this producer") != std::string::npos);
+
+    GroupOffsets offsets(cluster, "eos-revoked");
+    REQUIRE(offsets.wait_all_committed(120s));
+    CHECK(stop_worker(*second) == 0);
+    check_exactly_once(cluster, corpus, "exactly-once with a twin fencing at a rebalance");
+}
+
 TEST_CASE("exactly-once: a broker restart mid-transaction loses and duplicates nothing") {
     if (skipped_on_mock_cluster("transactions")) return;
     const char* control = std::getenv("WARDEN_TEST_KAFKA_CONTROL");

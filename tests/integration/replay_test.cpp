@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -203,6 +204,71 @@ TEST_CASE("replay: killed mid-run and resumed from its checkpoint, nothing is lo
         CHECK(rerun.stderr_text().find(other.front() + " ") != std::string::npos);
         CHECK(rerun.stderr_text().find("delete the checkpoint") != std::string::npos);
     }
+}
+
+TEST_CASE("replay: exactly-once, killed again and again, then fenced by a twin, loses and duplicates nothing") {
+    if (skipped_on_mock_cluster("transactions")) return;
+    constexpr int kills = 4;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(17, 30000);
+    InputProducer producer(cluster, corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+    const std::string checkpoint = (cluster.dir() / "cp.json").string();
+    const std::vector<std::string> args = {"--max-rate",
+                                           "2000",
+                                           "--checkpoint",
+                                           checkpoint,
+                                           "--processing-guarantee",
+                                           "exactly-once",
+                                           "--transaction-interval-ms",
+                                           "200"};
+    const unsigned seed = std::random_device{}();
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> delay_ms(200, 1000);
+    MESSAGE("exactly-once replay kill test seed " << seed);
+
+    // Each kill leaves a transaction open; the next run's registration aborts it.
+    for (int kill = 0; kill < kills; ++kill) {
+        ChildProcess run(replay_args(cluster, args), cluster.dir() / ("killed-" + std::to_string(kill)));
+        INFO("killed run " << kill << " stderr:\n" << run.stderr_tail());
+        REQUIRE(run.wait_for_stderr("\"progress\"", 60s));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        run.send(SIGKILL);
+        REQUIRE(run.wait_exit(10s) == 128 + SIGKILL);
+    }
+
+    // Two runs of one checkpoint at once: the second fences the first, which stops committing.
+    ChildProcess zombie(replay_args(cluster, args), cluster.dir() / "zombie");
+    INFO("zombie stderr:\n" << zombie.stderr_tail());
+    REQUIRE(zombie.wait_for_stderr("\"progress\"", 60s));
+    std::string summary;
+    ChildProcess last(replay_args(cluster, args), cluster.dir() / "last");
+    INFO("last run stderr:\n" << last.stderr_tail());
+    const std::optional<int> zombie_exit = zombie.wait_exit(60s);
+    REQUIRE(zombie_exit);
+    CHECK(*zombie_exit == 1);
+    CHECK(zombie.stderr_text().find("fenced this producer") != std::string::npos);
+    REQUIRE(last.wait_exit(120s) == 0);
+    const int64_t resumed_consumed = summary_consumed(last.stdout_text());
+    MESSAGE("the last run consumed " << resumed_consumed << " of " << corpus.messages.size());
+    CHECK(resumed_consumed < static_cast<int64_t>(corpus.messages.size()));  // it resumed
+
+    const Outputs outputs = read_outputs(cluster);  // read_committed: aborted outputs are not seen
+    REQUIRE(outputs.complete);
+    const Comparison c = compare(expected_slice(corpus, 0, corpus.messages.size(), cluster), outputs.records);
+    std::printf("exactly-once replay after %d kills and a fenced twin: %zu lost, %zu duplicates\n", kills, c.lost,
+                c.duplicates);
+    std::fflush(stdout);
+    CHECK(c.lost == 0);
+    CHECK(c.duplicates == 0);
+    CHECK(c.unexpected == 0);
+    CHECK(outputs.secret_leaks == 0);
+
+    // Finished: a rerun has nothing left to do.
+    REQUIRE(run_to_end(cluster, {"--checkpoint", checkpoint, "--processing-guarantee", "exactly-once"}, "again",
+                       &summary) == 0);
+    CHECK(summary_consumed(summary) == 0);
 }
 
 TEST_CASE("replay: a dry run computes the outcomes and produces nothing") {

@@ -149,3 +149,69 @@ TEST_CASE("replay checkpoint: the range asked for is recorded in a spelling the 
     CHECK(warden::parse_offset_spec(range.from).value == options.from.value);
     CHECK(warden::parse_offset_spec(range.to).kind == warden::OffsetSpec::Kind::offset);
 }
+
+TEST_CASE("replay checkpoint: an exactly-once replay's identity is recorded, and resumed by that guarantee only") {
+    const std::string exactly_once_text =
+        R"({"version":2,"topic":"events_plugin_ingestion",)" + earliest_to_latest_of_1 +
+        R"("transactional_id":"warden-replay-a","partitions":[{"partition":1,"start":0,"end":10,"acked":5}]})";
+    ScratchFile exactly_once(exactly_once_text, ".json");
+    const std::string path = exactly_once.path.string();
+
+    const auto read = warden::kafka::read_checkpoint(path);
+    REQUIRE(read.has_value());
+    CHECK(read->transactional_id == "warden-replay-a");
+    warden::ReplayOptions options;
+    options.partitions = {1};
+    options.checkpoint_path = path;
+    options.guarantee = warden::ProcessingGuarantee::exactly_once;
+    CHECK(warden::replay_transactional_id(options) == "warden-replay-a");  // a rerun keeps its identity
+
+    // Written back as it was read.
+    ScratchFile copy("", ".json");
+    warden::kafka::write_checkpoint(copy.path.string(), *read);
+    CHECK(warden::kafka::read_checkpoint(copy.path.string())->transactional_id == "warden-replay-a");
+
+    // Either guarantee refuses the other's checkpoint, saying which to give.
+    Outcome outcome = replay({"--checkpoint", path, "--partitions", "1"});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "written by an exactly-once replay"));
+    CHECK(contains(outcome.err, "--processing-guarantee exactly-once"));
+    ScratchFile at_least_once(checkpoint_text(earliest_to_latest_of_1), ".json");
+    outcome = replay(
+        {"--checkpoint", at_least_once.path.string(), "--partitions", "1", "--processing-guarantee", "exactly-once"});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "written by an at-least-once replay"));
+    CHECK(contains(outcome.err, "delete the checkpoint to start the replay afresh"));
+    // The same guarantee resumes it (here it goes on to fail on the teams file).
+    outcome = replay({"--checkpoint", path, "--partitions", "1", "--processing-guarantee", "exactly-once"});
+    CHECK(outcome.status == 1);
+    CHECK(contains(outcome.err, "warden-teams.json"));
+
+    // A fresh exactly-once replay gets an identity of its own.
+    options.checkpoint_path.clear();
+    const std::string first = warden::replay_transactional_id(options);
+    CHECK(first.rfind("warden-replay-events_plugin_ingestion-", 0) == 0);
+    CHECK(first != warden::replay_transactional_id(options));
+
+    ScratchFile nameless(R"({"version":2,"topic":"events_plugin_ingestion",)" + earliest_to_latest_of_1 +
+                             R"("transactional_id":"","partitions":[]})",
+                         ".json");
+    outcome = replay({"--checkpoint", nameless.path.string(), "--partitions", "1"});
+    CHECK(outcome.status == 1);
+    CHECK(contains(outcome.err, "not usable (a transactional_id that is no name)"));
+}
+
+TEST_CASE("replay: exactly-once needs a checkpoint to resume from, and outputs to commit") {
+    Outcome outcome = replay({"--processing-guarantee", "exactly-once"});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "--processing-guarantee exactly-once needs --checkpoint"));
+    ScratchFile checkpoint("", ".json");
+    std::filesystem::remove(checkpoint.path);
+    outcome = replay({"--processing-guarantee", "exactly-once", "--dry-run", "--checkpoint", checkpoint.path.string()});
+    CHECK(outcome.status == 2);
+    CHECK(contains(outcome.err, "--dry-run produces nothing"));
+    outcome = replay({"--processing-guarantee", "at-most-once"});
+    CHECK(outcome.status == 2);
+    outcome = replay({"--transaction-interval-ms", "0"});
+    CHECK(outcome.status == 2);
+}
