@@ -5,6 +5,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,6 +51,16 @@ ConfPtr make_conf(const KafkaProperties& properties);
 ClientPtr make_client(rd_kafka_type_t type, ConfPtr conf);
 
 PartitionListPtr make_partition_list(int size);
+
+// Runs `work` on a thread of its own and waits at most `limit` for it. True when it finished;
+// otherwise it is left running (detached), for teardown steps that may never end.
+bool finish_within(std::chrono::milliseconds limit, std::function<void()> work);
+
+// Destroys the consumer of a worker that failed (a fatal client error, a fenced producer)
+// without leaving its group, so that nothing more is committed. librdkafka 2.0 may wait for
+// ever there (a broker thread of the unclosed group never ends): after `limit` the consumer is
+// left to the process's exit, so the failure is still reported. False when it was left.
+bool abandon_consumer(ClientPtr consumer, std::chrono::milliseconds limit);
 
 // Milliseconds since the epoch.
 int64_t wall_clock_ms();

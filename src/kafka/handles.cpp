@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <future>
 #include <map>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace warden {
@@ -192,6 +194,25 @@ void check_kafka_client(KafkaClientRole role, const KafkaProperties& properties)
 namespace kafka {
 
 PartitionListPtr make_partition_list(int size) { return PartitionListPtr(rd_kafka_topic_partition_list_new(size)); }
+
+bool finish_within(std::chrono::milliseconds limit, std::function<void()> work) {
+    std::packaged_task<void()> task(std::move(work));
+    std::future<void> finished = task.get_future();
+    std::thread(std::move(task)).detach();  // the task owns everything the thread touches
+    return finished.wait_for(limit) == std::future_status::ready;
+}
+
+bool abandon_consumer(ClientPtr consumer, std::chrono::milliseconds limit) {
+    if (!consumer) return true;
+    rd_kafka_t* client = consumer.release();
+    const bool destroyed =
+        finish_within(limit, [client] { rd_kafka_destroy_flags(client, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE); });
+    if (!destroyed) {
+        log::warn("the Kafka consumer was not destroyed in time; it is left to the process's exit",
+                  {{"waited_ms", std::to_string(limit.count())}});
+    }
+    return destroyed;
+}
 
 int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -26,6 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long a failed worker waits for its consumer to be destroyed (normally well under a second).
+constexpr std::chrono::milliseconds abandon_timeout{10'000};
+
 bool exactly_once(const WorkerOptions& o) { return o.guarantee == ProcessingGuarantee::exactly_once; }
 
 kafka::OutputProducerOptions producer_options(const WorkerOptions& o) {
@@ -162,7 +165,7 @@ private:
     // group reassigns the partitions once the session times out.
     void abandon_group() {
         if (lag_) lag_->stop();  // its thread queries the consumer
-        if (consumer_) rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        kafka::abandon_consumer(std::move(consumer_), abandon_timeout);
     }
 
     struct Consumed {
