@@ -56,7 +56,8 @@ def wait_until(what, check, seconds):
         try:
             if check():
                 return
-        except OSError:
+        # Not answering yet, or answering 503 with a plain-text body while its storage starts.
+        except (OSError, ValueError):
             pass
         time.sleep(0.5)
     raise SystemExit("timed out waiting for " + what)
