@@ -106,6 +106,18 @@ Transactions::Outcome Transactions::commit(Delivery& delivery, Clock::time_point
         }
     }
     ErrorPtr error = until_done([&](int ms) { return rd_kafka_commit_transaction(producer_.client(), ms); }, deadline);
+    // A commit that timed out is still under way: librdkafka refuses an abort until it ends
+    // ("conflicting commit_transaction API call"), so it is resumed while running, as an abort is.
+    bool reported = false;
+    while (error && rd_kafka_error_is_retriable(error.get()) && !stop_.load(std::memory_order_relaxed)) {
+        throw_if_producer_failed();
+        if (!reported) {
+            log::warn("the transaction coordinator does not answer; resuming the commit",
+                      {{"error", rd_kafka_error_string(error.get())}});
+            reported = true;
+        }
+        error.reset(rd_kafka_commit_transaction(producer_.client(), timeout_ms(Clock::now() + min_abort_time)));
+    }
     if (error) {
         if (rd_kafka_error_is_fatal(error.get())) fatal("committing the transaction", *error);
         return abort_because(std::string("the commit failed: ") + rd_kafka_error_string(error.get()), deadline);
