@@ -18,6 +18,9 @@ fi
 # UB must fail the run, not only print.
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$root/scripts/ubsan.supp}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+# Time bounds in the tests stretch by this much (tests/support/slowdown.hpp): the instrumented
+# code runs about twice as slow, and the other trees compile meanwhile in the test command.
+export WARDEN_TEST_SLOWDOWN="${WARDEN_TEST_SLOWDOWN:-2}"
 meson compile -C "$build" >/dev/null
 [[ "${1:-}" == "--build-only" ]] && exit 0
 # The dashboard suite checks Prometheus expressions, not warden's memory.

@@ -4,7 +4,8 @@
 # ThreadSanitizer; the fuzzer for FUZZ_SECONDS (default 60); and the lint (clang-format and
 # clang-tidy). The integration tests start their own servers on loopback and mostly wait on
 # them, so the other trees compile, and the lint runs, in the background meanwhile, one after
-# another. Ends with the time of each stage and one "N passed, N failed" line.
+# another. Ends with the time of each stage, the failed assertions (scripts/failure-digest.sh)
+# and one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -29,9 +30,11 @@ background_pid=$!
 passed=0
 failed=0
 times=()
+failed_logs=()
+# step NAME TESTLOG COMMAND...: runs one stage; TESTLOG (or -) is the meson log it leaves.
 step() {
-    local name=$1
-    shift
+    local name=$1 testlog=$2
+    shift 2
     local start=$SECONDS
     echo "=== $name"
     if "$@"; then
@@ -39,6 +42,7 @@ step() {
     else
         echo "*** $name FAILED"
         failed=$((failed + 1))
+        [[ "$testlog" != - ]] && failed_logs+=("$testlog")
     fi
     times+=("$(printf '%5ds  %s' $((SECONDS - start)) "$name")")
 }
@@ -60,12 +64,12 @@ lint_result() {
     [[ "$(cat "$background/lint.rc")" == 0 ]]
 }
 
-step "all tests" meson test -C build --print-errorlogs --num-processes 4
-if wait_for asan-build; then step "tests under ASan/UBSan" scripts/sanitize.sh; else failed=$((failed + 1)); fi
-if wait_for fuzz-build; then step "fuzzer (${FUZZ_SECONDS:-60} s)" scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; else failed=$((failed + 1)); fi
-if wait_for tsan-build; then step "threaded tests under TSan" scripts/tsan.sh; else failed=$((failed + 1)); fi
+step "all tests" build/meson-logs/testlog.txt meson test -C build --print-errorlogs --num-processes 4
+if wait_for asan-build; then step "tests under ASan/UBSan" build-asan/meson-logs/testlog.txt scripts/sanitize.sh; else failed=$((failed + 1)); fi
+if wait_for fuzz-build; then step "fuzzer (${FUZZ_SECONDS:-60} s)" - scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; else failed=$((failed + 1)); fi
+if wait_for tsan-build; then step "threaded tests under TSan" build-tsan/meson-logs/testlog.txt scripts/tsan.sh; else failed=$((failed + 1)); fi
 wait_for lint >/dev/null
-step "lint (clang-format, clang-tidy)" lint_result
+step "lint (clang-format, clang-tidy)" - lint_result
 wait "$background_pid"
 
 cases=$(build/tests/unit_tests --no-intro 2>&1 | sed -n 's/^\[doctest\] test cases: *\([0-9]*\) |.*/\1/p')
@@ -74,5 +78,9 @@ echo "stage times:"
 printf '%5ds  %s\n' "$build_seconds" "build (release)"
 printf '%s\n' "${times[@]}"
 printf '%5ds  %s\n' $((SECONDS - started)) "total"
+if ((${#failed_logs[@]})); then
+    echo "what failed:"
+    scripts/failure-digest.sh "${failed_logs[@]}"
+fi
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,8 @@
 // Process plumbing of the integration tests: temp directories, child processes, polling.
 #include "kafka_test_support.hpp"
 
+#include "../support/slowdown.hpp"
+
 #include <rapidjson/document.h>
 
 #include <cctype>
@@ -22,8 +24,12 @@ namespace itest {
 
 std::string warden_path;
 
+Clock::duration scaled(Clock::duration bound) {
+    return std::chrono::duration_cast<Clock::duration>(bound * test::slowdown());
+}
+
 bool wait_until(const std::function<bool()>& done, Clock::duration timeout, Clock::duration interval) {
-    const auto deadline = Clock::now() + timeout;
+    const auto deadline = Clock::now() + scaled(timeout);
     for (;;) {
         if (done()) return true;
         if (Clock::now() >= deadline) return false;

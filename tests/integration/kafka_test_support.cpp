@@ -17,6 +17,21 @@ namespace {
 
 constexpr int request_timeout_ms = 5000;
 
+// How long the tests' own queries (watermarks, committed offsets) are retried: on a loaded machine
+// one request can time out, and a test must fail on what the worker did, not on a slow answer.
+constexpr auto query_patience = 20s;
+
+// Runs `query` until it returns no error or the patience is spent; returns its last error.
+template <typename Query>
+rd_kafka_resp_err_t query_patiently(Query query) {
+    const auto deadline = Clock::now() + scaled(query_patience);
+    for (;;) {
+        const rd_kafka_resp_err_t err = query();
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR || Clock::now() >= deadline) return err;
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
 warden::kafka::ClientPtr make_consumer(warden::KafkaProperties properties) {
     properties.insert(properties.begin(), {{"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}});
     warden::kafka::ClientPtr client =
@@ -314,8 +329,11 @@ Outputs read_outputs(const TestCluster& cluster) {
     for (const std::string& topic : cluster.output_topics()) {
         for (int32_t p = 0; p < cluster.output_partitions(); ++p) {
             int64_t low = 0, high = 0;
-            if (rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, request_timeout_ms) ||
-                low != 0) {
+            const rd_kafka_resp_err_t err = query_patiently([&] {
+                return rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high,
+                                                        request_timeout_ms);
+            });
+            if (err || low != 0) {
                 outputs.complete = false;  // unreadable, or retention dropped records
             }
             if (high <= low) continue;
@@ -368,15 +386,20 @@ GroupOffsets::GroupOffsets(const TestCluster& cluster, const std::string& group)
       client_(make_consumer({{"bootstrap.servers", cluster.brokers()}, {"group.id", group}})) {}
 
 std::vector<int64_t> GroupOffsets::committed() {
-    warden::kafka::PartitionListPtr list = warden::kafka::make_partition_list(input_partitions);
-    for (int32_t p = 0; p < input_partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p);
-    if (rd_kafka_committed(client_.get(), list.get(), request_timeout_ms)) return {};
     std::vector<int64_t> offsets(input_partitions, 0);
-    for (int i = 0; i < list->cnt; ++i) {
-        const rd_kafka_topic_partition_t& p = list->elems[i];
-        if (p.err) return {};
-        if (p.offset >= 0) offsets[static_cast<size_t>(p.partition)] = p.offset;
-    }
+    const rd_kafka_resp_err_t err = query_patiently([&] {
+        warden::kafka::PartitionListPtr list = warden::kafka::make_partition_list(input_partitions);
+        for (int32_t p = 0; p < input_partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p);
+        if (const rd_kafka_resp_err_t request_err = rd_kafka_committed(client_.get(), list.get(), request_timeout_ms))
+            return request_err;
+        for (int i = 0; i < list->cnt; ++i) {
+            const rd_kafka_topic_partition_t& p = list->elems[i];
+            if (p.err) return p.err;
+            offsets[static_cast<size_t>(p.partition)] = std::max<int64_t>(p.offset, 0);
+        }
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    });
+    if (err) return {};
     return offsets;
 }
 
@@ -384,10 +407,11 @@ std::vector<int64_t> GroupOffsets::end_offsets() {
     std::vector<int64_t> ends(input_partitions);
     for (int32_t p = 0; p < input_partitions; ++p) {
         int64_t low = 0;
-        if (rd_kafka_query_watermark_offsets(client_.get(), topic_.c_str(), p, &low, &ends[static_cast<size_t>(p)],
-                                             request_timeout_ms)) {
-            return {};
-        }
+        const rd_kafka_resp_err_t err = query_patiently([&] {
+            return rd_kafka_query_watermark_offsets(client_.get(), topic_.c_str(), p, &low,
+                                                    &ends[static_cast<size_t>(p)], request_timeout_ms);
+        });
+        if (err) return {};
     }
     return ends;
 }

@@ -48,7 +48,11 @@ std::optional<std::string> real_broker();
 // "a,b,c", for failure messages.
 std::string offsets_text(const std::vector<int64_t>& offsets);
 
-// Polls `done` until it holds or `timeout` passes; returns whether it held.
+// `bound` stretched by WARDEN_TEST_SLOWDOWN (the sanitizer runs set it): how long the tests wait
+// for something to happen. Bounds the code is held to are checked unscaled in the release run.
+Clock::duration scaled(Clock::duration bound);
+
+// Polls `done` until it holds or `timeout` (scaled) passes; returns whether it held.
 bool wait_until(const std::function<bool()>& done, Clock::duration timeout, Clock::duration interval = 50ms);
 
 // A fresh directory under the system temp directory, removed with everything in it.
@@ -235,9 +239,9 @@ class GroupOffsets {
 public:
     GroupOffsets(const TestCluster& cluster, const std::string& group);
     // Per input partition; 0 when nothing is committed (the group starts from the beginning).
-    // Empty when the read failed.
+    // Empty when the read kept failing (queries are retried for a while).
     std::vector<int64_t> committed();
-    // Per input partition: the high watermark. Empty when the read failed.
+    // Per input partition: the high watermark. Empty when the read kept failing.
     std::vector<int64_t> end_offsets();
     // Polls until every partition's committed offset is its end offset.
     bool wait_all_committed(Clock::duration timeout);

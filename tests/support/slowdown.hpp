@@ -1,6 +1,6 @@
 // How much slower than a release build the tests run: WARDEN_TEST_SLOWDOWN, set by the sanitizer
 // scripts (ThreadSanitizer runs code several times slower). Scales the few time bounds the tests
-// hold the code to; 1 when unset.
+// hold the code to, and how long the integration tests wait for things; 1 when unset.
 #pragma once
 
 #include <cstdlib>
