@@ -122,11 +122,12 @@ std::string mode_json(const ModeResult& r, bool mock) {
         buf, sizeof buf,
         R"({"events_per_s":%.0f,"input_mb_per_s":%.1f,"seconds":%.3f,"cpu_seconds":%.3f,)"
         R"("cpu_us_per_event":%.2f,"main_thread_us_per_event":%.2f,"librdkafka_us_per_event":%.2f,"peak_rss_mb":%.1f,"outputs":%.0f,"join_seconds":%.2f,"fetch_pauses":%.0f,)"
-        R"("other_cpu_seconds":%.2f)",
+        R"("fetch_stall_seconds":%.3f,"other_cpu_seconds":%.2f)",
         r.events_per_s, r.input_mb_per_s, r.raw.at("seconds"), r.raw.at("cpu_seconds"), r.cpu_us_per_event,
         r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6,
         r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6, r.raw.at("peak_rss_mb"), r.raw.at("outputs"),
-        r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"), r.raw.at("other_cpu_seconds"));
+        r.raw.at("join_seconds"), figure_or_zero(r.raw, "pauses"), figure_or_zero(r.raw, "fetch_stall_seconds"),
+        r.raw.at("other_cpu_seconds"));
     std::string json = buf;
     if (mock) json += ",\"broker_cpu_seconds\":" + std::to_string(r.raw.at("broker_cpu_seconds"));
     return json + "}";
@@ -242,6 +243,10 @@ int orchestrate(const Options& o) {
     print_row(cluster.is_mock() ? "other load CPU s" : "brokers+other CPU s", "%.2f", results,
               [](const ModeResult& r) { return r.raw.at("other_cpu_seconds"); });
     print_row("fetch pauses", "%.0f", results, [](const ModeResult& r) { return figure_or_zero(r.raw, "pauses"); });
+    // Empty polls while the broker held more input: the fetcher's back-off, not a lack of input.
+    print_row("waiting on fetcher %", "%.1f", results, [](const ModeResult& r) {
+        return figure_or_zero(r.raw, "fetch_stall_seconds") / r.raw.at("seconds") * 100;
+    });
     for (const ModeRuns& m : results)
         std::printf("%-21s %s events/s\n", (m.mode + " runs").c_str(), runs_text(m, ", ").c_str());
 

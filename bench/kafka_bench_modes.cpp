@@ -286,6 +286,7 @@ Figures run_warden(const Options& o) {
             {"librdkafka_cpu_seconds", threads_end.librdkafka - threads_start.librdkafka},
             {"join_seconds", static_cast<double>(start_ns - process_start) * 1e-9},
             {"pauses", static_cast<double>(pauses)},
+            {"fetch_stall_seconds", std::chrono::duration<double>(s.fetch_stall).count()},
             {"delivery_errors", static_cast<double>(s.delivery_errors)},
             {"peak_rss_mb", peak_rss_mb()}};
 }

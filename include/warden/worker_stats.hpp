@@ -39,6 +39,8 @@ struct WorkerStats {
     bool group_joined = false;      // an assignment (an empty one too) came since the last loss
     bool group_lost = false;        // the group moved on without this member; it is rejoining
     uint64_t dead_letters_cut = 0;  // dead letters cut to the size the producer or broker accepts
+    // Time spent waiting for input while the broker held more than was fetched (fetch stalls).
+    std::chrono::steady_clock::duration fetch_stall{};
     std::chrono::steady_clock::time_point last_progress{};          // the processing loop's last turn
     std::chrono::steady_clock::time_point last_delivery{};          // the last acknowledged output
     std::chrono::steady_clock::time_point outputs_waiting_since{};  // in_flight last went from 0 to more

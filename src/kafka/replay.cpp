@@ -3,6 +3,7 @@
 #include "broker_health.hpp"
 #include "consumed_views.hpp"
 #include "output_producer.hpp"
+#include "prefetch.hpp"
 #include "replay_checkpoint.hpp"
 #include "topic_catalog.hpp"
 #include "transactions.hpp"
@@ -45,9 +46,9 @@ KafkaProperties replay_consumer_properties(const ReplayOptions& o) {
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},  // how a partition whose range ends at the watermark is seen done
         {"auto.offset.reset", "earliest"},
-        {"queued.min.messages", "20000"},
-        {"queued.max.messages.kbytes", "65536"},
     };
+    const KafkaProperties prefetch = kafka::prefetch_properties();
+    p.insert(p.end(), prefetch.begin(), prefetch.end());
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
 }

@@ -4,6 +4,7 @@
 #include "consumed_views.hpp"
 #include "lag_watch.hpp"
 #include "output_producer.hpp"
+#include "prefetch.hpp"
 #include "topic_catalog.hpp"
 #include "transactions.hpp"
 
@@ -51,10 +52,9 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
         {"isolation.level", "read_committed"},
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", "earliest"},
-        {"queued.min.messages", "20000"},
-        {"queued.max.messages.kbytes", "65536"},
-        {"fetch.max.bytes", "16777216"},
     };
+    const KafkaProperties prefetch = kafka::prefetch_properties();
+    p.insert(p.end(), prefetch.begin(), prefetch.end());
     if (!o.group_instance_id.empty()) p.emplace_back("group.instance.id", o.group_instance_id);
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());
     return p;
@@ -211,12 +211,16 @@ private:
 
     // One consumer poll; a message of a partition we own joins the batch. False when none came.
     bool poll_consumer(int timeout_ms) {
+        const auto asked = Clock::now();
         rd_kafka_message_t* raw = rd_kafka_consumer_poll(consumer_.get(), timeout_ms);
         if (callback_failure_) {
             kafka::MessagePtr discard(raw);
             std::rethrow_exception(std::exchange(callback_failure_, nullptr));
         }
-        if (!raw) return false;
+        if (!raw) {
+            if (timeout_ms > 0) count_fetch_stall(Clock::now() - asked);
+            return false;
+        }
         kafka::MessagePtr message(raw);
         if (message->err) {
             consumer_error(*message);
@@ -226,6 +230,14 @@ private:
         if (!epoch) return true;  // not ours (any more): the owner re-reads it
         batch_.push_back({std::move(message), *epoch});
         return true;
+    }
+
+    // An empty wait for input while the broker holds more than was fetched is the fetcher's
+    // fault (its back-off, a slow broker), not a lack of input: counted, as it should stay near 0.
+    // A paused consumer waits on purpose.
+    void count_fetch_stall(Clock::duration waited) {
+        if (paused_ || !kafka::unfetched_input(consumer_.get(), options_.input_topic, delivery_.partitions())) return;
+        bump([waited](WorkerStats& s) { s.fetch_stall += waited; });
     }
 
     void consumer_error(const rd_kafka_message_t& message) {

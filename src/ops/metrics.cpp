@@ -202,6 +202,10 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
     f.counter("warden_rebalances_total", "Partition assignments and revocations", static_cast<double>(s.rebalances));
     f.gauge("warden_assigned_partitions", "Partitions assigned to this worker",
             static_cast<double>(s.assigned_partitions));
+    f.counter("warden_fetch_stall_seconds_total",
+              "Time the processing loop waited for input while the broker held more than was fetched (near 0 "
+              "when healthy)",
+              std::chrono::duration<double>(s.fetch_stall).count());
     f.gauge("warden_fetch_paused", "1 while fetching is paused (backpressure or team store away)", s.paused ? 1 : 0);
 
     const Health health = evaluate_health(s, now, ctx.health);

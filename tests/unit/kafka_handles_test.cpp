@@ -1,5 +1,8 @@
-// Teardown helpers over librdkafka handles: a step that may never end is bounded, not waited for.
+// Helpers over librdkafka handles: a teardown step that may never end is bounded, not waited
+// for; pre-fetch settings that never idle the consumer.
 #include <warden/kafka_handles.hpp>
+
+#include "kafka/prefetch.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <string>
 
 using namespace std::chrono_literals;
 
@@ -33,4 +37,26 @@ TEST_CASE("abandon_consumer: a consumer that never joined its group is destroyed
     warden::kafka::ClientPtr consumer = warden::kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
     CHECK(warden::kafka::abandon_consumer(std::move(consumer), 10s));
     CHECK(warden::kafka::abandon_consumer(nullptr, 10s));
+}
+
+namespace {
+
+std::string value_of(const warden::KafkaProperties& properties, const std::string& name) {
+    std::string value;
+    for (const auto& [key, v] : properties) {
+        if (key == name) value = v;
+    }
+    return value;
+}
+
+}  // namespace
+
+TEST_CASE("prefetch: the message limit never stops fetching; bytes bound the queue") {
+    const warden::KafkaProperties old_client = warden::kafka::prefetch_properties(0x020002ff);  // 2.0.2
+    CHECK(value_of(old_client, "queued.min.messages") == "10000000");
+    CHECK(value_of(old_client, "queued.max.messages.kbytes") == "65536");
+    CHECK(value_of(old_client, "fetch.queue.backoff.ms").empty());  // unknown before 2.2: refused
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020200ff), "fetch.queue.backoff.ms") == "100");
+    // The installed client accepts what it is given.
+    CHECK_NOTHROW(warden::kafka::make_conf(warden::kafka::prefetch_properties()));
 }

@@ -109,6 +109,7 @@ TEST_CASE("metrics: the exposition carries the contract's counters with bounded 
     s.lag = {{0, 5}, {3, 0}};
     s.batch_latency.record(0.003);
     s.batch_latency.record(7.0);
+    s.fetch_stall = std::chrono::milliseconds(2500);
     MetricsContext ctx{"events_plugin_ingestion", {}, {}};
     const std::string text = render_metrics(s, ctx);
 
@@ -135,6 +136,7 @@ TEST_CASE("metrics: the exposition carries the contract's counters with bounded 
     CHECK(text.find("warden_ready 1") != std::string::npos);
     CHECK(text.find("warden_brokers_reachable 1") != std::string::npos);
     CHECK(text.find("warden_dead_letters_cut_total 0") != std::string::npos);
+    CHECK(text.find("warden_fetch_stall_seconds_total 2.5") != std::string::npos);
     CHECK(text.find("warden_process_resident_memory_bytes") != std::string::npos);
     // Every family appears once: a family added twice would be rejected by Prometheus.
     size_t families = 0;
