@@ -23,6 +23,9 @@ struct KafkaDeleter {
     void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
     void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
     void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+    void operator()(rd_kafka_consumer_group_metadata_t* group) const {
+        rd_kafka_consumer_group_metadata_destroy(group);
+    }
     void operator()(rd_kafka_AdminOptions_t* options) const { rd_kafka_AdminOptions_destroy(options); }
     void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
     void operator()(rd_kafka_DeleteTopic_t* topic) const { rd_kafka_DeleteTopic_destroy(topic); }
@@ -38,6 +41,7 @@ using ErrorPtr = std::unique_ptr<rd_kafka_error_t, KafkaDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, KafkaDeleter>;
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, KafkaDeleter>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, KafkaDeleter>;
+using GroupMetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t, KafkaDeleter>;
 using AdminOptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, KafkaDeleter>;
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, KafkaDeleter>;
 using DeleteTopicPtr = std::unique_ptr<rd_kafka_DeleteTopic_t, KafkaDeleter>;

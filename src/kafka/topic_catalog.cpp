@@ -39,6 +39,7 @@ std::optional<TopicCatalog> TopicCatalog::fetch(rd_kafka_t* client, std::chrono:
         error = std::string("metadata request failed: ") + rd_kafka_err2str(err);
         return std::nullopt;
     }
+    const MetadataPtr owned(metadata);
     TopicCatalog catalog;
     for (int t = 0; t < metadata->topic_cnt; ++t) {
         const rd_kafka_metadata_topic_t& topic = metadata->topics[t];
@@ -47,7 +48,6 @@ std::optional<TopicCatalog> TopicCatalog::fetch(rd_kafka_t* client, std::chrono:
         for (int p = 0; p < topic.partition_cnt; ++p) ids.push_back(topic.partitions[p].id);
         std::sort(ids.begin(), ids.end());
     }
-    rd_kafka_metadata_destroy(metadata);
     return catalog;
 }
 

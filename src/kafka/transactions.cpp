@@ -94,11 +94,13 @@ Transactions::Outcome Transactions::commit(Delivery& delivery, Clock::time_point
         for (const auto& [partition, offset] : offsets_) {
             rd_kafka_topic_partition_list_add(list.get(), input_topic_.c_str(), partition)->offset = offset;
         }
-        rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_);
+        // Owned: until_done throws when the producer fails for good.
+        const GroupMetadataPtr group(rd_kafka_consumer_group_metadata(consumer_));
         ErrorPtr error = until_done(
-            [&](int ms) { return rd_kafka_send_offsets_to_transaction(producer_.client(), list.get(), group, ms); },
+            [&](int ms) {
+                return rd_kafka_send_offsets_to_transaction(producer_.client(), list.get(), group.get(), ms);
+            },
             deadline);
-        rd_kafka_consumer_group_metadata_destroy(group);
         if (error) {
             if (rd_kafka_error_is_fatal(error.get())) fatal("adding the input offsets to the transaction", *error);
             return abort_because(std::string("adding the input offsets failed: ") + rd_kafka_error_string(error.get()),
