@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <set>
 
 using namespace itest;
@@ -80,6 +81,26 @@ bool settled(const TestCluster& cluster, const std::string& group, size_t member
         if (committed[p] <= before[p]) return false;
     }
     return true;
+}
+
+// Whether `group` is stable with exactly the static members `owned` names, each assigned by the
+// broker the partitions its log says it owns, and every input partition assigned.
+bool group_matches_logs(const TestCluster& cluster, const std::string& group,
+                        const std::map<std::string, std::set<int32_t>>& owned) {
+    const std::optional<GroupDescription> description = describe_group(cluster.brokers(), group, cluster.input_topic());
+    if (!description || description->state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE ||
+        description->members.size() != owned.size()) {
+        return false;
+    }
+    size_t assigned = 0;
+    for (const GroupDescription::Member& m : description->members) {
+        const auto logged = owned.find(m.instance_id);
+        if (logged == owned.end() || std::set<int32_t>(m.partitions.begin(), m.partitions.end()) != logged->second) {
+            return false;
+        }
+        assigned += m.partitions.size();
+    }
+    return assigned == static_cast<size_t>(input_partitions);
 }
 
 // Milliseconds from `since` until the group settled as settled() says; -1 past `timeout`.
@@ -172,25 +193,34 @@ TEST_CASE("group: a static member restarted within the session timeout gets its 
              "session.timeout.ms=" + std::to_string(std::chrono::milliseconds(static_session_timeout).count())},
             "debug");
     };
+    // One member first, so the second joins a group that must hand partitions over: the two-step
+    // cooperative rebalance the settle check below has to see through.
     auto steady = member("steady");
+    REQUIRE(wait_for_assignment(*steady, 60s));
     auto restarted = member("restarted");
     INFO("steady stderr:\n" << steady->stderr_tail());
     GroupOffsets offsets(cluster, "static");
     InputProducer producer(cluster, corpus);
     PacedFeeder feeder(producer, 0, corpus.messages.size(), 100, 100ms);
 
-    // Both members in one generation, with every partition handed out.
+    // Both members in one generation, with every partition handed out and the handover done. The
+    // cooperative protocol takes two generations for a second member: in the first the old member
+    // only gives partitions up, and both heartbeat in it before the old member has logged the
+    // revocation. So the logs alone can look settled while the next rebalance is due; the broker's
+    // description of a stable group must agree with what each member logged it owns.
     int generation = -1;
     REQUIRE(wait_until(
         [&] {
             const std::string steady_log = steady->stderr_text(), restarted_log = restarted->stderr_text();
-            const size_t owned = owned_partitions(steady_log).size() + owned_partitions(restarted_log).size();
             generation = heartbeat_generation(steady_log);
-            return owned == static_cast<size_t>(input_partitions) && generation > 0 &&
-                   heartbeat_generation(restarted_log) == generation;
+            if (generation <= 0 || heartbeat_generation(restarted_log) != generation) return false;
+            return group_matches_logs(
+                cluster, "static",
+                {{"steady", owned_partitions(steady_log)}, {"restarted", owned_partitions(restarted_log)}});
         },
         60s, 200ms));
     const std::set<int32_t> before = owned_partitions(restarted->stderr_text());
+    REQUIRE(!before.empty());
     const size_t steady_log_at_kill = steady->stderr_text().size();
 
     const auto killed_at = Clock::now();
