@@ -4,7 +4,7 @@
 // which any implementation of the rules must at least do. bench/count_instructions.sh runs it
 // under callgrind for instruction counts.
 //
-//   pipeline_bench [--events N] [--seed S] [--passes P] [--batch B] [--teams T]
+//   pipeline_bench [--events N] [--seed S] [--passes P] [--batch B] [--teams T] [--single-pass 0|1]
 #include <warden/core.hpp>
 #include <warden/files.hpp>
 #include <warden/loadgen.hpp>
@@ -40,12 +40,13 @@ struct Options {
     int passes = 3;
     size_t batch = 1000;
     int teams = 50;
+    bool single_pass = true;  // 0: every value through the DOM path, for the comparison
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "pipeline_bench: %s\nusage: pipeline_bench [--events N] [--seed S] [--passes P] "
-                 "[--batch B] [--teams T]\n",
+                 "[--batch B] [--teams T] [--single-pass 0|1]\n",
                  why);
     std::exit(2);
 }
@@ -63,6 +64,7 @@ Options parse_args(int argc, char** argv) {
         else if (arg == "--passes") o.passes = static_cast<int>(v);
         else if (arg == "--batch") o.batch = v;
         else if (arg == "--teams") o.teams = static_cast<int>(v);
+        else if (arg == "--single-pass" && v <= 1) o.single_pass = v == 1;
         else usage("unknown flag");
     }
     if (o.events == 0 || o.passes < 1 || o.batch == 0 || o.teams < 1) usage("values must be positive");
@@ -191,7 +193,9 @@ int main(int argc, char** argv) {
 
     auto store = FileTeamStore::from_json(teams_json(opt.teams), "bench");
     TeamCache cache(*store);
-    BatchProcessor processor(cache, {}, {}, [] { return int64_t{1'795'168'800'000}; });
+    CoreLimits limits;
+    limits.single_pass = opt.single_pass;
+    BatchProcessor processor(cache, {}, limits, [] { return int64_t{1'795'168'800'000}; });
 
     // Core and floor passes alternate, so both meet the same machine load.
     const PassResult warm = run_pass(processor, corpus, opt.batch);

@@ -4,15 +4,11 @@
 // reader could find in an unverified output; every record, dead letters included, within the size
 // limit on its final bytes.
 //
-// Input: byte 0 picks the token header and team, the rest is the message value.
-//   bits 0-1: 0 public token, 1 secret, 2 backup secret, 3 no token header (token from the value)
-//   bits 2-3: team (Acme: both secrets; NoHeatmaps: secret only, heatmaps off; Beta: no secrets)
-//   bit 4:    add the header skip_heatmap_processing=true
-//   bit 5:    a small size limit (2 KiB), so outputs and dead letters get cut
-//   bit 6:    add a header whose name and value carry another team's secret
+// Input: as fuzz_input.hpp describes (byte 0 picks the token header, team and settings).
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include "fuzz_input.hpp"
 #include "test_teams.hpp"
 #include "utf8.hpp"
 
@@ -31,18 +27,8 @@
 
 namespace {
 
-struct TeamTokens {
-    const char* id;
-    const char* tokens[3];             // public, secret, backup; unknown tokens stand in for missing secrets
-    std::vector<std::string> secrets;  // as in test::teams_json
-};
-const TeamTokens team_tokens[] = {
-    {"2", {"phc_public_acme", "phs_secret_acme", "phs_backup_acme"}, {"phs_secret_acme", "phs_backup_acme"}},
-    {"4", {"phc_public_noheat", "phs_secret_noheat", "phs_unknown_noheat"}, {"phs_secret_noheat"}},
-    {"3", {"phc_public_beta", "phs_unknown_beta1", "phs_unknown_beta2"}, {}},
-};
-
-constexpr size_t small_limit = 2048;
+using fuzz::small_limit;
+using fuzz::team_tokens;
 
 // Built once: the cache and the processor are meant to be reused across messages.
 struct Pipeline {
@@ -183,31 +169,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static Pipeline* pipelines[2] = {new Pipeline(warden::CoreLimits{}.max_message_bytes),
                                      new Pipeline(small_limit)};  // never freed: outlive every input
     if (size == 0) return 0;
-    const uint8_t selector = data[0];
-    const bool small = selector & 0x20;
-    Pipeline* pipeline = pipelines[small ? 1 : 0];
-    const size_t limit = small ? small_limit : warden::CoreLimits{}.max_message_bytes;
-    std::string value(reinterpret_cast<const char*>(data + 1), size - 1);
-
-    const TeamTokens& team = team_tokens[((selector >> 2) & 3) % 3];
-    const unsigned token_choice = selector & 3;
-    warden::HeaderList headers;
-    std::string key = "anonymous:user-42";
-    if (token_choice < 3) {
-        headers.add("token", team.tokens[token_choice]);
-        key = std::string(team.tokens[token_choice]) + ":user-42";
-    }
-    headers.add("distinct_id", "user-42");
-    if (selector & 0x10) headers.add("skip_heatmap_processing", "true");
-    if (selector & 0x40) headers.add("x-phs_secret_noheat", "Bearer phs_backup_acme");
-    std::vector<warden::HeaderView> header_views = headers.views();
-
-    warden::MessageView message;
-    message.topic = "events_plugin_ingestion";
-    message.offset = 7;
-    message.key = key;
-    message.headers = header_views;
-    message.value = value;
+    const fuzz::FuzzMessage input(data, size);
+    Pipeline* pipeline = pipelines[input.small_limit_chosen() ? 1 : 0];
+    const size_t limit = input.limit();
+    const std::string& value = input.value;
+    const warden::MessageView& message = input.message;
 
     warden::BatchResult& result = pipeline->result;
     result.clear();

@@ -110,6 +110,9 @@ struct CoreLimits {
     static constexpr size_t min_message_bytes = 1024;
     // Deeper JSON is dead-lettered: it bounds the stack used by parsing and rendering.
     unsigned max_json_depth = 64;
+    // Values of the common capture shape go through the single-pass renderer; false sends every
+    // value through the DOM path (the reference the differential tests compare it with).
+    bool single_pass = true;
 };
 
 // One message to produce.

@@ -64,9 +64,14 @@ private:
     secret_keys::Span key_{unsearched, 0};
 };
 
-// True when `text` holds any of the literals or a key.
+// True when `text` holds any of the literals or a key. A literal that is itself a key (a prefix
+// and a key character) is found by the key search wherever it occurs, so only others are searched.
 inline bool contains(std::string_view text, std::span<const std::string_view> literals) {
-    return Matcher(text, literals).next(0).found();
+    for (std::string_view literal : literals) {
+        const bool key_shaped = secret_keys::find_key(literal.substr(0, 5)).begin == 0;
+        if (!literal.empty() && !key_shaped && text.find(literal) != std::string_view::npos) return true;
+    }
+    return secret_keys::find_key(text).found();
 }
 
 // Replaces every literal and key in `text`; returns true when anything was replaced.

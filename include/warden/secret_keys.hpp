@@ -4,6 +4,11 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace warden::secret_keys {
 
@@ -22,13 +27,49 @@ struct Span {
     constexpr bool found() const { return begin != std::string_view::npos; }
 };
 
+// The first position at or after `from` where a key's prefix ("phs_" or "phx_") starts, or npos.
+// Sixteen positions at a time where SSE2 is there (x86-64): every output is searched for keys.
+inline size_t find_key_prefix_fast(std::string_view text, size_t from) {
+    const char* const data = text.data();
+    size_t at = from;
+#if defined(__SSE2__)
+    const __m128i p = _mm_set1_epi8('p'), h = _mm_set1_epi8('h'), s = _mm_set1_epi8('s'), x = _mm_set1_epi8('x'),
+                  underscore = _mm_set1_epi8('_');
+    auto load = [&](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i)); };
+    for (; at + 3 + 16 <= text.size(); at += 16) {
+        const __m128i third = load(at + 2);
+        const __m128i hit =
+            _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(load(at), p), _mm_cmpeq_epi8(load(at + 1), h)),
+                          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(third, s), _mm_cmpeq_epi8(third, x)),
+                                        _mm_cmpeq_epi8(load(at + 3), underscore)));
+        if (const int mask = _mm_movemask_epi8(hit))
+            return at + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+#endif
+    for (; at + 4 <= text.size(); ++at) {
+        if (data[at] == 'p' && data[at + 1] == 'h' && (data[at + 2] == 's' || data[at + 2] == 'x') &&
+            data[at + 3] == '_')
+            return at;
+    }
+    return std::string_view::npos;
+}
+
+constexpr size_t find_key_prefix(std::string_view text, size_t from) {
+    if (!std::is_constant_evaluated()) return find_key_prefix_fast(text, from);
+    for (size_t at = from; at + 4 <= text.size(); ++at) {
+        if (text[at] == 'p' && text[at + 1] == 'h' && (text[at + 2] == 's' || text[at + 2] == 'x') &&
+            text[at + 3] == '_')
+            return at;
+    }
+    return std::string_view::npos;
+}
+
 // The first key at or after `from`: "phs_" or "phx_" followed by at least one key character,
 // up to the first character that is not one. A bare prefix is not a key.
 constexpr Span find_key(std::string_view text, size_t from = 0) {
-    for (size_t at = text.find("ph", from); at != std::string_view::npos; at = text.find("ph", at + 1)) {
+    for (size_t at = find_key_prefix(text, from); at != std::string_view::npos; at = find_key_prefix(text, at + 1)) {
         if (at + 4 >= text.size()) break;  // no room for a key character after the prefix
-        const bool prefix = (text[at + 2] == 's' || text[at + 2] == 'x') && text[at + 3] == '_';
-        if (!prefix || !is_key_char(static_cast<unsigned char>(text[at + 4]))) continue;
+        if (!is_key_char(static_cast<unsigned char>(text[at + 4]))) continue;
         size_t end = at + 5;
         while (end < text.size() && is_key_char(static_cast<unsigned char>(text[end]))) ++end;
         return {at, end - at};

@@ -7,6 +7,7 @@
 #include "rendering.hpp"
 #include "routing.hpp"
 #include "secret_redaction.hpp"
+#include "single_pass.hpp"
 #include "token_classification.hpp"
 #include "uuid.hpp"
 #include "verification.hpp"
@@ -25,6 +26,23 @@ constexpr size_t arena_bytes = size_t{64} * 1024;
 // parsed for its token and again when processed.
 constexpr size_t kept_value_bytes = size_t{16} << 20;
 
+// The outputs of a rendered event, the same for both renderers: the main event, then the
+// split-off heatmap event or the count of its drop.
+void emit_outputs(MessageOutputs& outputs, const Team& team, Verification verification, const Route& where,
+                  std::string_view main_json, std::string_view heatmap_json, const DecodedEvent& event,
+                  const std::string& heatmap_uuid) {
+    const bool verified = verification == Verification::verified;
+    outputs.outcome().verification = verification;
+    if (!outputs.emit(where.destination, team, verified, main_json, event, nullptr)) return;
+    if (where.split_heatmap && !where.emit_heatmap) {
+        outputs.outcome().drop = DropCause::heatmap_opt_in_disabled;
+    } else if (where.emit_heatmap &&
+               !outputs.emit(Destination::heatmaps, team, verified, heatmap_json, event, &heatmap_uuid)) {
+        return;
+    }
+    outputs.finish();
+}
+
 }  // namespace
 
 // Memory reused from message to message.
@@ -38,6 +56,8 @@ struct EventProcessor::Workspace {
     size_t lookup_value_bytes = 0;
     RenderedJson main_json;
     RenderedJson heatmap_json;
+    SinglePass single_pass;
+    SinglePassResult single_pass_result;
 
     ParsedValue& next_lookup_value() {
         if (lookup_values_used == lookup_values.size()) lookup_values.push_back(std::make_unique<ParsedValue>());
@@ -94,6 +114,21 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     if (input_wire_size(message) > limits_.max_message_bytes) {
         return outputs.dead_letter(DeadLetterReason::message_too_large, "the input message exceeds the size limit");
     }
+    // The common shape in one pass; anything else (and any value found without a token header,
+    // already parsed) through the documents below.
+    if (limits_.single_pass && !resolution.parsed && resolution.team) {
+        const bool verified = resolution.team->is_secret(resolution.token);
+        const bool skip_heatmap = message.header("skip_heatmap_processing") == std::optional<std::string_view>("true");
+        SinglePassResult& fast = w.single_pass_result;
+        if (w.single_pass.render(*message.value, *resolution.team, verified, skip_heatmap, limits_.max_json_depth,
+                                 fast)) {
+            if (fast.route.dropped_by_opt_out) return outputs.drop(DropCause::heatmap_opt_in_disabled);
+            DecodedEvent event;
+            event.distinct_id.assign(fast.distinct_id);
+            return emit_outputs(outputs, *resolution.team, fast.verification, fast.route, fast.main_json,
+                                fast.heatmap_json, event, fast.heatmap_uuid);
+        }
+    }
     ParsedValue& value = resolution.parsed ? *resolution.parsed : w.value;
     if (!resolution.parsed) value.parse(*message.value, limits_.max_json_depth);
     DecodedEvent event;
@@ -127,16 +162,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
         outputs.outcome().secret_redacted = true;
     }
 
-    // Outputs.
-    outputs.outcome().verification = verification;
-    if (!outputs.emit(where.destination, team, verified, w.main_json.text(), event, nullptr)) return;
-    if (where.split_heatmap && !where.emit_heatmap) {
-        outputs.outcome().drop = DropCause::heatmap_opt_in_disabled;
-    } else if (where.emit_heatmap &&
-               !outputs.emit(Destination::heatmaps, team, verified, w.heatmap_json.text(), event, &heatmap_uuid)) {
-        return;
-    }
-    outputs.finish();
+    emit_outputs(outputs, team, verification, where, w.main_json.text(), w.heatmap_json.text(), event, heatmap_uuid);
 }
 
 }  // namespace warden

@@ -74,8 +74,12 @@ bool appears_in_json(std::string_view json, const Team& team) {
     size_t count = 0;
     const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
     for (std::string_view secret : secrets.views()) {
-        escaped[count] = needs_escaping(secret) ? json_escaped(secret) : std::string(secret);
-        printed[count] = escaped[count];
+        if (needs_escaping(secret)) {
+            escaped[count] = json_escaped(secret);
+            printed[count] = escaped[count];
+        } else {
+            printed[count] = secret;
+        }
         ++count;
     }
     return redaction::contains(json, {printed.data(), count});

@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace warden::utf8 {
 namespace {
 
@@ -53,6 +57,12 @@ bool is_valid(std::string_view text) {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     while (p < end) {
+#if defined(__SSE2__)
+        if (end - p >= 16 && _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))) == 0) {
+            p += 16;  // sixteen ASCII bytes
+            continue;
+        }
+#endif
         if (end - p >= 8 && ascii_word(p)) {
             p += 8;
             continue;
