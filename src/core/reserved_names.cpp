@@ -1,7 +1,6 @@
 #include "reserved_names.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace warden::names {
 namespace {
@@ -16,10 +15,12 @@ constexpr std::array<std::string_view, 7> special_properties = {"$set",     "$se
                                                                 "$sent_at", "$verified", "$heatmap_data"};
 
 // `reads_as` ignoring ASCII case: header names are matched case-insensitively by many readers.
+// (ASCII by hand: std::tolower is a library call per character.)
 bool reads_as_ignoring_case(std::string_view name, std::string_view reserved) {
     if (name.size() < reserved.size()) return false;
     for (size_t i = 0; i < reserved.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(name[i])) != reserved[i]) return false;
+        const char c = name[i];
+        if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != reserved[i]) return false;
     }
     return name.size() == reserved.size() || name[reserved.size()] == '\0';
 }
