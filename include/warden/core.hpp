@@ -51,7 +51,8 @@ public:
     bool empty() const { return slots_.empty(); }
     HeaderView operator[](size_t i) const;
     std::vector<HeaderView> views() const;
-    void clear();
+    void clear();  // keeps the memory
+    size_t capacity_bytes() const { return bytes_.capacity() + slots_.capacity() * sizeof(Slot); }
 
 private:
     struct Slot {
@@ -142,10 +143,17 @@ struct MessageOutcome {
 struct BatchResult {
     std::vector<OutputRecord> records;
     std::vector<MessageOutcome> outcomes;
-    void clear() {
-        records.clear();
-        outcomes.clear();
-    }
+
+    // Appends a record to fill, reusing the memory of one an earlier batch cleared: its key, value
+    // and header list keep their capacity, so a steady stream allocates nothing per record. Key
+    // and value come back engaged and empty; a writer sets or resets both.
+    OutputRecord& add_record();
+    // Empties the batch, keeping its records' memory for add_record (within a bound).
+    void clear();
+
+private:
+    std::vector<OutputRecord> spare_;
+    size_t spare_bytes_ = 0;  // the memory spare_ holds
 };
 
 // Running totals of outcomes, the figures of the summary and of the metrics.

@@ -49,4 +49,50 @@ std::optional<std::string_view> MessageView::header(std::string_view name) const
     return std::nullopt;
 }
 
+namespace {
+
+// What clear() keeps for reuse: enough for a few batches of ordinary records, never the memory of
+// a batch of huge ones.
+constexpr size_t max_spare_records = 4096;
+constexpr size_t max_spare_bytes = size_t{8} << 20;
+
+// Empties a key or value for reuse.
+void keep(std::optional<std::string>& text) {
+    if (!text) text.emplace();
+    text->clear();
+}
+
+// The memory a record keeps.
+size_t bytes_of(const OutputRecord& r) { return r.key->capacity() + r.value->capacity() + r.headers.capacity_bytes(); }
+
+}  // namespace
+
+OutputRecord& BatchResult::add_record() {
+    if (spare_.empty()) {
+        OutputRecord& r = records.emplace_back();
+        r.key.emplace();
+        r.value.emplace();
+        return r;
+    }
+    OutputRecord& r = records.emplace_back(std::move(spare_.back()));
+    spare_.pop_back();
+    spare_bytes_ -= bytes_of(r);
+    return r;
+}
+
+void BatchResult::clear() {
+    for (OutputRecord& r : records) {
+        r.destination = Destination::analytics;
+        r.headers.clear();
+        keep(r.key);
+        keep(r.value);
+        const size_t bytes = bytes_of(r);
+        if (spare_.size() == max_spare_records || spare_bytes_ + bytes > max_spare_bytes) break;
+        spare_bytes_ += bytes;
+        spare_.push_back(std::move(r));
+    }
+    records.clear();
+    outcomes.clear();
+}
+
 }  // namespace warden

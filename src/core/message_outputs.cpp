@@ -5,8 +5,21 @@
 #include "secret_redaction.hpp"
 #include "utf8.hpp"
 
+#include <charconv>
+
 namespace warden {
 namespace {
+
+// Sets a reused record's key or value, keeping the string's memory.
+void assign(std::optional<std::string>& slot, std::optional<std::string_view> text) {
+    if (!text) {
+        slot.reset();
+    } else if (slot) {
+        slot->assign(*text);
+    } else {
+        slot.emplace(*text);
+    }
+}
 
 constexpr size_t max_topic_bytes = 249;
 
@@ -34,10 +47,10 @@ void MessageOutputs::drop(DropCause cause) {
 
 void MessageOutputs::dead_letter(DeadLetterReason reason, std::string_view detail) {
     out_.records.resize(outcome_.first_record);  // a dead letter replaces any output
-    OutputRecord& r = out_.records.emplace_back();
+    OutputRecord& r = out_.add_record();
     r.destination = Destination::dead_letter;
-    if (message_.key) r.key.emplace(*message_.key);
-    if (message_.value) r.value.emplace(*message_.value);
+    assign(r.key, message_.key);
+    assign(r.value, message_.value);
     for (const HeaderView& h : message_.headers) r.headers.add(h.name, h.value);
     r.headers.add("dlq_reason", to_string(reason));
     r.headers.add("dlq_step", dead_letter_step(reason));
@@ -56,18 +69,17 @@ void MessageOutputs::dead_letter(DeadLetterReason reason, std::string_view detai
 bool MessageOutputs::emit(Destination destination, const Team& team, bool verified, std::string_view json,
                           const DecodedEvent& event, const std::string* heatmap_uuid) {
     if (json.size() > limits_.max_message_bytes) return too_large();  // cannot fit, whatever follows
-    OutputRecord& r = out_.records.emplace_back();
+    OutputRecord& r = out_.add_record();
     r.destination = destination;
-    r.value.emplace(json);
+    assign(r.value, json);
     utf8::repair(*r.value);
-    std::string key;
-    key.reserve(21 + event.distinct_id.size());  // int64 digits, sign and : in one allocation
-    key += std::to_string(team.id);
+    std::string& key = *r.key;
+    char id[24];
+    key.append(id, std::to_chars(id, id + sizeof id, team.id).ptr);
     key += ':';
     key += event.distinct_id;
     utf8::repair(key);
     outcome_.secret_redacted |= secrets::redact_text(key, team);
-    r.key.emplace(std::move(key));
     add_headers(r.headers, team, verified, heatmap_uuid);
     if (record_wire_size(r) > limits_.max_message_bytes) return too_large();
     return true;

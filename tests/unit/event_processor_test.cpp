@@ -341,3 +341,34 @@ TEST_CASE("values without a token header: parsed once for the token and kept, wi
     CHECK(all.outcomes[17].dead_letter == DeadLetterReason::failed_parse_message);
     CHECK(all.outcomes[36].verification == Verification::verified);  // past the budget, parsed again
 }
+
+TEST_CASE("records reused from an earlier batch carry nothing of it") {
+    Harness h;
+    // Big outputs first, with a key and many headers: their records are kept for reuse.
+    std::vector<Input> first;
+    for (int i = 0; i < 8; ++i) {
+        Input in = test::event_with("phc_public_acme", page);
+        for (int k = 0; k < 6; ++k) in.headers.emplace_back("x-extra-" + std::to_string(k), std::string(40, 'v'));
+        first.push_back(in);
+    }
+    REQUIRE(h.run(first).records.size() == 8);
+
+    // Then a keyless message to dead-letter, and a plain event.
+    Input keyless;
+    keyless.value = "{not json";
+    keyless.headers = {{"token", "phc_public_acme"}};
+    Input plain = test::event_with("phc_public_acme", page);
+    const BatchResult& second = h.run({keyless, plain});
+    REQUIRE(second.records.size() == 2);
+    const OutputRecord& dead = second.records[0];
+    CHECK(dead.destination == Destination::dead_letter);
+    CHECK_FALSE(dead.key.has_value());
+    CHECK(dead.value == std::optional<std::string>("{not json"));
+    CHECK(test::header_count(dead, "x-extra-0") == 0);
+    const OutputRecord& out = second.records[1];
+    CHECK(out.key == std::optional<std::string>("2:user-42"));
+    CHECK(out.headers.size() == 3);  // distinct_id, team_id, verified and nothing left over
+    CHECK(test::header_count(out, "x-extra-0") == 0);
+    const rapidjson::Document event = test::parse(out.value);
+    CHECK(std::string(event["distinct_id"].GetString()) == "user-42");
+}
