@@ -32,7 +32,8 @@ class SinglePass {
 public:
     // Renders `value` for `team`, sent with a secret (`verified`) or not; `skip_heatmap` is the
     // skip_heatmap_processing header. Returns false, deciding nothing, when the value has a shape
-    // only the DOM path handles. The result's views live until the next call.
+    // only the DOM path handles. The result's views point into `value` and into this object: they
+    // live as long as `value` and until the next call.
     bool render(std::string_view value, const Team& team, bool verified, bool skip_heatmap, unsigned max_depth,
                 SinglePassResult& out);
 

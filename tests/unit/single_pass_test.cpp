@@ -62,7 +62,8 @@ rapidjson::Document parse(std::string_view json) {
 TEST_CASE("single pass: takes the SPEC's capture shape and writes the merged event") {
     SinglePass pass;
     SinglePassResult out;
-    REQUIRE(pass.render(capture(pageview), acme(), false, false, 64, out));
+    const std::string value = capture(pageview);  // the result's views point into it
+    REQUIRE(pass.render(value, acme(), false, false, 64, out));
     CHECK(out.verification == Verification::none);
     CHECK(out.route.destination == Destination::analytics);
     CHECK(out.distinct_id == "user-42");
