@@ -318,7 +318,8 @@ private:
         }
         kafka::PartitionListPtr list = kafka::make_partition_list(1);
         rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset = spec.value;
-        if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(consumer_.get(), list.get(), 10'000)) {
+        if (rd_kafka_resp_err_t err =
+                kafka::offsets_for_times(consumer_.get(), list.get(), Clock::now() + request_timeout)) {
             throw std::runtime_error("cannot look up offsets by time in " + options_.topic + ": " +
                                      rd_kafka_err2str(err));
         }

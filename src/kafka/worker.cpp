@@ -7,6 +7,7 @@
 #include "prefetch.hpp"
 #include "topic_catalog.hpp"
 #include "transactions.hpp"
+#include "transient_errors.hpp"
 
 #include <warden/delivery.hpp>
 #include <warden/kafka_handles.hpp>
@@ -585,9 +586,7 @@ private:
         while (!stop_.load(std::memory_order_relaxed)) {
             const rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), &partitions, 5'000);
             if (!err) return true;
-            if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT &&
-                err != RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE && err != RD_KAFKA_RESP_ERR_NOT_COORDINATOR &&
-                err != RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS) {
+            if (!kafka::coordinator_in_flux(err)) {
                 throw std::runtime_error(std::string("cannot read the committed offsets to rewind to: ") +
                                          rd_kafka_err2str(err));
             }

@@ -40,6 +40,17 @@ std::vector<std::string> expected_slice(const Corpus& corpus, size_t first, size
     return as_replayed(expect(slice, cluster).records);
 }
 
+// Checks the outputs hold corpus messages [first, last), each once, and nothing else.
+void check_replayed_exactly(const Corpus& corpus, size_t first, size_t last, const TestCluster& cluster) {
+    const Outputs outputs = read_outputs(cluster);
+    REQUIRE(outputs.complete);
+    const Comparison c = compare(expected_slice(corpus, first, last, cluster), outputs.records);
+    CHECK(c.lost == 0);
+    CHECK(c.duplicates == 0);
+    CHECK(c.unexpected == 0);
+    CHECK(outputs.secret_leaks == 0);
+}
+
 int64_t epoch_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
@@ -110,13 +121,7 @@ TEST_CASE("replay: a time range replays exactly the messages of that range") {
     REQUIRE(run_to_end(cluster, {"--from", std::to_string(from), "--to", "time:" + std::to_string(to)}, "range",
                        &summary) == 0);
     CHECK_MESSAGE(summary.find("\"consumed\":300,") != std::string::npos, summary);
-    const Outputs outputs = read_outputs(cluster);
-    REQUIRE(outputs.complete);
-    const Comparison c = compare(expected_slice(corpus, 300, 600, cluster), outputs.records);
-    CHECK(c.lost == 0);
-    CHECK(c.duplicates == 0);
-    CHECK(c.unexpected == 0);
-    CHECK(outputs.secret_leaks == 0);
+    check_replayed_exactly(corpus, 300, 600, cluster);
 }
 
 TEST_CASE("replay: stops at the end offsets fixed at start while new messages keep arriving") {
@@ -445,6 +450,32 @@ TEST_CASE("replay: a range that turns out inverted once resolved is refused with
     CHECK(replay.stderr_text().find("inverted") != std::string::npos);
     CHECK(summary_consumed(replay.stdout_text()) == -1);  // refused before anything was read
     CHECK(read_outputs(cluster).records.empty());
+}
+
+TEST_CASE("replay: a leadership change while the range is resolved is waited out, not fatal") {
+    if (skipped_on_real_broker("injected ListOffsets errors")) return;
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(17, 300);
+    InputProducer producer(cluster, corpus);
+    const int64_t from = produce_then_mark(producer, 0, 150);
+    producer.produce(150, 300);
+    REQUIRE(producer.flush(30s));
+
+    // The replay is the only client listing offsets, so its lookups meet these in order: the
+    // first offsets (failed once), the next offsets, then partition 0's offset by time (failed
+    // twice). One leader answers each lookup for all the partitions it leads.
+    constexpr int16_t list_offsets_api_key = 2;  // RD_KAFKAP_ListOffsets, not in the public headers
+    constexpr auto not_leader = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+    constexpr auto none = RD_KAFKA_RESP_ERR_NO_ERROR;
+    REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), 1, list_offsets_api_key, 5, not_leader, 0,
+                                                         none, 0, none, 0, not_leader, 0, not_leader, 0) == none);
+    std::string summary;
+    REQUIRE(run_to_end(cluster, {"--from", "time:" + std::to_string(from)}, "leader-change", &summary) == 0);
+    size_t pending = 0;
+    REQUIRE(rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, list_offsets_api_key, &pending) == none);
+    CHECK(pending == 0);
+    CHECK_MESSAGE(summary.find("\"consumed\":150,") != std::string::npos, summary);
+    check_replayed_exactly(corpus, 150, 300, cluster);
 }
 
 TEST_CASE("replay: --max-rate paces every message, and the JSON progress stays bounded") {
