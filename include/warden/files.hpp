@@ -34,9 +34,13 @@ struct OwnedMessage {
 // (including a malformed envelope) is taken whole as a bare message value, so it still reaches
 // an outcome. `line_number` is the offset of bare values.
 OwnedMessage parse_input_line(std::string_view line, int64_t line_number);
+// The same into `m`, reusing its memory: a stream of lines allocates nothing per line.
+void read_input_line(std::string_view line, int64_t line_number, OwnedMessage& m);
 
 // One output line: {"topic","partition","key","headers":[name,value,...],"payload"}.
 std::string envelope_json(const std::string& topic, const OutputRecord& record);
+// The same line appended to `out`, without its newline.
+void append_envelope_json(std::string& out, std::string_view topic, const OutputRecord& record);
 
 struct ProcessFilesOptions {
     std::filesystem::path output_dir;

@@ -5,210 +5,20 @@
 #include "secret_redaction.hpp"
 #include "uuid.hpp"
 
+#include <warden/json_scan.hpp>
+
 #include <array>
 #include <charconv>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace warden {
 namespace {
 
-using Span = SinglePass::Span;
+using namespace json_scan;
 
 constexpr std::array<std::string_view, 7> heatmap_names = {
     "$heatmap_data",           "$viewport_height",          "$viewport_width", "$session_id",
     "$prev_pageview_pathname", "$prev_pageview_max_scroll", "$current_url"};
-
-// The first byte from `p` that ends a run of plain string text: a quote, a backslash or a control
-// character; `end` when there is none. Sixteen bytes at a time (SSE2 is part of x86-64).
-const char* find_string_special(const char* p, const char* end) {
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i below_space = _mm_set1_epi8(0x1F);
-    while (end - p >= 16) {
-        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        // Unsigned c <= 0x1F is max(c, 0x1F) == 0x1F.
-        const __m128i special =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
-                         _mm_cmpeq_epi8(_mm_max_epu8(bytes, below_space), below_space));
-        const int mask = _mm_movemask_epi8(special);
-        if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
-        p += 16;
-    }
-#endif
-    while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
-    return p;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-void skip_space(const char*& at, const char* end) {
-    while (at < end && is_space(*at)) ++at;
-}
-
-// The escapes a writer prints as they are: a string holding only these is copied byte for byte.
-// `\/` (printed as `/`) and `\u` (printed decoded; it also hides NULs and surrogates) are not.
-bool is_kept_escape(char c) {
-    return c == '"' || c == '\\' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't';
-}
-
-// A string at `at` (on its opening quote) without raw control characters; `content` excludes the
-// quotes. Unless `any_escape`, with kept escapes only: such text reads in the output as the DOM
-// path writes it, so the secret scan sees what a reader sees, and no escape can spell a reserved
-// name.
-bool scan_string(const char*& at, const char* end, Span& content, bool any_escape) {
-    const char* p = at + 1;
-    while ((p = find_string_special(p, end)) < end) {
-        const auto c = static_cast<unsigned char>(*p);
-        if (c == '"') {
-            content = {at + 1, p};
-            at = p + 1;
-            return true;
-        }
-        if (c < 0x20) return false;
-        if (c == '\\') {
-            if (p + 1 == end || !(any_escape || is_kept_escape(p[1]))) return false;
-            p += 2;
-        } else {
-            ++p;
-        }
-    }
-    return false;
-}
-
-bool scan_plain_string(const char*& at, const char* end, Span& content) { return scan_string(at, end, content, false); }
-
-// A string that may hold any escape (the outer `data`, unescaped later); `content` is the raw
-// text between the quotes.
-bool scan_escaped_string(const char*& at, const char* end, Span& content) {
-    return scan_string(at, end, content, true);
-}
-
-// `"name":` at `at` (on the quote), leaving `at` on the value.
-bool scan_name(const char*& at, const char* end, Span& name) {
-    if (at == end || *at != '"' || !scan_plain_string(at, end, name)) return false;
-    skip_space(at, end);
-    if (at == end || *at != ':') return false;
-    ++at;
-    skip_space(at, end);
-    return true;
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// A JSON number that the DOM path prints back byte for byte (RapidJSON keeps integers of up to 18
-// digits as they are, and prints a double parsed from at most 15 significant digits as its
-// shortest form); other forms (exponents, -0, trailing fraction zeros, long mantissas) are declined.
-bool scan_number(const char*& at, const char* end) {
-    const char* p = at;
-    if (p < end && *p == '-') ++p;
-    const char* int_begin = p;
-    while (p < end && is_digit(*p)) ++p;
-    const size_t int_digits = static_cast<size_t>(p - int_begin);
-    if (int_digits == 0 || (int_digits > 1 && *int_begin == '0')) return false;
-    if (p < end && (*p == 'e' || *p == 'E')) return false;
-    if (p == end || *p != '.') {
-        if (int_digits > 18 || (int_begin != at && *int_begin == '0')) return false;  // -0 prints as 0
-        at = p;
-        return true;
-    }
-    const char* frac_begin = ++p;
-    while (p < end && is_digit(*p)) ++p;
-    const size_t frac_digits = static_cast<size_t>(p - frac_begin);
-    if (frac_digits == 0 || (p < end && (*p == 'e' || *p == 'E'))) return false;
-    const bool just_zero = frac_digits == 1 && *frac_begin == '0';  // 5.0 prints as 5.0
-    if (!just_zero) {
-        if (p[-1] == '0') return false;
-        size_t significant = int_digits + frac_digits;
-        if (*int_begin == '0') {  // 0.000123: leading zeros do not count, and six print as 1e-7
-            const char* first = frac_begin;
-            while (first < p && *first == '0') ++first;
-            if (first - frac_begin >= 6) return false;
-            significant = static_cast<size_t>(p - first);
-        }
-        if (significant > 15) return false;
-    }
-    at = p;
-    return true;
-}
-
-bool scan_literal(const char*& at, const char* end, std::string_view word) {
-    if (static_cast<size_t>(end - at) < word.size() || std::memcmp(at, word.data(), word.size()) != 0) return false;
-    at += word.size();
-    return true;
-}
-
-// Any JSON value at `at` (not on whitespace), nested no deeper than `max_depth` counting the
-// containers around it (`depth`).
-bool scan_value(const char*& at, const char* end, unsigned depth, unsigned max_depth);
-
-// An object or an array at `at` (on its opening bracket), up to its closing one.
-bool scan_container(const char*& at, const char* end, unsigned depth, unsigned max_depth) {
-    const bool object = *at == '{';
-    const char close = object ? '}' : ']';
-    if (depth + 1 > max_depth) return false;
-    ++at;
-    skip_space(at, end);
-    if (at < end && *at == close) {
-        ++at;
-        return true;
-    }
-    while (at < end) {
-        if (object) {
-            Span name;
-            if (!scan_name(at, end, name)) return false;
-        }
-        if (!scan_value(at, end, depth + 1, max_depth)) return false;
-        skip_space(at, end);
-        if (at == end) return false;
-        if (*at == close) {
-            ++at;
-            return true;
-        }
-        if (*at != ',') return false;
-        ++at;
-        skip_space(at, end);
-    }
-    return false;
-}
-
-bool scan_value(const char*& at, const char* end, unsigned depth, unsigned max_depth) {
-    if (at == end) return false;
-    Span ignored;
-    switch (*at) {
-        case '"': return scan_plain_string(at, end, ignored);
-        case '{':
-        case '[': return scan_container(at, end, depth, max_depth);
-        case 't': return scan_literal(at, end, "true");
-        case 'f': return scan_literal(at, end, "false");
-        case 'n': return scan_literal(at, end, "null");
-        default: return scan_number(at, end);
-    }
-}
-
-// Scans `"name": value` at `at` (on the quote), leaving `at` past the value.
-bool scan_member(const char*& at, const char* end, unsigned depth, unsigned max_depth, SinglePass::Member& m) {
-    if (!scan_name(at, end, m.name)) return false;
-    m.value.begin = at;
-    if (!scan_value(at, end, depth, max_depth)) return false;
-    m.value.end = at;
-    return true;
-}
-
-// After a member: true with `at` on the next member, or false with `closed` set past the `}`.
-bool next_member(const char*& at, const char* end, bool& closed, bool& ok) {
-    skip_space(at, end);
-    ok = at < end && (*at == ',' || *at == '}');
-    if (!ok) return false;
-    closed = *at == '}';
-    ++at;
-    skip_space(at, end);
-    return !closed;
-}
 
 bool is_null(const Span& s) { return s.present() && s.text() == "null"; }
 
@@ -266,7 +76,7 @@ void append_object(std::string& out, const Span& object, bool strip) {
     bool first = true, closed = false, ok = true;
     if (*at == '}') closed = true;
     while (!closed) {
-        SinglePass::Member m;
+        Member m;
         scan_member(at, end, 0, ~0U, m);  // scanned before: cannot fail
         if (!(strip && m.name.text() == "$verified")) {
             append_key(out, first, m.name.text());
@@ -285,7 +95,7 @@ bool object_holds_verified(const Span& object) {
     if (*at == '}') return false;
     bool closed = false, ok = true;
     for (;;) {
-        SinglePass::Member m;
+        Member m;
         scan_member(at, end, 0, ~0U, m);
         if (m.name.text() == "$verified") return true;
         if (!next_member(at, end, closed, ok)) return false;
@@ -327,7 +137,7 @@ bool SinglePass::scan_outer(std::string_view value, unsigned max_depth) {
         const char* value_begin = at;
         const std::string_view n = name.text();
         if (n == "data") {
-            if (data_span_.present() || at == end || *at != '"' || !scan_escaped_string(at, end, data_span_))
+            if (data_span_.present() || at == end || *at != '"' || !scan_string(at, end, data_span_, true))
                 return false;
         } else {
             const Field f = field_of(n);
@@ -349,32 +159,11 @@ bool SinglePass::scan_outer(std::string_view value, unsigned max_depth) {
 }
 
 bool SinglePass::scan_data(unsigned max_depth) {
-    // Unescape the `data` string once. `\u` escapes are declined: they can spell NULs and lone
-    // surrogates, which the DOM path repairs.
-    const char* p = data_span_.begin;
-    const char* end = data_span_.end;
-    data_.resize(static_cast<size_t>(end - p));  // unescaping only shortens
-    char* to = data_.data();
-    while (p < end) {
-        const char* special = find_string_special(p, end);  // the scan left only backslashes
-        std::memcpy(to, p, static_cast<size_t>(special - p));
-        to += special - p;
-        if (special == end) break;
-        switch (special[1]) {  // the scan saw a character after every backslash
-            case '"':
-            case '\\':
-            case '/': *to++ = special[1]; break;
-            case 'n': *to++ = '\n'; break;
-            case 'r': *to++ = '\r'; break;
-            case 't': *to++ = '\t'; break;
-            default: return false;
-        }
-        p = special + 2;
-    }
-    data_.resize(static_cast<size_t>(to - data_.data()));
-
+    // Unescape the `data` string once (`\u` escapes declined: they can spell NULs and lone
+    // surrogates, which the DOM path repairs).
+    if (!unescape(data_span_, data_)) return false;
     const char* at = data_.data();
-    end = at + data_.size();
+    const char* end = at + data_.size();
     skip_space(at, end);
     if (at == end || *at != '{') return false;
     ++at;

@@ -11,6 +11,8 @@
 
 #include "routing.hpp"
 
+#include <warden/json_scan.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,16 +39,8 @@ public:
     bool render(std::string_view value, const Team& team, bool verified, bool skip_heatmap, unsigned max_depth,
                 SinglePassResult& out);
 
-    struct Span {
-        const char* begin = nullptr;
-        const char* end = nullptr;
-        bool present() const { return begin != nullptr; }
-        std::string_view text() const { return {begin, static_cast<size_t>(end - begin)}; }
-    };
-    struct Member {
-        Span name;  // without quotes
-        Span value;
-    };
+    using Span = json_scan::Span;
+    using Member = json_scan::Member;
 
 private:
     bool scan_outer(std::string_view value, unsigned max_depth);

@@ -1,10 +1,11 @@
 // kcat -J envelopes: reading input lines and writing output lines.
+#include "envelope_scan.hpp"
+
 #include <warden/files.hpp>
+#include <warden/json_scan.hpp>
 #include <warden/json_text.hpp>
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace warden {
 namespace {
@@ -61,7 +62,8 @@ bool read_envelope(const rapidjson::Value& doc, OwnedMessage& m) {
 }  // namespace
 
 MessageView OwnedMessage::view(std::vector<HeaderView>& header_storage) const {
-    header_storage = headers.views();
+    header_storage.clear();
+    for (size_t i = 0; i < headers.size(); ++i) header_storage.push_back(headers[i]);
     MessageView v;
     v.topic = topic;
     v.partition = partition;
@@ -73,6 +75,16 @@ MessageView OwnedMessage::view(std::vector<HeaderView>& header_storage) const {
 }
 
 OwnedMessage parse_input_line(std::string_view line, int64_t line_number) {
+    OwnedMessage m;
+    read_input_line(line, line_number, m);
+    return m;
+}
+
+void read_input_line(std::string_view line, int64_t line_number, OwnedMessage& m) {
+    if (!scan_common_envelope(line, m)) m = read_input_document(line, line_number);
+}
+
+OwnedMessage read_input_document(std::string_view line, int64_t line_number) {
     rapidjson::Document doc;
     constexpr unsigned flags = rapidjson::kParseIterativeFlag;
     std::string text(line);  // lone surrogate escapes repaired, as in message values
@@ -90,27 +102,35 @@ OwnedMessage parse_input_line(std::string_view line, int64_t line_number) {
 }
 
 std::string envelope_json(const std::string& topic, const OutputRecord& record) {
-    rapidjson::StringBuffer buffer;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-    auto string = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
-    auto optional = [&](const std::optional<std::string>& s) { s ? string(*s) : (void)w.Null(); };
-    w.StartObject();
-    w.Key("topic");
-    string(topic);
-    w.Key("key");
+    std::string line;
+    append_envelope_json(line, topic, record);
+    return line;
+}
+
+void append_envelope_json(std::string& out, std::string_view topic, const OutputRecord& record) {
+    using json_scan::append_string;
+    const auto optional = [&](const std::optional<std::string_view>& s) {
+        if (s) {
+            append_string(out, *s);
+        } else {
+            out.append("null");
+        }
+    };
+    out.append("{\"topic\":");
+    append_string(out, topic);
+    out.append(",\"key\":");
     optional(record.key);
-    w.Key("headers");
-    w.StartArray();
+    out.append(",\"headers\":[");
     for (size_t i = 0; i < record.headers.size(); ++i) {
-        HeaderView h = record.headers[i];
-        string(h.name);
-        h.value ? string(*h.value) : (void)w.Null();
+        const HeaderView h = record.headers[i];
+        if (i) out.push_back(',');
+        append_string(out, h.name);
+        out.push_back(',');
+        optional(h.value);
     }
-    w.EndArray();
-    w.Key("payload");
+    out.append("],\"payload\":");
     optional(record.value);
-    w.EndObject();
-    return {buffer.GetString(), buffer.GetSize()};
+    out.push_back('}');
 }
 
 }  // namespace warden

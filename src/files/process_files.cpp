@@ -2,6 +2,7 @@
 #include <warden/delivery.hpp>
 #include <warden/files.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -25,7 +26,10 @@ public:
     void send(const std::string& topic, const OutputRecord& record, const SourceTag& source) override {
         auto it = files_.find(topic);
         if (it == files_.end()) it = open(topic);
-        *it->second << envelope_json(topic, record) << '\n';
+        line_.clear();
+        append_envelope_json(line_, topic, record);
+        line_.push_back('\n');
+        it->second->write(line_.data(), static_cast<std::streamsize>(line_.size()));
         if (!*it->second) throw std::runtime_error("write to " + (dir_ / (topic + ".jsonl")).string() + " failed");
         acknowledge(source);
     }
@@ -51,6 +55,7 @@ private:
 
     std::filesystem::path dir_;
     Files files_;
+    std::string line_;  // the line being written, its memory kept
 };
 
 }  // namespace
@@ -65,8 +70,10 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
     int64_t position = 0;                       // of a message in it
 
     OutcomeCounters counters;
-    std::vector<OwnedMessage> messages;
-    std::vector<std::vector<HeaderView>> header_storage;
+    // Lines are read into the messages of the last batch, which keep their memory.
+    std::vector<OwnedMessage> messages(std::max<size_t>(options.batch_size, 1));
+    size_t count = 0;
+    std::vector<std::vector<HeaderView>> header_storage(messages.size());
     std::vector<MessageView> views;
     BatchResult result;
     std::string line;
@@ -75,8 +82,7 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
 
     auto flush = [&] {
         views.clear();
-        header_storage.resize(messages.size());
-        for (size_t i = 0; i < messages.size(); ++i) views.push_back(messages[i].view(header_storage[i]));
+        for (size_t i = 0; i < count; ++i) views.push_back(messages[i].view(header_storage[i]));
         // An unavailable store is waited for, never a reason to drop (SPEC §3.5); past the bounded
         // wait, or when it failed for good, the command ends with the cause.
         store_waiter.until_done([&] {
@@ -85,18 +91,18 @@ OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, c
         });
         for (const MessageOutcome& outcome : result.outcomes) delivery.deliver({0, position++, epoch}, outcome, result);
         counters.add(result);
-        messages.clear();
+        count = 0;
     };
 
     while (std::getline(input, line)) {
         ++line_number;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not messages
-        messages.push_back(parse_input_line(line, line_number - 1));
-        if (messages.size() >= options.batch_size) flush();
+        read_input_line(line, line_number - 1, messages[count++]);
+        if (count == messages.size()) flush();
     }
     if (input.bad()) throw std::runtime_error("reading the input failed");
-    if (!messages.empty()) flush();
+    if (count > 0) flush();
     files.close();
     return counters;
 }
