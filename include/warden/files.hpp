@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 
 namespace warden {
@@ -53,5 +54,10 @@ struct ProcessFilesOptions {
 // while the team store is unavailable. Throws std::runtime_error on an I/O failure, a permanent
 // store failure, or a store still unavailable after `store_wait_timeout`.
 OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options);
+// The same with one thread per processor, each processor used by its thread alone (so each needs
+// a team cache of its own). Batches are spread over the threads and their outputs written in
+// input order: the files are the same whatever the number of processors.
+OutcomeCounters process_stream(std::istream& input, std::span<BatchProcessor* const> processors,
+                               const ProcessFilesOptions& options);
 
 }  // namespace warden

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <span>
@@ -54,6 +55,26 @@ public:
     // token up (no teams in the result). Commands call it before consuming, so a wrong setting
     // shows at start-up rather than at the first event.
     virtual FetchResult check() { return {}; }
+};
+
+// One store behind several team caches that run on different threads: each cache gets a view of
+// its own, calls reach the store one at a time, and every change the store notifies reaches every
+// view (a cache that missed one would keep resolving a rotated-out token until its TTL).
+class SharedTeamStore {
+public:
+    SharedTeamStore(TeamStore& store, size_t views);
+    ~SharedTeamStore();
+    SharedTeamStore(const SharedTeamStore&) = delete;
+    SharedTeamStore& operator=(const SharedTeamStore&) = delete;
+
+    TeamStore& view(size_t index);
+
+private:
+    class View;
+    TeamStore& store_;
+    std::mutex mutex_;
+    std::vector<TeamStore::Invalidations> pending_;  // per view, not yet taken
+    std::vector<std::unique_ptr<View>> views_;
 };
 
 // Teams from a JSON array of team objects (SPEC §1), loaded once.

@@ -6,13 +6,18 @@
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
+#include <vector>
 
 namespace warden::cli {
 
 namespace {
+
+constexpr unsigned most_threads = 256;
 
 struct ProcessArgs {
     TeamStoreArgs store;
@@ -20,23 +25,37 @@ struct ProcessArgs {
     std::string output_dir;
     TopicNames topics;
     CoreLimits limits;
+    unsigned threads = 0;  // 0: the cores available
 };
+
+unsigned cores_available() { return std::clamp(std::thread::hardware_concurrency(), 1U, most_threads); }
 
 int run_process(const ProcessArgs& args) {
     check_topic_roles("", "", args.topics);
+    const unsigned threads = args.threads == 0 ? cores_available() : args.threads;
     auto store = open_team_store(args.store);
-    TeamCache cache(*store, team_cache_options(args.store));
-    wait_for_team_store(cache, args.store);
-    BatchProcessor processor(cache, args.topics, args.limits);
+    SharedTeamStore shared(*store, threads);
+    // Each thread has a cache of its own; together they keep to the store query budget.
+    TeamCacheOptions cache_options = team_cache_options(args.store);
+    cache_options.max_store_fetches_per_second /= threads;
+    std::vector<std::unique_ptr<TeamCache>> caches;
+    std::vector<std::unique_ptr<BatchProcessor>> processors;
+    std::vector<BatchProcessor*> lanes;
+    for (unsigned i = 0; i < threads; ++i) {
+        caches.push_back(std::make_unique<TeamCache>(shared.view(i), cache_options));
+        processors.push_back(std::make_unique<BatchProcessor>(*caches.back(), args.topics, args.limits));
+        lanes.push_back(processors.back().get());
+    }
+    wait_for_team_store(*caches.front(), args.store);
     ProcessFilesOptions options{args.output_dir};
     options.store_wait_timeout = std::chrono::milliseconds(args.store.store_wait_timeout_ms);
     OutcomeCounters counters;
     if (args.input == "-") {
-        counters = process_stream(std::cin, processor, options);
+        counters = process_stream(std::cin, lanes, options);
     } else {
         std::ifstream in(args.input, std::ios::binary);
         if (!in) throw std::runtime_error("cannot open input " + args.input);
-        counters = process_stream(in, processor, options);
+        counters = process_stream(in, lanes, options);
     }
     std::cout << counters.summary_json(args.topics) << std::endl;
     return 0;
@@ -59,6 +78,11 @@ Command add_process_command(CLI::App& root) {
         ->required()
         ->check(not_empty("a directory"));
     add_max_message_bytes_option(*cmd, args->limits);
+    cmd->add_option("--threads", args->threads,
+                    "Threads processing the input, 0 for the cores available (" + std::to_string(cores_available()) +
+                        " here); the outputs are the same, in the same order, whatever the count")
+        ->capture_default_str()
+        ->check(whole_number_range(0, most_threads));
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_process(*args); }};
 }

@@ -38,8 +38,9 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
         ->capture_default_str()
         ->check(whole_number<int64_t>(1));
     command
-        .add_option("--max-store-queries-per-second", args.max_store_queries_per_second,
-                    "Cap on team store queries; a flood of unknown tokens waits instead (0: no cap)")
+        .add_option(
+            "--max-store-queries-per-second", args.max_store_queries_per_second,
+            "Cap on PostgreSQL queries; a flood of unknown tokens waits instead (0: no cap; a teams file has none)")
         ->envname("WARDEN_MAX_STORE_QUERIES_PER_SECOND")
         ->capture_default_str()
         ->check(number_at_least(0));
@@ -85,7 +86,9 @@ void check_team_store(TeamCache& cache) {
 TeamCacheOptions team_cache_options(const TeamStoreArgs& args) {
     TeamCacheOptions options;
     options.ttl = std::chrono::milliseconds(args.cache_ttl_ms);
-    options.max_store_fetches_per_second = args.max_store_queries_per_second;
+    // The cap keeps a flood of unknown tokens from becoming a flood of queries; a teams file is
+    // looked up in memory, where it would only make the flood wait.
+    options.max_store_fetches_per_second = args.postgres.empty() ? 0 : args.max_store_queries_per_second;
     return options;
 }
 

@@ -1,6 +1,7 @@
 // The warden command line as a whole: real subcommands parsed over the config and environment
 // layers, exit statuses, help and version, and no value ever echoed.
 #include "cli_test_support.hpp"
+#include "team_store_args.hpp"
 #include "usage.hpp"
 #include "warden_cli.hpp"
 
@@ -291,4 +292,15 @@ TEST_CASE("cli: every command takes --log-level, declared once, checked alike; t
     const Outcome debug = parse({"process", "--log-level", "debug", "--teams", "/nonexistent.json", "--input", "-",
                                  "--output-dir", "/tmp/unused"});
     CHECK_FALSE(debug.status);
+}
+
+TEST_CASE("the store query cap guards PostgreSQL: a teams file, read from memory, has none") {
+    warden::cli::TeamStoreArgs file;
+    file.teams_file = "teams.json";
+    CHECK(warden::cli::team_cache_options(file).max_store_fetches_per_second == 0);
+    warden::cli::TeamStoreArgs postgres;
+    postgres.postgres = "host=127.0.0.1 dbname=posthog";
+    CHECK(warden::cli::team_cache_options(postgres).max_store_fetches_per_second == 50);
+    postgres.max_store_queries_per_second = 7.5;
+    CHECK(warden::cli::team_cache_options(postgres).max_store_fetches_per_second == 7.5);
 }
