@@ -129,17 +129,18 @@ inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // A JSON number that a RapidJSON writer prints back byte for byte (integers of up to 18 digits as
 // they are, a double parsed from at most 15 significant digits as its shortest form); other forms
-// (exponents, -0, trailing fraction zeros, long mantissas) are declined.
+// (exponents, -0, trailing fraction zeros, long mantissas, more than 18 integer digits, which
+// includes every number too large for a double) are declined.
 inline bool scan_number(const char*& at, const char* end) {
     const char* p = at;
     if (p < end && *p == '-') ++p;
     const char* int_begin = p;
     while (p < end && is_digit(*p)) ++p;
     const size_t int_digits = static_cast<size_t>(p - int_begin);
-    if (int_digits == 0 || (int_digits > 1 && *int_begin == '0')) return false;
+    if (int_digits == 0 || int_digits > 18 || (int_digits > 1 && *int_begin == '0')) return false;
     if (p < end && (*p == 'e' || *p == 'E')) return false;
     if (p == end || *p != '.') {
-        if (int_digits > 18 || (int_begin != at && *int_begin == '0')) return false;  // -0 prints as 0
+        if (int_begin != at && *int_begin == '0') return false;  // -0 prints as 0
         at = p;
         return true;
     }

@@ -24,7 +24,7 @@ bool stringify(const json::Value& v, std::string& out) {
     }
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-    v.Accept(writer);
+    if (!v.Accept(writer)) return false;  // a number JSON cannot hold (parsing refuses them)
     out.assign(buffer.GetString(), buffer.GetSize());
     return true;
 }

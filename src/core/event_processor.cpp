@@ -147,18 +147,22 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     // Rendering, again after redaction when a secret would reach the output.
     const std::string heatmap_uuid =
         where.emit_heatmap ? uuid::derive("$$heatmap:" + std::string(event.uuid)) : std::string();
+    // A value JSON cannot hold (parsing refuses non-finite numbers, so none is expected) makes the
+    // event unusable: never a text cut short.
     auto render = [&] {
-        render_event(event, team, {verified, where.split_heatmap}, w.main_json);
-        if (where.emit_heatmap) render_heatmap_event(event, team, verified, heatmap_uuid, w.heatmap_json);
+        const bool main_ok = render_event(event, team, {verified, where.split_heatmap}, w.main_json);
+        return main_ok &&
+               (!where.emit_heatmap || render_heatmap_event(event, team, verified, heatmap_uuid, w.heatmap_json));
     };
-    render();
+    constexpr std::string_view unwritable = "the event holds a value that cannot be written as JSON";
+    if (!render()) return outputs.dead_letter(DeadLetterReason::failed_parse_message, unwritable);
     if (secrets::appears_in_json(w.main_json.text(), team) ||
         (where.emit_heatmap && secrets::appears_in_json(w.heatmap_json.text(), team))) {
         secrets::redact_tree(value.outer(), team, value.arena());
         if (event.data == &value.data()) secrets::redact_tree(value.data(), team, value.arena());
         secrets::redact_text(event.event, team);
         secrets::redact_text(event.distinct_id, team);
-        render();
+        if (!render()) return outputs.dead_letter(DeadLetterReason::failed_parse_message, unwritable);
         outputs.outcome().secret_redacted = true;
     }
 

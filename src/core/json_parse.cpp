@@ -2,13 +2,48 @@
 
 #include <rapidjson/reader.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <system_error>
 
 namespace warden::json {
 namespace {
 
-// Forwards SAX events to the document, refusing to go deeper than the limit.
+// Whether a number a double cannot hold (text in JSON's grammar, not zero) is too large, rather than
+// too close to zero: the power of ten of its first non-zero digit is positive.
+bool too_large(std::string_view number) {
+    if (number.front() == '-') number.remove_prefix(1);
+    const size_t point = std::min(number.find_first_of(".eE"), number.size());
+    const size_t mantissa_end = std::min(number.find_first_of("eE"), number.size());
+    const size_t first = number.find_first_not_of("0.");
+    if (first >= mantissa_end) return false;  // zero
+    // The power of ten of the first non-zero digit, before the exponent.
+    int64_t power = first < point ? static_cast<int64_t>(point - first) - 1 : -static_cast<int64_t>(first - point);
+    if (mantissa_end < number.size()) {
+        size_t at = mantissa_end + 1;
+        const bool negative = number[at] == '-';
+        if (number[at] == '-' || number[at] == '+') ++at;
+        int64_t exponent = 0;
+        for (; at < number.size(); ++at)
+            exponent = std::min<int64_t>(exponent * 10 + (number[at] - '0'), int64_t{1} << 40);
+        power += negative ? -exponent : exponent;
+    }
+    return power > 0;
+}
+
+// Forwards SAX events to the document, refusing to go deeper than the limit. Numbers come as text
+// (the reader checked their grammar) and are read here exactly: an integer that fits 64 bits as that
+// integer, any other number as the double nearest to it. RapidJSON's own conversion is not exact
+// (without kParseFullPrecisionFlag ~1 in 10 long decimals is off by a unit in the last place, and
+// with it some overflows come out as small numbers: -5e308 as 8.7e-309); and it lets some overflows
+// through as infinity ("1.7976931348623159e308", "10e308"), which no JSON text can hold (a writer
+// refuses to print it). A number too large for a double is refused, so the value holding it is
+// unusable, as one holding `1e400` is (the reader refuses that one itself); one too close to zero
+// is zero, as for any reader.
 template <typename Handler>
 struct DepthLimiter {
     Handler& next;
@@ -21,8 +56,28 @@ struct DepthLimiter {
     bool Uint(unsigned u) { return next.Uint(u); }
     bool Int64(int64_t i) { return next.Int64(i); }
     bool Uint64(uint64_t u) { return next.Uint64(u); }
-    bool Double(double d) { return next.Double(d); }
-    bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return next.RawNumber(s, n, copy); }
+    bool Double(double d) { return std::isfinite(d) && next.Double(d); }
+    bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+        const char* const end = s + n;
+        const bool negative = *s == '-';
+        const char* const digits = s + (negative ? 1 : 0);
+        uint64_t magnitude = 0;
+        if (const auto [stop, ec] = std::from_chars(digits, end, magnitude); ec == std::errc() && stop == end) {
+            if (!negative)
+                return magnitude <= UINT32_MAX ? next.Uint(static_cast<unsigned>(magnitude)) : next.Uint64(magnitude);
+            if (magnitude <= uint64_t{1} << 31) return next.Int(static_cast<int>(0 - static_cast<int64_t>(magnitude)));
+            if (magnitude <= uint64_t{1} << 63) return next.Int64(static_cast<int64_t>(~magnitude + 1));
+        }
+        double d = 0;
+        const auto [stop, ec] = std::from_chars(s, end, d);
+        if (ec == std::errc::result_out_of_range) {
+            if (too_large({s, n})) return false;
+            d = negative ? -0.0 : 0.0;
+        } else if (ec != std::errc() || stop != end) {
+            return false;
+        }
+        return Double(d);
+    }
     bool String(const char* s, rapidjson::SizeType n, bool copy) { return next.String(s, n, copy); }
     bool Key(const char* s, rapidjson::SizeType n, bool copy) { return next.Key(s, n, copy); }
     bool StartObject() { return ++depth <= max_depth && next.StartObject(); }
@@ -92,7 +147,9 @@ bool parse_in_place(char* text, size_t size, Document& doc, unsigned max_depth) 
     // parser descends, so its recursion is bounded by the limit (and it is faster than the
     // iterative one).
     repair_lone_surrogates(text, size);
-    constexpr unsigned flags = rapidjson::kParseInsituFlag;
+    // Numbers as text, read exactly by the handler (see DepthLimiter), so each is written back as
+    // the double it was sent as.
+    constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
     bool ok = false;
     size_t consumed = 0;
     auto generate = [&](Document& handler) {

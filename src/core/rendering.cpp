@@ -181,16 +181,17 @@ void write_other_fields(Writer& w, const DecodedEvent& event, bool strip) {
 
 }  // namespace
 
-void render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out) {
+bool render_event(const DecodedEvent& event, const Team& team, RenderOptions options, RenderedJson& out) {
     Writer& w = out.restart();
     w.StartObject();
     write_identity(w, event, team, event.uuid, event.event);
     write_properties(w, event, team, options);
     write_other_fields(w, event, !options.verified);
     w.EndObject();
+    return w.complete();
 }
 
-void render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified, std::string_view heatmap_uuid,
+bool render_heatmap_event(const DecodedEvent& event, const Team& team, bool verified, std::string_view heatmap_uuid,
                           RenderedJson& out) {
     Writer& w = out.restart();
     w.StartObject();
@@ -209,6 +210,7 @@ void render_heatmap_event(const DecodedEvent& event, const Team& team, bool veri
     }
     w.EndObject();
     w.EndObject();
+    return w.complete();
 }
 
 }  // namespace warden

@@ -2,35 +2,115 @@
 
 #include <warden/redaction.hpp>
 
+#include <algorithm>
 #include <array>
-#include <cstring>
+#include <cstdint>
+#include <string>
 
 namespace warden::secrets {
 namespace {
 
-// The token as RapidJSON's writer prints it inside a string.
-std::string json_escaped(std::string_view token) {
-    std::string out;
-    for (char c : token) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else if (u < 0x20) {
-            static constexpr char hex[] = "0123456789ABCDEF";
-            out += "\\u00";
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0xf]);
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
+// A character a JSON writer may print otherwise than as itself: RapidJSON's writer escapes quotes
+// and backslashes as \" and \\, and control characters as \b \f \n \r \t or \u00XX; other
+// writers (and clients, whose text the single pass copies) may use \u00xx for any of them. Both of
+// warden's writers print every other byte as it is: `/` too (RapidJSON's writer does not escape it;
+// the single pass declines values holding `\/`), and non-ASCII text as well.
+bool is_escaped(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+
+bool holds_escaped(std::string_view secret) { return std::any_of(secret.begin(), secret.end(), is_escaped); }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
 }
 
-bool needs_escaping(std::string_view token) {
-    for (char c : token) {
-        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return true;
+// The code unit of the four hex digits at `at`, or -1.
+int hex_unit(std::string_view text, size_t at) {
+    if (at + 4 > text.size()) return -1;
+    int unit = 0;
+    for (size_t i = at; i < at + 4; ++i) {
+        const int digit = hex_value(text[i]);
+        if (digit < 0) return -1;
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// Decodes the string whose content starts at json[at] into `out`, up to its closing quote; returns
+// the position after that quote. Every escape JSON has is decoded (a surrogate pair to its
+// character, a lone surrogate to U+FFFD); anything else is kept as it is.
+size_t decode_string(std::string_view json, size_t at, std::string& out) {
+    out.clear();
+    while (at < json.size()) {
+        const size_t special = json.find_first_of("\"\\", at);
+        if (special == std::string_view::npos) {
+            out.append(json.substr(at));
+            return json.size();
+        }
+        out.append(json.substr(at, special - at));
+        if (json[special] == '"') return special + 1;
+        if (special + 1 == json.size()) return json.size();
+        const char e = json[special + 1];
+        at = special + 2;
+        switch (e) {
+            case 'b': out.push_back('\b'); break;
+            case 'f': out.push_back('\f'); break;
+            case 'n': out.push_back('\n'); break;
+            case 'r': out.push_back('\r'); break;
+            case 't': out.push_back('\t'); break;
+            case 'u': {
+                const int unit = hex_unit(json, at);
+                if (unit < 0) {
+                    out.append("\\u");
+                    break;
+                }
+                at += 4;
+                uint32_t cp = static_cast<uint32_t>(unit);
+                if (cp >= 0xD800 && cp <= 0xDBFF && json.substr(at, 2) == "\\u") {
+                    const int low = hex_unit(json, at + 2);
+                    if (low >= 0xDC00 && low <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<uint32_t>(low) - 0xDC00);
+                        at += 6;
+                    }
+                }
+                if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+                append_utf8(out, cp);
+                break;
+            }
+            default: out.push_back(e);  // `"`, `\\`, `/`, or not an escape: as it is
+        }
+    }
+    return json.size();
+}
+
+// Whether a string (a member name or a value) of JSON text holds `secret` once decoded, however the
+// text spells its characters. Run only for a secret holding escaped characters (rare): it decodes
+// every string of the text.
+bool spelt_in_json(std::string_view json, std::string_view secret) {
+    std::string decoded;
+    for (size_t at = json.find('"'); at != std::string_view::npos; at = json.find('"', at)) {
+        at = decode_string(json, at + 1, decoded);
+        if (decoded.find(secret) != std::string::npos) return true;
     }
     return false;
 }
@@ -67,22 +147,21 @@ bool appears_in_text(std::string_view text, const Team& team) {
 }
 
 bool appears_in_json(std::string_view json, const Team& team) {
-    // The writer escapes only quotes, backslashes and control characters, none of which is a key
-    // character, so a key in any string shows in the JSON text as it is; a team secret may not.
-    std::array<std::string, 2> escaped;
-    std::array<std::string_view, 2> printed;
+    // A key-shaped secret shows in the text by its key, whatever follows it (keys hold no character a
+    // writer escapes), and a secret holding no escaped character as it is: one search finds both.
+    // One holding an escaped character is looked for in the decoded strings instead, since the
+    // text may spell that character in more than one way (\n, \u000A, \u000a).
+    std::array<std::string_view, 2> plain;
     size_t count = 0;
     const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
     for (std::string_view secret : secrets.views()) {
-        if (needs_escaping(secret)) {
-            escaped[count] = json_escaped(secret);
-            printed[count] = escaped[count];
-        } else {
-            printed[count] = secret;
+        if (!holds_escaped(secret) || secret_keys::find_key(secret.substr(0, 5)).begin == 0) {
+            plain[count++] = secret;
+        } else if (spelt_in_json(json, secret)) {
+            return true;
         }
-        ++count;
     }
-    return redaction::contains(json, {printed.data(), count});
+    return redaction::contains(json, {plain.data(), count});
 }
 
 bool redact_text(std::string& text, const Team& team) {

@@ -3,8 +3,9 @@
 // declined and goes through the DOM path (event_decoder, verification, rendering), which stays the
 // reference: duplicated reserved names, outer fields capture does not write, `\u` and `\/` escapes
 // (they can spell NULs and disguised names, and a writer prints them decoded), escaped or
-// non-string identity fields, `$unset`, top-level `$set`, numbers a writer would print otherwise,
-// invalid or deep input, and any output in which a secret appears (the DOM path redacts it).
+// non-string identity fields, `$unset`, top-level `$set`, numbers a writer would print otherwise
+// or that are past the largest double, invalid or deep input, and any output in which a secret
+// appears (the DOM path redacts it).
 #pragma once
 
 #include <warden/core.hpp>

@@ -308,6 +308,58 @@ void number_cases(std::vector<Case>& cases) {
     add(cases, "numbers as timestamp, now, sent_at, ip and $ip",
         bare(with_props(R"({"$ip":1.50,"$sent_at":1e5})"),
              R"("timestamp":1718000000000,"now":1.50,"sent_at":-0,"ip":1e5,"event":"e","distinct_id":"u")"));
+    add(cases, "decimals of 16 and 17 significant digits",
+        capture(with_props(
+                    R"({"a":0.9097040631431023,"b":0.30000000000000004,"c":-0.12345678901234568,"d":1234567890.1234567,
+              "e":9007199254740993.5,"f":0.000012345678901234567,"g":[0.1000000000000001,2.2250738585072011e-308],
+              "h":123456789012345.67,"i":0.99999999999999994})"),
+                R"("sent_at":0.9097040631431023)"));
+    add(cases, "large and small exponents",
+        capture(with_props(
+            R"({"a":3e109,"b":1e308,"c":1.7976931348623157e308,"d":-1.7976931348623157e308,"e":1.7976931348623158e308,
+              "f":2.2250738585072014e-308,"g":4.9e-324,"h":-5e-324,"i":2.4703282292062327e-324,"j":2.4703282292062328e-324,
+              "k":1E+300,"l":0.0001e312,"m":17976931348623157e292,"n":1e-400})")));
+    add(cases, "integers past 64 bits",
+        capture(with_props(R"({"a":18446744073709551616,"b":-9223372036854775809,)"
+                           R"("c":220736504252236990245,"d":[-87127631960881521178244945]})")));
+    // The single pass copies these (a writer prints them otherwise, but as the same double); read
+    // with rounding at each digit, as RapidJSON's default does, the last four came out otherwise.
+    add(cases, "integer parts of 19 digits or more before .0",
+        capture(
+            with_props(cat(R"({"c":1234567890123456789.0,"d":-12345678901234567890123.0,"e":)", std::string(100, '9'),
+                           R"(.0,"f":1)", std::string(307, '0'), R"(.0,"g":[)", std::string(308, '9'), ".0],",
+                           R"("h":220736504252236990245.0,"i":87127631960881521178244945.0,)",
+                           R"("j":24934248600499197353380290388756.0,)",
+                           R"("k":-8299407077935490070457830768156649787843101961166122.0})"))));
+    // Numbers past the largest double: every one dead-lettered, wherever it is (written or not).
+    const std::string huge = "17976931348623159" + std::string(292, '0') + ".0";
+    for (const char* n : {"1.7976931348623159e308", "-5e308", "10e308", "3488395025793107e299", "17976931348623159e292",
+                          "1e309", "-1E400"}) {
+        add(cases, std::string("a number past the largest double: ") + n,
+            capture(with_props(cat(R"({"a":1,"x":)", n, "}"))));
+    }
+    const std::pair<std::string, std::string> huge_places[] = {
+        {"a property", capture(with_props(cat(R"({"a":1,"x":)", huge, "}")))},
+        {"$set", capture(with_props(cat(R"({"$set":{"x":[)", huge, "]}}")))},
+        {"$heatmap_data", capture(with_props(cat(R"({"$heatmap_data":{"u":[)", huge, R"(]},"$current_url":"u"})")))},
+        {"$heatmap_data of a $$heatmap event",
+         capture(with_props(cat(R"({"$heatmap_data":{"u":[)", huge, R"(]},"$current_url":"u"})"), "$$heatmap"))},
+        {"$verified", capture(with_props(cat(R"({"a":1,"$verified":)", huge, "}")))},
+        {"$ip", capture(with_props(cat(R"({"$ip":)", huge, "}")))},
+        {"$sent_at under an outer sent_at", capture(with_props(cat(R"({"$sent_at":)", huge, "}")))},
+        {"a top-level field of data", capture(cat(R"({"event":"e","distinct_id":"u","other":{"n":)", huge, "}}"))},
+        {"data's team_id", capture(cat(R"({"event":"e","distinct_id":"u","team_id":)", huge, "}"))},
+        {"data's $verified", capture(cat(R"({"event":"e","distinct_id":"u","$verified":)", huge, "}"))},
+        {"data's timestamp under the outer one",
+         capture(cat(R"({"event":"e","distinct_id":"u","timestamp":)", huge, "}"))},
+        {"the outer ip", bare(with_props("{}"), cat(R"("ip":)", huge))},
+        {"the outer token", cat(R"({"uuid":"01900a3c-8f1e-7a2b-9c3d-4e5f60718293","data":)",
+                                json_string(with_props("{}")), R"(,"token":)", huge, "}")},
+        {"distinct_id", bare(cat(R"({"event":"e","distinct_id":)", huge, "}"))},
+    };
+    for (const auto& [place, value] : huge_places) {
+        add(cases, "a 309-digit number ending .0 in " + place, value);
+    }
     add(cases, "numbers in $set and $heatmap_data",
         capture(
             R"({"event":"e","distinct_id":"u","$set":{"n":1.50},"properties":{"$set_once":{"m":1e5},"$heatmap_data":{"u":[{"x":1.50,"y":-0}]},"$viewport_width":1E3}})"));

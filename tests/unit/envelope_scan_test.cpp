@@ -167,6 +167,8 @@ TEST_CASE("envelope reader: unusual lines are declined or read as the reference 
         "\xEF\xBB\xBF{\"payload\":\"bom\"}",
         R"({"uuid":"x","data":"{}"})",
         R"({"topic":"t\"q","payload":"p"})",
+        R"({"extra":)" + std::string(400, '9') + R"(.0,"payload":"p"})",  // past the largest double
+        R"({"extra":)" + std::string(19, '9') + R"(,"payload":"p"})",
     };
     OwnedMessage reused;
     Tally tally;

@@ -86,7 +86,7 @@ struct MadeUp {
     warden::MessageView input;
     warden::BatchResult a, b;
 
-    explicit MadeUp(std::string value, std::vector<std::pair<warden::Destination, std::string>> records) {
+    explicit MadeUp(std::string value, const std::vector<std::pair<warden::Destination, std::string>>& records) {
         input_headers.add("token", "phc_public_acme");
         input_views = input_headers.views();
         input.topic = "events_plugin_ingestion";
@@ -95,7 +95,7 @@ struct MadeUp {
         input.value = input_value;
         warden::MessageOutcome outcome;
         outcome.record_count = static_cast<uint32_t>(records.size());
-        for (auto& [destination, text] : records) {
+        for (const auto& [destination, text] : records) {
             warden::OutputRecord& r = a.records.emplace_back();
             r.destination = destination;
             r.key = "2:user-42";
@@ -153,11 +153,17 @@ TEST_CASE("differential comparison: JSON values compare by meaning, everything e
         m.b.records[0].value = R"({"a":1})";
         CHECK_FALSE(m.differences().empty());
     }
-    SUBCASE("numbers: doubles a few units in the last place apart agree, others do not") {
-        MadeUp m("{}", {{D::analytics, R"({"a":0.30000000000000004})"}});
-        m.b.records[0].value = R"({"a":0.3})";  // one unit in the last place
+    SUBCASE("numbers: the same double written otherwise agrees, the next double does not") {
+        MadeUp m("{}", {{D::analytics, R"({"a":0.30000000000000004,"b":3e109,"c":-0.0})"}});
+        m.b.records[0].value = R"({"a":0.300000000000000044,"b":3.0e+109,"c":-0.0})";
         CHECK(m.differences().empty());
-        m.b.records[0].value = R"({"a":0.30001})";
+        m.b.records[0].value = R"({"a":0.3,"b":3e109,"c":-0.0})";  // one unit in the last place
+        CHECK_FALSE(m.differences().empty());
+        m.b.records[0].value = R"({"a":0.30000000000000004,"b":2.9999999999999999e109,"c":-0.0})";
+        CHECK_FALSE(m.differences().empty());
+        m.b.records[0].value = R"({"a":0.30000000000000004,"b":3e109,"c":0.0})";
+        CHECK_FALSE(m.differences().empty());
+        m.b.records[0].value = R"({"a":0.30001,"b":3e109,"c":-0.0})";
         CHECK_FALSE(m.differences().empty());
         m.a.records[0].value = R"({"a":9223372036854775807})";
         m.b.records[0].value = R"({"a":9223372036854775806})";
@@ -172,6 +178,10 @@ TEST_CASE("differential comparison: JSON values compare by meaning, everything e
         CHECK(m.differences().find("not valid UTF-8 JSON") != std::string::npos);
         m.b.records[0].value = R"({"a":"\u00e9"} x)";
         CHECK_FALSE(m.differences().empty());
+    }
+    SUBCASE("the same value that is not JSON on both sides") {
+        MadeUp m("{}", {{D::analytics, R"({"x":})"}});
+        CHECK(m.differences().find("neither value is valid UTF-8 JSON") != std::string::npos);
     }
     SUBCASE("keys, header names, header values, header order, a null header value, destinations") {
         MadeUp m("{}", {{D::analytics, "{}"}});
@@ -284,8 +294,8 @@ TEST_CASE("differential: hand-written edge cases, every token kind and placement
     CHECK(c.verified > 0);
     CHECK(c.stripped > 0);
     CHECK(c.redacted > 0);
-    for (size_t d = 0; d < warden::destination_count; ++d) CHECK(c.produced[d] > 0);
-    for (size_t d = 0; d < warden::drop_cause_count; ++d) CHECK(c.dropped[d] > 0);
+    for (const auto produced : c.produced) CHECK(produced > 0);
+    for (const auto dropped : c.dropped) CHECK(dropped > 0);
     for (size_t r = 0; r < warden::dead_letter_reason_count; ++r) CHECK(c.dead_letters[r] + s.dead_letters[r] > 0);
     CHECK(s.produced[static_cast<size_t>(warden::Destination::analytics)] > 0);
     CHECK(s.dead_letters[static_cast<size_t>(warden::DeadLetterReason::message_too_large)] > 0);

@@ -144,10 +144,45 @@ TEST_CASE("single pass: numbers the DOM path would print differently are left to
     }
 }
 
+TEST_CASE("single pass: a number past the largest double is left to the DOM path, wherever it is") {
+    // json_scan takes up to 18 integer digits, `.0` or not; every number past the largest double
+    // has more.
+    const std::string within = std::string(18, '9') + ".0";
+    const std::string past = "17976931348623159" + std::string(292, '0') + ".0";
+    CHECK(takes(capture(R"({"event":"x","properties":{"n":)" + within + "}}")));
+    CHECK(takes(capture(R"({"event":"x","properties":{"n":[)" + within + "]}}")));
+    CHECK_FALSE(takes(capture(R"({"event":"x","properties":{"n":)" + std::string(19, '9') + ".0}}")));
+    for (const std::string& data :
+         {R"({"event":"x","properties":{"n":)" + past + "}}",
+          R"({"event":"x","properties":{"n":{"m":["s",)" + past + "]}}}",
+          R"({"event":"x","properties":{"$verified":)" + past + "}}",
+          R"({"event":"x","properties":{"$set":{"$verified":)" + past + "}}}",
+          R"({"event":"x","team_id":)" + past + "}", R"({"event":"x","timestamp":[)" + past + "]}",
+          R"({"event":"x","other":)" + past + "}"}) {
+        INFO(data);
+        CHECK_FALSE(takes(capture(data)));
+    }
+    CHECK_FALSE(takes(capture(pageview, R"("ip":)" + past + ",")));
+    // In a string it is text.
+    CHECK(takes(capture(R"({"event":"x","properties":{"n":")" + past + R"("}})")));
+}
+
 TEST_CASE("single pass: an output holding a secret is left to the DOM path, which redacts it") {
     CHECK_FALSE(takes(capture(R"({"event":"x","properties":{"leak":"phs_secret_acme"}})")));
     CHECK_FALSE(takes(capture(R"({"event":"x","properties":{"key":"phx_someonespersonalkey"}})")));
     CHECK_FALSE(takes(capture(R"({"event":"x","phs_other_team_key":1})")));
+    // A secret holding characters JSON escapes, however the client spelt them.
+    Team tab = acme();
+    tab.secret_api_token = "tab\there";
+    SinglePass pass;
+    SinglePassResult out;
+    for (const char* spelt : {R"(tab\there)", R"(x-tab\there-y)"}) {
+        INFO(spelt);
+        const std::string value = capture(std::string(R"({"event":"x","properties":{"a":")") + spelt + R"("}})");
+        CHECK_FALSE(pass.render(value, tab, false, false, 64, out));
+    }
+    const std::string backslash_t = capture(R"({"event":"x","properties":{"a":"tab\\there"}})");
+    CHECK(pass.render(backslash_t, tab, false, false, 64, out));  // a backslash and a t: not the secret
 }
 
 TEST_CASE("single pass: nesting past the limit is left to the DOM path") {

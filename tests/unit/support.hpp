@@ -13,6 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace test {
@@ -60,21 +61,23 @@ inline Input event_with(const std::string& token, const std::string& data, const
 
 // Runs inputs through a fresh pipeline over the test teams.
 struct Harness {
-    std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(teams_json, "test");
+    std::unique_ptr<warden::FileTeamStore> store;
     warden::TeamCache cache{*store};
     warden::BatchProcessor processor;
     warden::BatchResult result;
     warden::OutcomeCounters counters;
 
-    explicit Harness(warden::CoreLimits limits = {})
-        : processor(cache, {}, limits, [] { return int64_t{1700000000000}; }) {}
+    // Over the test teams, or over `teams` (a JSON array of team objects).
+    explicit Harness(warden::CoreLimits limits = {}, std::string_view teams = teams_json)
+        : store(warden::FileTeamStore::from_json(teams, "test")),
+          processor(cache, {}, limits, [] { return int64_t{1700000000000}; }) {}
 
     const warden::BatchResult& run(const std::vector<Input>& inputs) {
         std::vector<warden::HeaderList> headers(inputs.size());
         std::vector<std::vector<warden::HeaderView>> header_views(inputs.size());
         std::vector<warden::MessageView> views;
         for (size_t i = 0; i < inputs.size(); ++i) {
-            for (auto& [n, v] : inputs[i].headers) {
+            for (const auto& [n, v] : inputs[i].headers) {
                 headers[i].add(n, v ? std::optional<std::string_view>(*v) : std::nullopt);
             }
             header_views[i] = headers[i].views();
