@@ -167,6 +167,7 @@ struct OutcomeCounters {
     uint64_t redacted = 0;
 
     void add(const BatchResult& batch);
+    void add(const OutcomeCounters& other);
     // {"consumed":N,"produced":{topic:n},"dropped":{cause:n},"dlq":{reason:n},"verified":n,"stripped":n}
     std::string summary_json(const TopicNames& topics) const;
 };

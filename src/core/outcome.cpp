@@ -63,6 +63,16 @@ void OutcomeCounters::add(const BatchResult& batch) {
     }
 }
 
+void OutcomeCounters::add(const OutcomeCounters& other) {
+    consumed += other.consumed;
+    for (size_t i = 0; i < destination_count; ++i) produced[i] += other.produced[i];
+    for (size_t i = 0; i < drop_cause_count; ++i) dropped[i] += other.dropped[i];
+    for (size_t i = 0; i < dead_letter_reason_count; ++i) dead_letters[i] += other.dead_letters[i];
+    verified += other.verified;
+    stripped += other.stripped;
+    redacted += other.redacted;
+}
+
 std::string OutcomeCounters::summary_json(const TopicNames& topics) const {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);

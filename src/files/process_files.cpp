@@ -266,14 +266,7 @@ OutcomeCounters process_stream(std::istream& input, std::span<BatchProcessor* co
         ++next_to_write;
         if (chunk->failure) std::rethrow_exception(chunk->failure);
         for (const auto& [topic, block] : chunk->outputs) files.write(topic, block);
-        const OutcomeCounters& c = chunk->counters;
-        counters.consumed += c.consumed;
-        for (size_t i = 0; i < destination_count; ++i) counters.produced[i] += c.produced[i];
-        for (size_t i = 0; i < drop_cause_count; ++i) counters.dropped[i] += c.dropped[i];
-        for (size_t i = 0; i < dead_letter_reason_count; ++i) counters.dead_letters[i] += c.dead_letters[i];
-        counters.verified += c.verified;
-        counters.stripped += c.stripped;
-        counters.redacted += c.redacted;
+        counters.add(chunk->counters);
         chunk->clear();
         spare.push_back(std::move(chunk));
     };
