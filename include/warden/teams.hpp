@@ -188,6 +188,9 @@ public:
     };
     Stats stats() const;
 
+    // More pending changes than this (a bulk update) forget the whole cache instead.
+    static constexpr size_t max_pending_reloads = 10'000;
+
 private:
     struct Entry {
         std::shared_ptr<const Team> team;  // null: a negative entry
@@ -207,8 +210,6 @@ private:
     Owners cache_fetched(const std::vector<Team>& fetched, std::span<const std::string> wanted,
                          std::chrono::steady_clock::time_point now);
 
-    // More pending changes than this (a bulk update) forget the whole cache instead.
-    static constexpr size_t max_pending_reloads = 10'000;
     void record_store_error(const TeamStore::FetchResult& failed);
 
     TeamStore& store_;

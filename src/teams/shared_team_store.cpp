@@ -25,6 +25,10 @@ public:
         for (Invalidations& pending : shared_.pending_) {
             pending.everything = pending.everything || news.everything;
             pending.team_ids.insert(pending.team_ids.end(), news.team_ids.begin(), news.team_ids.end());
+            // A view that seldom polls (an idle member of `run --threads`) would otherwise keep
+            // every change forever; past what a cache reloads one by one, it forgets everything.
+            if (pending.team_ids.size() > TeamCache::max_pending_reloads) pending.everything = true;
+            if (pending.everything) pending.team_ids = {};  // forgetting everything covers them
         }
         return std::exchange(shared_.pending_[index_], {});
     }

@@ -142,13 +142,33 @@ TEST_CASE("a shared team store answers every view and tells each view every chan
 
     store.news.team_ids = {2};
     CHECK(shared.view(1).poll_invalidations().team_ids == std::vector<int64_t>{2});
+    CHECK(shared.view(0).poll_invalidations().team_ids ==
+          std::vector<int64_t>{2});                               // told too, though view 1 polled it
+    CHECK(shared.view(0).poll_invalidations().team_ids.empty());  // taken once
     store.news.everything = true;
-    const TeamStore::Invalidations first = shared.view(0).poll_invalidations();
-    CHECK(first.team_ids == std::vector<int64_t>{2});  // told too, though view 1 polled it
-    CHECK(first.everything);
     CHECK(shared.view(1).poll_invalidations().everything);
-    CHECK(shared.view(1).poll_invalidations().team_ids.empty());  // taken once
+    CHECK_FALSE(shared.view(1).poll_invalidations().everything);  // taken once
     const TeamStore::Invalidations third = shared.view(2).poll_invalidations();
-    CHECK(third.team_ids == std::vector<int64_t>{2});
-    CHECK(third.everything);
+    CHECK(third.everything);  // forgetting everything covers team 2 too
+    CHECK(third.team_ids.empty());
+}
+
+TEST_CASE(
+    "a view that never polls keeps a bounded backlog of changes: past the bound it is told to forget everything") {
+    // A member of `run --threads` without partitions polls its store rarely or never, while the
+    // others take every notice; its backlog must not grow with them.
+    struct NotifyingStore : TeamStore {
+        Invalidations news;
+        FetchResult fetch(const TeamQuery&) override { return {}; }
+        Invalidations poll_invalidations() override { return std::exchange(news, {}); }
+    } store;
+    SharedTeamStore shared(store, 2);
+    for (int64_t id = 1; id <= static_cast<int64_t>(TeamCache::max_pending_reloads) + 5; ++id) {
+        store.news.team_ids = {id};
+        CHECK(shared.view(0).poll_invalidations().team_ids == std::vector<int64_t>{id});
+    }
+    const TeamStore::Invalidations idle = shared.view(1).poll_invalidations();
+    CHECK(idle.everything);
+    CHECK(idle.team_ids.empty());
+    CHECK_FALSE(shared.view(1).poll_invalidations().everything);  // taken once
 }
