@@ -228,7 +228,7 @@ int orchestrate(const Options& o) {
     print_row("wall seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("seconds"); });
     print_row("CPU seconds", "%.3f", results, [](const ModeResult& r) { return r.raw.at("cpu_seconds"); });
     print_row("CPU us/event", "%.2f", results, [](const ModeResult& r) { return r.cpu_us_per_event; });
-    print_row("  main thread us/event", "%.2f", results,
+    print_row("  worker threads us/event", "%.2f", results,
               [](const ModeResult& r) { return r.raw.at("main_thread_cpu_seconds") / r.raw.at("events") * 1e6; });
     print_row("  librdkafka us/event", "%.2f", results,
               [](const ModeResult& r) { return r.raw.at("librdkafka_cpu_seconds") / r.raw.at("events") * 1e6; });

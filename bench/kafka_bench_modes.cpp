@@ -7,8 +7,10 @@
 #include <warden/offset_tracker.hpp>
 #include <warden/teams.hpp>
 #include <warden/worker.hpp>
+#include <warden/worker_threads.hpp>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -115,6 +117,8 @@ const std::vector<Mode>& modes() {
     static const std::vector<Mode> all = {
         {"passthrough", Runner::passthrough, {}, false},
         {"warden", Runner::warden, {}, false},
+        // Two members in one process (`run --threads 2`): events/s against one, CPU per event too.
+        {"warden 2 threads", Runner::warden, {"--threads", "2"}, false},
         // librdkafka's mock cluster does not implement transactions as brokers do: real brokers only.
         {"warden exactly-once", Runner::warden, {"--processing-guarantee", "exactly-once"}, true}};
     return all;
@@ -224,12 +228,18 @@ Figures run_passthrough(const Options& o) {
 Figures run_warden(const Options& o) {
     const int64_t process_start = steady_now_ns();
     auto store = warden::FileTeamStore::from_json(warden::loadgen::teams_json(o.teams), "bench");
-    warden::TeamCache cache(*store);
-    warden::Worker worker(worker_settings(o), cache);
+    warden::SharedTeamStore shared(*store, o.threads);
+    std::vector<std::unique_ptr<warden::TeamCache>> caches;
+    std::vector<warden::TeamCache*> member_caches;
+    for (unsigned i = 0; i < o.threads; ++i) {
+        caches.push_back(std::make_unique<warden::TeamCache>(shared.view(i)));
+        member_caches.push_back(caches.back().get());
+    }
+    warden::WorkerThreads worker(worker_settings(o), member_caches);
 
-    // The worker runs on this thread, as under `warden run` (glibc gives other threads their own
-    // malloc arenas, which behave differently); a watcher thread polls its figures. The window
-    // starts at the first processed batch and counts only the events after it.
+    // The worker (its first member) runs on this thread, as under `warden run` (glibc gives other
+    // threads their own malloc arenas, which behave differently); a watcher thread polls its
+    // figures. The window starts at the first processed batch and counts only the events after it.
     std::atomic<bool> worker_returned{false};
     std::string watcher_failure;
     int64_t start_ns = 0, end_ns = 0;

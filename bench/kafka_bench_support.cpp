@@ -77,6 +77,7 @@ Options parse_args(int argc, char** argv) {
             else if (flag == "--group") o.group = value;
             else if (flag == "--topic-prefix") o.topic_prefix = value;
             else if (flag == "--processing-guarantee") o.exactly_once = std::string_view(value) == "exactly-once";
+            else if (flag == "--threads") o.threads = static_cast<unsigned>(number(value));
             else if (flag == "--consumer-property")
                 o.consumer_properties.push_back(warden::parse_kafka_property(value));
             else if (flag == "--producer-property")
@@ -86,7 +87,7 @@ Options parse_args(int argc, char** argv) {
             usage(e.what());
         }
     }
-    if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0)
+    if (o.events == 0 || o.teams < 1 || o.partitions < 0 || o.rounds < 1 || o.timeout_seconds <= 0 || o.threads < 1)
         usage("values must be positive");
     if (!o.run.empty() && (o.brokers.empty() || o.group.empty())) usage("--run needs --brokers and --group");
     return o;
@@ -159,7 +160,8 @@ ThreadCpu thread_cpu() {
             if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
         }
         const double seconds = static_cast<double>(utime + stime) / ticks;
-        if (entry.path().filename() == main_tid) cpu.main += seconds;
+        // The worker's threads: the main one, and the other members' (`run --threads`).
+        if (entry.path().filename() == main_tid || name.rfind("member-", 0) == 0) cpu.main += seconds;
         else if (name.rfind("rdk:", 0) == 0) cpu.librdkafka += seconds;
         else cpu.other += seconds;
     }

@@ -27,6 +27,7 @@ struct Options {
     int rounds = 3;                               // each mode runs this often, alternating; medians are reported
     int progress_ms = 0;                          // > 0: children print their progress to stderr this often
     bool exactly_once = false;                    // the worker's --processing-guarantee
+    unsigned threads = 1;                         // the worker's --threads: members in its process
     warden::KafkaProperties consumer_properties;  // after warden's defaults, in both modes
     warden::KafkaProperties producer_properties;
 };
@@ -54,7 +55,7 @@ double seconds_since(int64_t steady_ns);
 // CPU seconds of each thread of this process by kind: the main thread (which runs the measured
 // loop in both modes), librdkafka's threads (named rdk:*), and any other thread.
 struct ThreadCpu {
-    double main = 0, librdkafka = 0, other = 0;
+    double main = 0, librdkafka = 0, other = 0;  // main: the worker's threads (the main one and other members')
 };
 ThreadCpu thread_cpu();
 int64_t steady_now_ns();

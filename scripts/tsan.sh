@@ -25,4 +25,4 @@ export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:sup
 # Time bounds in the tests stretch by this much (tests/support/slowdown.hpp).
 export WARDEN_TEST_SLOWDOWN="${WARDEN_TEST_SLOWDOWN:-6}"
 meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 4 \
-    unit process_cli config_cli log_redaction stop_signal kafka_runtime
+    unit process_cli config_cli log_redaction stop_signal kafka_runtime kafka_runtime_threads

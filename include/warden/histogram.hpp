@@ -24,6 +24,12 @@ struct LatencyHistogram {
         ++count;
     }
     void record(std::chrono::steady_clock::duration d) { record(std::chrono::duration<double>(d).count()); }
+    // Adds the observations of `other` (another thread's histogram of the same thing).
+    void add(const LatencyHistogram& other) {
+        for (size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+        sum_seconds += other.sum_seconds;
+        count += other.count;
+    }
 };
 
 }  // namespace warden

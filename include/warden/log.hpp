@@ -38,6 +38,22 @@ void clear_sensitive_values();  // tests
 // for error messages that are printed outside the log.
 std::string redact(std::string_view text);
 
+// While alive, every line the constructing thread writes carries `name: value` too (which member
+// of `run --threads` wrote it, say). One per thread: a nested one replaces the outer until it ends.
+class ThreadField {
+public:
+    ThreadField(std::string_view name, std::string value);
+    ~ThreadField();
+    ThreadField(const ThreadField&) = delete;
+    ThreadField& operator=(const ThreadField&) = delete;
+
+private:
+    std::string name_;
+    std::string value_;
+    const ThreadField* outer_;
+    friend std::string format(Level, std::string_view, std::initializer_list<Field>, int64_t);
+};
+
 // Same-message warnings and errors closer together than this are held back. Default 1 s.
 void set_repeat_interval(std::chrono::milliseconds interval);
 

@@ -185,6 +185,7 @@ public:
         uint64_t store_errors = 0;
         LatencyHistogram store_latency;  // each store fetch, failed ones included
         size_t teams = 0, negative_entries = 0;
+        void add(const Stats& other);  // another cache's (one per thread), summed
     };
     Stats stats() const;
 

@@ -10,10 +10,31 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace warden {
+
+// The members of one process (`run --threads`) leave the group together: each waits here after
+// its last commit, before leaving, until every member has committed or failed, so that no
+// member's last commit meets the rebalance another member's leaving starts.
+class DepartureGate {
+public:
+    explicit DepartureGate(size_t members) : arrived_(members, false) {}
+
+    // Member `member` is done committing; waits for the others until `deadline`.
+    void arrive_and_wait(size_t member, std::chrono::steady_clock::time_point deadline);
+    // Member `member` will not come (it failed); the others stop waiting for it.
+    void arrive(size_t member);
+
+private:
+    std::mutex mutex_;
+    std::condition_variable all_arrived_;
+    std::vector<bool> arrived_;
+};
 
 struct WorkerOptions {
     std::string brokers;
@@ -35,6 +56,10 @@ struct WorkerOptions {
     std::chrono::milliseconds shutdown_timeout{30'000};  // drain deadline after SIGTERM/SIGINT
     std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
     std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag
+
+    // With several members in one process: the gate they leave the group through, and this one's index.
+    std::shared_ptr<DepartureGate> departure_gate;
+    size_t member_index = 0;
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored

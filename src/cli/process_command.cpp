@@ -1,23 +1,20 @@
 // `warden process`: the pipeline over files, for debugging, tests and offline backfills.
 #include "commands.hpp"
 #include "team_store_args.hpp"
+#include "thread_count.hpp"
 
 #include <warden/files.hpp>
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
-#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <thread>
 #include <vector>
 
 namespace warden::cli {
 
 namespace {
-
-constexpr unsigned most_threads = 256;
 
 struct ProcessArgs {
     TeamStoreArgs store;
@@ -28,22 +25,16 @@ struct ProcessArgs {
     unsigned threads = 0;  // 0: the cores available
 };
 
-unsigned cores_available() { return std::clamp(std::thread::hardware_concurrency(), 1U, most_threads); }
-
 int run_process(const ProcessArgs& args) {
     check_topic_roles("", "", args.topics);
-    const unsigned threads = args.threads == 0 ? cores_available() : args.threads;
+    const unsigned threads = thread_count(args.threads);
     auto store = open_team_store(args.store);
     SharedTeamStore shared(*store, threads);
-    // Each thread has a cache of its own; together they keep to the store query budget.
-    TeamCacheOptions cache_options = team_cache_options(args.store);
-    cache_options.max_store_fetches_per_second /= threads;
-    std::vector<std::unique_ptr<TeamCache>> caches;
+    const std::vector<std::unique_ptr<TeamCache>> caches = thread_team_caches(shared, args.store, threads);
     std::vector<std::unique_ptr<BatchProcessor>> processors;
     std::vector<BatchProcessor*> lanes;
-    for (unsigned i = 0; i < threads; ++i) {
-        caches.push_back(std::make_unique<TeamCache>(shared.view(i), cache_options));
-        processors.push_back(std::make_unique<BatchProcessor>(*caches.back(), args.topics, args.limits));
+    for (const std::unique_ptr<TeamCache>& cache : caches) {
+        processors.push_back(std::make_unique<BatchProcessor>(*cache, args.topics, args.limits));
         lanes.push_back(processors.back().get());
     }
     wait_for_team_store(*caches.front(), args.store);
@@ -78,11 +69,8 @@ Command add_process_command(CLI::App& root) {
         ->required()
         ->check(not_empty("a directory"));
     add_max_message_bytes_option(*cmd, args->limits);
-    cmd->add_option("--threads", args->threads,
-                    "Threads processing the input, 0 for the cores available (" + std::to_string(cores_available()) +
-                        " here); the outputs are the same, in the same order, whatever the count")
-        ->capture_default_str()
-        ->check(whole_number_range(0, most_threads));
+    add_threads_option(*cmd, args->threads,
+                       "Threads processing the input; the outputs are the same, in the same order, whatever the count");
     add_topic_options(*cmd, args->topics);
     return {cmd, [args] { return run_process(*args); }};
 }

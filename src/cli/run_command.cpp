@@ -2,16 +2,19 @@
 #include "commands.hpp"
 #include "kafka_client_args.hpp"
 #include "team_store_args.hpp"
+#include "thread_count.hpp"
 #include "usage.hpp"
 
 #include <warden/log.hpp>
 #include <warden/ops.hpp>
 #include <warden/teams.hpp>
 #include <warden/worker.hpp>
+#include <warden/worker_threads.hpp>
 
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include <unistd.h>
 
@@ -26,6 +29,7 @@ struct RunArgs {
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";
+    unsigned threads = 0;  // 0: the cores available
 };
 
 // Without --transactional-id: the static member's identity, so a restarted instance fences its
@@ -57,18 +61,24 @@ int run_worker(RunArgs& args) {
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
 
     auto store = open_team_store(args.store);
-    TeamCache cache(*store, team_cache_options(args.store));
-    check_team_store(cache);
-    Worker worker(args.worker, cache);
+    const unsigned threads = thread_count(args.threads);
+    SharedTeamStore shared(*store, threads);
+    const std::vector<std::unique_ptr<TeamCache>> caches = thread_team_caches(shared, args.store, threads);
+    check_team_store(*caches.front());
+    std::vector<TeamCache*> member_caches;
+    member_caches.reserve(caches.size());
+    for (const std::unique_ptr<TeamCache>& cache : caches) member_caches.push_back(cache.get());
+    WorkerThreads workers(args.worker, member_caches);
+    if (threads > 1) log::info("group members in this process", {{"threads", std::to_string(threads)}});
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
         ops = std::make_unique<OpsServer>(
-            args.metrics_address, [&worker] { return worker.stats(); },
+            args.metrics_address, [&workers] { return workers.stats(); },
             MetricsContext{args.worker.input_topic, args.worker.topics, {}});
     }
-    const StopOnSignal stop(worker);
-    worker.run();
-    std::cout << worker.stats().outcomes.summary_json(args.worker.topics) << std::endl;
+    const StopOnSignal stop(workers);
+    workers.run();
+    std::cout << workers.stats().outcomes.summary_json(args.worker.topics) << std::endl;
     return 0;
 }
 
@@ -107,8 +117,12 @@ Command add_run_command(CLI::App& root) {
         ->envname("WARDEN_BATCH_SIZE")
         ->capture_default_str()
         ->check(whole_number<size_t>(1));
+    add_threads_option(*cmd, args->threads,
+                       "Members of the consumer group in this process, one per thread, each with its own "
+                       "consumer, producer and partitions",
+                       "WARDEN_THREADS");
     cmd->add_option("--max-in-flight", w.max_in_flight,
-                    "Unacknowledged outputs at which fetching pauses (resumes at half)")
+                    "Unacknowledged outputs at which fetching pauses (resumes at half), shared among the threads")
         ->envname("WARDEN_MAX_IN_FLIGHT")
         ->capture_default_str()
         ->check(whole_number<size_t>(1));

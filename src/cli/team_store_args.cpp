@@ -92,4 +92,13 @@ TeamCacheOptions team_cache_options(const TeamStoreArgs& args) {
     return options;
 }
 
+std::vector<std::unique_ptr<TeamCache>> thread_team_caches(SharedTeamStore& shared, const TeamStoreArgs& args,
+                                                           size_t threads) {
+    TeamCacheOptions options = team_cache_options(args);
+    options.max_store_fetches_per_second /= static_cast<double>(threads);
+    std::vector<std::unique_ptr<TeamCache>> caches;
+    for (size_t i = 0; i < threads; ++i) caches.push_back(std::make_unique<TeamCache>(shared.view(i), options));
+    return caches;
+}
+
 }  // namespace warden::cli

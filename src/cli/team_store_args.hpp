@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace warden::cli {
 
@@ -42,5 +43,10 @@ bool wait_for_team_store(TeamCache& cache, const TeamStoreArgs& args);
 void check_team_store(TeamCache& cache);
 
 TeamCacheOptions team_cache_options(const TeamStoreArgs& args);
+
+// One team cache per thread of `process --threads` or `run --threads`, each over its view of
+// `shared`; together they keep to --max-store-queries-per-second.
+std::vector<std::unique_ptr<TeamCache>> thread_team_caches(SharedTeamStore& shared, const TeamStoreArgs& args,
+                                                           size_t threads);
 
 }  // namespace warden::cli

@@ -623,6 +623,8 @@ private:
             store_offsets();
             commit_now();
         }
+        if (options_.departure_gate)
+            options_.departure_gate->arrive_and_wait(options_.member_index, *shutdown_deadline_);
         // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
         if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
             log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
@@ -665,6 +667,22 @@ private:
 
     std::unique_ptr<kafka::LagWatch> lag_;  // created when run() starts
 };
+
+void DepartureGate::arrive_and_wait(size_t member, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    arrived_.at(member) = true;
+    all_arrived_.notify_all();
+    const bool together = all_arrived_.wait_until(
+        lock, deadline, [this] { return std::all_of(arrived_.begin(), arrived_.end(), [](bool a) { return a; }); });
+    if (!together)
+        log::warn("leaving the group before every member of this process committed: the shutdown deadline came");
+}
+
+void DepartureGate::arrive(size_t member) {
+    std::lock_guard lock(mutex_);
+    arrived_.at(member) = true;
+    all_arrived_.notify_all();
+}
 
 Worker::Worker(WorkerOptions options, TeamCache& cache)
     : impl_(std::make_unique<Impl>(std::move(options), cache, stop_)) {}

@@ -18,6 +18,8 @@ namespace {
 
 std::atomic<int> min_level{static_cast<int>(Level::info)};
 
+thread_local const ThreadField* thread_field = nullptr;
+
 constexpr std::string_view level_name(Level level) {
     switch (level) {
         case Level::debug: return "debug";
@@ -147,6 +149,12 @@ std::string format(Level level, std::string_view message, std::initializer_list<
         line += ':';
         append_escaped_redacted(line, field.second);
     }
+    if (const ThreadField* extra = thread_field) {
+        line += ',';
+        append_escaped_redacted(line, extra->name_);
+        line += ':';
+        append_escaped_redacted(line, extra->value_);
+    }
     if (suppressed > 0) line += ",\"suppressed_repeats\":" + std::to_string(suppressed);
     line += "}\n";
     return line;
@@ -171,5 +179,12 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
         done += static_cast<size_t>(n);
     }
 }
+
+ThreadField::ThreadField(std::string_view name, std::string value)
+    : name_(name), value_(std::move(value)), outer_(thread_field) {
+    thread_field = this;
+}
+
+ThreadField::~ThreadField() { thread_field = outer_; }
 
 }  // namespace warden::log

@@ -244,4 +244,17 @@ TeamCache::Stats TeamCache::stats() const {
     return s;
 }
 
+void TeamCache::Stats::add(const Stats& other) {
+    hits += other.hits;
+    negative_hits += other.negative_hits;
+    misses += other.misses;
+    store_fetches += other.store_fetches;
+    evictions += other.evictions;
+    throttled_fetches += other.throttled_fetches;
+    store_errors += other.store_errors;
+    store_latency.add(other.store_latency);
+    teams += other.teams;
+    negative_entries += other.negative_entries;
+}
+
 }  // namespace warden

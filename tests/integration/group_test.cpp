@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 
 using namespace itest;
@@ -18,12 +19,18 @@ namespace {
 constexpr auto session_timeout = 10s;  // as start_worker sets it on the real broker
 
 // The partitions a worker (run with --log-level info or lower) owns after everything it logged:
-// the incremental "partitions assigned" less "partitions revoked" / "partitions lost".
-std::set<int32_t> owned_partitions(const std::string& log) {
+// the incremental "partitions assigned" less "partitions revoked" / "partitions lost". With
+// `member`, only that member's lines count (a process of several, `run --threads`).
+std::set<int32_t> owned_partitions(const std::string& log, std::optional<int> member = std::nullopt) {
     std::set<int32_t> owned;
     static constexpr std::string_view field = R"(","partitions":")";
+    const std::string member_field = member ? R"("member":")" + std::to_string(*member) + '"' : "";
     for (size_t at = log.find(R"("msg":"partitions )"); at != std::string::npos;
          at = log.find(R"("msg":"partitions )", at + 1)) {
+        if (member) {
+            const size_t line_end = log.find('\n', at);
+            if (log.substr(at, line_end - at).find(member_field) == std::string::npos) continue;
+        }
         const size_t kind = at + 18;
         const size_t list = log.find(field, kind);
         if (list == std::string::npos) break;
@@ -62,13 +69,13 @@ int heartbeat_generation(const std::string& log) {
     return at == std::string::npos ? -1 : std::atoi(log.c_str() + at + marker.size());
 }
 
-// Whether the group is stable with `members` members, every input partition assigned, and each
-// partition's committed offset past `before` (work resumed everywhere).
-bool settled(const TestCluster& cluster, const std::string& group, size_t members, GroupOffsets& offsets,
+// Whether the group is stable with the members of `workers` worker processes, every input
+// partition assigned, and each partition's committed offset past `before` (work resumed everywhere).
+bool settled(const TestCluster& cluster, const std::string& group, size_t workers, GroupOffsets& offsets,
              const std::vector<int64_t>& before) {
     const std::optional<GroupDescription> description = describe_group(cluster.brokers(), group, cluster.input_topic());
     if (!description || description->state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE ||
-        description->members.size() != members) {
+        description->members.size() != workers * static_cast<size_t>(members_per_worker())) {
         return false;
     }
     std::set<int32_t> assigned;
@@ -81,6 +88,21 @@ bool settled(const TestCluster& cluster, const std::string& group, size_t member
         if (committed[p] <= before[p]) return false;
     }
     return true;
+}
+
+// What each static member of the worker processes named `logs` (name → log) says it owns, by
+// group.instance.id: the name, or with several members per process name-0, name-1, ...
+std::map<std::string, std::set<int32_t>> owned_by_instance(const std::map<std::string, std::string>& logs) {
+    std::map<std::string, std::set<int32_t>> owned;
+    const int members = members_per_worker();
+    for (const auto& [name, log] : logs) {
+        if (members == 1) {
+            owned[name] = owned_partitions(log);
+            continue;
+        }
+        for (int m = 0; m < members; ++m) owned[name + "-" + std::to_string(m)] = owned_partitions(log, m);
+    }
+    return owned;
 }
 
 // Whether `group` is stable with exactly the static members `owned` names, each assigned by the
@@ -104,10 +126,10 @@ bool group_matches_logs(const TestCluster& cluster, const std::string& group,
 }
 
 // Milliseconds from `since` until the group settled as settled() says; -1 past `timeout`.
-int64_t settle_ms(const TestCluster& cluster, const std::string& group, size_t members, GroupOffsets& offsets,
+int64_t settle_ms(const TestCluster& cluster, const std::string& group, size_t workers, GroupOffsets& offsets,
                   Clock::time_point since, Clock::duration timeout) {
     const std::vector<int64_t> before = offsets.committed();
-    if (!wait_until([&] { return settled(cluster, group, members, offsets, before); }, timeout, 200ms)) return -1;
+    if (!wait_until([&] { return settled(cluster, group, workers, offsets, before); }, timeout, 200ms)) return -1;
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
 
@@ -214,9 +236,8 @@ TEST_CASE("group: a static member restarted within the session timeout gets its 
             const std::string steady_log = steady->stderr_text(), restarted_log = restarted->stderr_text();
             generation = heartbeat_generation(steady_log);
             if (generation <= 0 || heartbeat_generation(restarted_log) != generation) return false;
-            return group_matches_logs(
-                cluster, "static",
-                {{"steady", owned_partitions(steady_log)}, {"restarted", owned_partitions(restarted_log)}});
+            return group_matches_logs(cluster, "static",
+                                      owned_by_instance({{"steady", steady_log}, {"restarted", restarted_log}}));
         },
         60s, 200ms));
     const std::set<int32_t> before = owned_partitions(restarted->stderr_text());

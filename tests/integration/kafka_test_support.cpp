@@ -6,6 +6,7 @@
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
@@ -192,6 +193,12 @@ void TestCluster::set_leader(const std::string& topic, int partitions, int32_t b
     }
 }
 
+int members_per_worker() {
+    const char* configured = std::getenv("WARDEN_TEST_THREADS");
+    const int threads = configured ? std::atoi(configured) : 1;
+    return threads > 0 ? threads : 1;
+}
+
 std::unique_ptr<ChildProcess> TestCluster::start_worker(const std::string& group, const std::string& name,
                                                         const std::vector<std::string>& extra,
                                                         const std::string& log_level) const {
@@ -211,6 +218,10 @@ std::unique_ptr<ChildProcess> TestCluster::start_worker(const std::string& group
     }
     const std::vector<std::string> topics = topic_flags("--input-topic");
     argv.insert(argv.end(), topics.begin(), topics.end());
+    // A test that sets --threads itself keeps its count.
+    if (std::find(extra.begin(), extra.end(), "--threads") == extra.end()) {
+        argv.insert(argv.end(), {"--threads", std::to_string(members_per_worker())});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<ChildProcess>(argv, dir_.path() / name);
 }

@@ -52,7 +52,12 @@ std::string offsets_text(const std::vector<int64_t>& offsets);
 // for something to happen. Bounds the code is held to are checked unscaled in the release run.
 Clock::duration scaled(Clock::duration bound);
 
+// Members of the group in each worker process start_worker() starts (`run --threads`): the
+// suites run once with 1 and once with several, from WARDEN_TEST_THREADS (meson.build); 1 unset.
+int members_per_worker();
+
 // Polls `done` until it holds or `timeout` (scaled) passes; returns whether it held.
+
 bool wait_until(const std::function<bool()>& done, Clock::duration timeout, Clock::duration interval = 50ms);
 
 // A fresh directory under the system temp directory, removed with everything in it.
@@ -138,8 +143,9 @@ public:
     // Leads every partition of `topic` from `broker_id`; call before clients connect. Mock only.
     void set_leader(const std::string& topic, int partitions, int32_t broker_id);
 
-    // Starts `warden run` in `group` with the test settings and this cluster's topics, then
-    // `extra` flags (later flags win). `name` names its output files.
+    // Starts `warden run` in `group` with the test settings, members_per_worker() threads (unless
+    // `extra` sets --threads) and this cluster's topics, then `extra` flags (later flags win). `name` names its output
+    // files.
     std::unique_ptr<ChildProcess> start_worker(const std::string& group, const std::string& name,
                                                const std::vector<std::string>& extra = {},
                                                const std::string& log_level = "warn") const;

@@ -45,4 +45,21 @@ std::set<std::string> listed_topics(const std::string& brokers) {
     return topics;
 }
 
+double metric_sum(int port, const std::string& name) {
+    const std::optional<HttpAnswer> answer = http_get(port, "/metrics");
+    if (!answer || answer->status != 200) return -1;
+    const std::string& text = answer->body;
+    double sum = 0;
+    bool found = false;
+    for (size_t at = text.find("\n" + name); at != std::string::npos; at = text.find("\n" + name, at + 1)) {
+        const size_t after_name = at + 1 + name.size();
+        if (after_name >= text.size() || (text[after_name] != ' ' && text[after_name] != '{')) continue;
+        const size_t value = text.find(' ', text[after_name] == '{' ? text.find('}', after_name) : after_name);
+        if (value == std::string::npos) continue;
+        sum += std::strtod(text.c_str() + value + 1, nullptr);
+        found = true;
+    }
+    return found ? sum : -1;
+}
+
 }  // namespace itest

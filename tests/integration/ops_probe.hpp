@@ -23,6 +23,9 @@ int ops_port(const ChildProcess& worker, Clock::duration timeout);
 // The "reason" of a /readyz answer, or "" without one.
 std::string health_reason(const HttpAnswer& answer);
 
+// The sum of a metric's series in /metrics (labelled or not), or -1 when it could not be read.
+double metric_sum(int port, const std::string& name);
+
 // The topics the cluster lists, asked for all topics so that none is created by asking.
 std::set<std::string> listed_topics(const std::string& brokers);
 

@@ -116,3 +116,24 @@ TEST_CASE("log: a line with a hundred thousand keys is redacted in one pass") {
     CHECK(redacted.find("0123456789abcdef") == std::string::npos);
     CHECK(redacted.starts_with("phs_[redacted] phs_[redacted] "));
 }
+
+TEST_CASE("log: a thread's field is on every line that thread writes, and on no other thread's") {
+    CaptureLog guard;
+    std::thread member([] {
+        const log::ThreadField field("member", "2");
+        log::info("partitions assigned", {{"partitions", "0,3"}});
+        {
+            const log::ThreadField inner("member", "phs_NotAMemberName");  // redacted like any field
+            log::info("inner");
+        }
+        log::info("outer again");
+    });
+    member.join();
+    log::info("main thread");
+    REQUIRE(captured.size() == 4);
+    CHECK(captured[0].find(R"("partitions":"0,3","member":"2"})") != std::string::npos);
+    CHECK(captured[1].find("NotAMemberName") == std::string::npos);
+    CHECK(captured[1].find(R"("member":)") != std::string::npos);
+    CHECK(captured[2].find(R"("member":"2")") != std::string::npos);
+    CHECK(captured[3].find("member") == std::string::npos);
+}
