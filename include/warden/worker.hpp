@@ -57,9 +57,11 @@ struct WorkerOptions {
     std::chrono::milliseconds revoke_timeout{10'000};    // drain deadline of revoked partitions
     std::chrono::milliseconds lag_interval{2'000};       // how often watermarks are queried for lag
 
-    // With several members in one process: the gate they leave the group through, and this one's index.
-    std::shared_ptr<DepartureGate> departure_gate;
+    // With several members in one process (`run --threads`): how many, this one's index, and the
+    // gate they leave the group through.
+    size_t member_count = 1;
     size_t member_index = 0;
+    std::shared_ptr<DepartureGate> departure_gate;
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored

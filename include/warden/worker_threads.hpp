@@ -15,7 +15,8 @@ namespace warden {
 // The options of member `index` of `count`. With more than one member, each has its own static
 // membership and transactional ids (the given ones with "-<index>" appended: unique in the group,
 // and the same after a restart, so a restarted process fences its predecessor member by member)
-// and an equal share of max_in_flight, so the process as a whole keeps to the configured cap.
+// and an equal share of max_in_flight, so the process as a whole keeps to the configured cap (and
+// of the pre-fetch budget, where the client allows it: see kafka/prefetch.hpp).
 WorkerOptions member_options(const WorkerOptions& options, size_t index, size_t count);
 
 // Several members' figures as one worker's: counts, bytes and histograms summed; paused, lost or

@@ -2,6 +2,7 @@
 
 #include <warden/kafka_handles.hpp>
 
+#include <algorithm>
 #include <string>
 
 namespace warden::kafka {
@@ -12,14 +13,18 @@ constexpr int first_version_with_queue_backoff = 0x02020000;
 
 }  // namespace
 
-KafkaProperties prefetch_properties(int library_version) {
+KafkaProperties prefetch_properties(int library_version, size_t members) {
+    const bool short_backoff = library_version >= first_version_with_queue_backoff;
+    const int kbytes = short_backoff && members > 1
+                           ? std::max(min_member_prefetch_kbytes, prefetch_kbytes / static_cast<int>(members))
+                           : prefetch_kbytes;
     KafkaProperties p = {
         {"queued.min.messages", "10000000"},  // librdkafka's maximum: never the limit that stops fetching
-        {"queued.max.messages.kbytes", std::to_string(prefetch_kbytes)},
+        {"queued.max.messages.kbytes", std::to_string(kbytes)},
         {"fetch.max.bytes", "16777216"},  // one fetch response may overshoot the queue limit by this much
     };
     // Where the back-off can be set, a full queue is looked at again soon after it drains.
-    if (library_version >= first_version_with_queue_backoff) p.emplace_back("fetch.queue.backoff.ms", "100");
+    if (short_backoff) p.emplace_back("fetch.queue.backoff.ms", "100");
     return p;
 }
 

@@ -6,6 +6,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -23,7 +24,12 @@ inline constexpr int prefetch_kbytes = 65536;
 // queues are forwarded to the consumer's, so both limits count the whole queue: a message limit
 // below a second of input idles the consumer every second. The message limit is therefore put out
 // of reach and memory is bounded by bytes alone. `library_version` is rd_kafka_version()'s form.
-KafkaProperties prefetch_properties(int library_version = rd_kafka_version());
+// `members` consumers of one process (`run --threads`) split the byte budget, down to
+// min_member_prefetch_kbytes each, where the back-off is short (2.2 on); before, each keeps the
+// whole budget, since a smaller queue would drain within the fixed second and idle its member.
+KafkaProperties prefetch_properties(int library_version = rd_kafka_version(), size_t members = 1);
+
+inline constexpr int min_member_prefetch_kbytes = 16384;
 
 // Whether input the consumer has not fetched yet waits on the broker: a partition among
 // `partitions` whose last seen high watermark is more than one offset (a transaction marker)

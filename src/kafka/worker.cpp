@@ -54,7 +54,7 @@ KafkaProperties worker_consumer_properties(const WorkerOptions& o) {
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", "earliest"},
     };
-    const KafkaProperties prefetch = kafka::prefetch_properties();
+    const KafkaProperties prefetch = kafka::prefetch_properties(rd_kafka_version(), o.member_count);
     p.insert(p.end(), prefetch.begin(), prefetch.end());
     if (!o.group_instance_id.empty()) p.emplace_back("group.instance.id", o.group_instance_id);
     p.insert(p.end(), o.consumer_properties.begin(), o.consumer_properties.end());

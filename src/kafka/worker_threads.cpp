@@ -17,6 +17,8 @@ using Clock = std::chrono::steady_clock;
 
 WorkerOptions member_options(const WorkerOptions& options, size_t index, size_t count) {
     WorkerOptions member = options;
+    member.member_count = count;
+    member.member_index = index;
     if (count <= 1) return member;
     std::string suffix = std::to_string(index);
     suffix.insert(suffix.begin(), '-');  // not "-" + …: gcc 12 warns of an overlap that cannot be
@@ -96,7 +98,6 @@ WorkerThreads::WorkerThreads(const WorkerOptions& options, std::span<TeamCache* 
     for (size_t i = 0; i < caches.size(); ++i) {
         WorkerOptions member = member_options(options, i, caches.size());
         member.departure_gate = departure_gate_;
-        member.member_index = i;
         members_.push_back(std::make_unique<Worker>(std::move(member), *caches[i]));
     }
 }

@@ -60,3 +60,13 @@ TEST_CASE("prefetch: the message limit never stops fetching; bytes bound the que
     // The installed client accepts what it is given.
     CHECK_NOTHROW(warden::kafka::make_conf(warden::kafka::prefetch_properties()));
 }
+
+TEST_CASE("prefetch: members of one process share the queue budget only where the back-off is short") {
+    // 2.0.2 backs a full queue off for a fixed second: a smaller share would idle each member.
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020002ff, 4), "queued.max.messages.kbytes") == "65536");
+    // From 2.2 on the back-off is 100 ms: the members split the budget, down to 16 MiB each.
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020200ff, 1), "queued.max.messages.kbytes") == "65536");
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020200ff, 2), "queued.max.messages.kbytes") == "32768");
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020200ff, 3), "queued.max.messages.kbytes") == "21845");
+    CHECK(value_of(warden::kafka::prefetch_properties(0x020200ff, 16), "queued.max.messages.kbytes") == "16384");
+}

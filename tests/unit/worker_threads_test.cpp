@@ -31,6 +31,8 @@ TEST_CASE("run --threads: each member has its own static and transactional ident
     CHECK(second.group_instance_id == "pod-7-1");
     CHECK(second.transactional_id == "warden-tx-1");
     CHECK(second.max_in_flight == 33'333);
+    CHECK(second.member_index == 1);
+    CHECK(second.member_count == 3);
     CHECK(member_options(options, 1, 3).group_instance_id == second.group_instance_id);  // stable across restarts
 
     options.group_instance_id.clear();  // dynamic membership stays dynamic
