@@ -49,7 +49,13 @@ public:
     void reserve(size_t count, size_t bytes);
     size_t size() const { return slots_.size(); }
     bool empty() const { return slots_.empty(); }
-    HeaderView operator[](size_t i) const;
+    // Inline and unchecked: the sink reads every header of every record through it.
+    HeaderView operator[](size_t i) const {
+        const Slot& s = slots_[i];
+        HeaderView h{std::string_view(bytes_.data() + s.name_offset, s.name_size), std::nullopt};
+        if (s.has_value) h.value = std::string_view(bytes_.data() + s.value_offset, s.value_size);
+        return h;
+    }
     std::vector<HeaderView> views() const;
     void clear();  // keeps the memory
     size_t capacity_bytes() const { return bytes_.capacity() + slots_.capacity() * sizeof(Slot); }

@@ -100,12 +100,14 @@ Command add_run_command(CLI::App& root) {
         ->check(not_empty("a consumer group id"));
     cmd->add_option(
            "--group-instance-id", w.group_instance_id,
-           "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance")
+           "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance "
+           "(with --threads N above 1, member I of the process has ID-I)")
         ->envname("WARDEN_GROUP_INSTANCE_ID");
     add_processing_guarantee_options(*cmd, args->guarantee, args->transaction_interval_ms, /*envnames=*/true);
     cmd->add_option("--transactional-id", w.transactional_id,
                     "Exactly-once: this instance's transactional.id, stable across restarts and unique in the group "
-                    "(default: from --group and --group-instance-id, else host and process id)")
+                    "(default: from --group and --group-instance-id, else host and process id; with --threads N above "
+                    "1, member I of the process has ID-I)")
         ->envname("WARDEN_TRANSACTIONAL_ID");
     add_team_store_options(*cmd, args->store);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")

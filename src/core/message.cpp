@@ -22,14 +22,6 @@ void HeaderList::reserve(size_t count, size_t bytes) {
     bytes_.reserve(bytes);
 }
 
-HeaderView HeaderList::operator[](size_t i) const {
-    const Slot& s = slots_[i];
-    std::string_view all(bytes_);
-    HeaderView h{all.substr(s.name_offset, s.name_size), std::nullopt};
-    if (s.has_value) h.value = all.substr(s.value_offset, s.value_size);
-    return h;
-}
-
 std::vector<HeaderView> HeaderList::views() const {
     std::vector<HeaderView> out;
     out.reserve(slots_.size());
