@@ -7,7 +7,6 @@
 #include "ops_probe.hpp"
 
 #include <algorithm>
-#include <regex>
 #include <set>
 #include <string>
 
@@ -21,9 +20,14 @@ int members_per_process() { return std::max(2, members_per_worker()); }
 // The members that logged `message`, from the "member" field of its lines.
 std::set<std::string> members_that_logged(const std::string& log, const std::string& message) {
     std::set<std::string> members;
-    const std::regex line("\"msg\":\"" + message + "\"[^\\n]*\"member\":\"([0-9]+)\"");
-    for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator(); ++it) {
-        members.insert((*it)[1].str());
+    const std::string marker = "\"msg\":\"" + message + "\"";
+    static constexpr std::string_view field = R"("member":")";
+    for (size_t at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+        const size_t line_end = std::min(log.find('\n', at), log.size());
+        const size_t member = log.find(field, at);
+        if (member == std::string::npos || member > line_end) continue;
+        const size_t first = member + field.size();
+        members.insert(log.substr(first, log.find('"', first) - first));
     }
     return members;
 }
