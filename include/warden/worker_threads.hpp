@@ -47,7 +47,6 @@ public:
     void request_stop();
 
     WorkerStats stats() const;
-    size_t size() const { return members_.size(); }
 
 private:
     std::shared_ptr<DepartureGate> departure_gate_;  // with more than one member

@@ -130,8 +130,8 @@ void WorkerThreads::run() {
     threads.reserve(members_.size());
     for (size_t i = 1; i < members_.size(); ++i) {
         threads.emplace_back(run_member, i);
-        // Named for `top -H` and the like (at most 15 characters).
-        pthread_setname_np(threads.back().native_handle(), ("member-" + std::to_string(i)).substr(0, 15).c_str());
+        // Named for `top -H` and the like ("member-256" at most: within the 15-character limit).
+        pthread_setname_np(threads.back().native_handle(), ("member-" + std::to_string(i)).c_str());
     }
     // Member 0 on this thread, as a single worker runs, so `--threads 1` is exactly that.
     if (!members_.empty()) run_member(0);
