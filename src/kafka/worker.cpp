@@ -30,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 
 // How long a failed worker waits for its consumer to be destroyed (normally well under a second).
 constexpr std::chrono::milliseconds abandon_timeout{10'000};
+// The first librdkafka that can destroy a consumer between joining and its first assignment.
+constexpr int unassigned_destroy_fixed_version = 0x020300ff;  // 2.3.0
 
 bool exactly_once(const WorkerOptions& o) { return o.guarantee == ProcessingGuarantee::exactly_once; }
 
@@ -166,6 +168,7 @@ private:
     // group reassigns the partitions once the session times out.
     void abandon_group() {
         if (lag_) lag_->stop();  // its thread queries the consumer
+        await_first_assignment(Clock::now() + abandon_timeout);
         kafka::abandon_consumer(std::move(consumer_), abandon_timeout);
     }
 
@@ -486,6 +489,7 @@ private:
         stats_.assigned_partitions = delivery_.partitions().size();
         // Any assignment, an empty one included, means the group took this member in.
         stats_.group_joined = true;
+        ever_assigned_ = true;
         stats_.group_lost = false;
     }
 
@@ -599,6 +603,28 @@ private:
         return false;
     }
 
+    // librdkafka before 2.3 aborts when it destroys a (cooperative-)sticky consumer that joined its
+    // group but has not had its first assignment: the assignor's state is still null
+    // (confluentinc/librdkafka#4312). Such a member keeps polling until that assignment comes, up
+    // to `deadline`; anything consumed meanwhile is dropped unstored, for its partitions' next
+    // owner. Once the member starts leaving, librdkafka ignores later group answers, so the window
+    // left is a JoinGroup answer landing between the protocol check below and consumer_close.
+    void await_first_assignment(Clock::time_point deadline) {
+        if (!consumer_ || ever_assigned_ || rd_kafka_version() >= unassigned_destroy_fixed_version) return;
+        const char* protocol = rd_kafka_rebalance_protocol(consumer_.get());
+        if (protocol == nullptr || std::strcmp(protocol, "NONE") == 0) return;  // not joined: nothing to wait for
+        log::info("waiting for the first assignment before leaving the group");
+        while (!ever_assigned_ && Clock::now() < deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            kafka::MessagePtr dropped(
+                rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(std::min<int64_t>(left.count(), 100))));
+        }
+        if (!ever_assigned_) {
+            log::warn("leaving the group before its first assignment came; librdkafka before 2.3 may abort on that",
+                      {{"librdkafka", rd_kafka_version_str()}});
+        }
+    }
+
     void commit_now() {
         const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), nullptr, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
@@ -623,6 +649,7 @@ private:
             store_offsets();
             commit_now();
         }
+        await_first_assignment(*shutdown_deadline_);
         if (options_.departure_gate)
             options_.departure_gate->arrive_and_wait(options_.member_index, *shutdown_deadline_);
         // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
@@ -655,6 +682,7 @@ private:
     RetryPolicy store_retry_;     // unbounded: `run` waits out any outage
     Clock::time_point store_retry_at_{};
     std::exception_ptr callback_failure_;
+    bool ever_assigned_ = false;  // the group gave this member an assignment, an empty one included
     std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping
 
     std::vector<Consumed> batch_;

@@ -213,3 +213,38 @@ TEST_CASE("SIGTERM with undeliverable outputs exits 0 by the shutdown deadline a
     CHECK(stop_worker(*restarted) == 0);
     check_outputs(outage.cluster, corpus);
 }
+
+// librdkafka before 2.3 aborts ("rd_kafka_sticky_assignor_state_destroy: Assertion
+// `assignor_state' failed") when it destroys a cooperative-sticky consumer that has joined its
+// group but not yet received its first assignment. A SIGTERM can land in that window whenever a
+// member starts while the group rebalances; here the first SyncGroup answer is held back to hit it.
+TEST_CASE("SIGTERM between joining the group and the first assignment exits 0") {
+    if (skipped_on_real_broker("a delayed group answer")) return;
+    constexpr int16_t sync_group_api_key = 14;  // RD_KAFKAP_SyncGroup
+    constexpr int sync_delay_ms = 4000;
+    TestCluster cluster;
+    REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", "unsynced", 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    // One held-back answer per member of the process, as each member syncs on its own.
+    const int members = members_per_worker();
+    for (int i = 0; i < members; ++i) {
+        REQUIRE(rd_kafka_mock_broker_push_request_error_rtts(cluster.mock(), 1, sync_group_api_key, 1,
+                                                             RD_KAFKA_RESP_ERR_NO_ERROR,
+                                                             sync_delay_ms) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+    auto worker = cluster.start_worker("unsynced", "unsynced", {}, "info");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    // Every held-back answer was taken by a SyncGroup request: each member has its JoinGroup answer.
+    REQUIRE(wait_until(
+        [&] {
+            size_t pending = 1;
+            return rd_kafka_mock_broker_error_stack_cnt(cluster.mock(), 1, sync_group_api_key, &pending) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR &&
+                   pending == 0;
+        },
+        30s, 20ms));
+    if (members == 1) CHECK(worker->stderr_text().find("partitions assigned") == std::string::npos);
+    const auto signalled = Clock::now();
+    CHECK(stop_worker(*worker) == 0);
+    MESSAGE("stopping before the first assignment took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled).count() << " ms");
+}
