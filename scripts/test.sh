@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: unit, CLI, Kafka (mock cluster), PostgreSQL and Prometheus tests; the same
-# again under ASan/UBSan (but the dashboard check); the tests that run threads under
-# ThreadSanitizer; the fuzzer for FUZZ_SECONDS (default 60); and the lint (clang-format and
-# clang-tidy). The integration tests start their own servers on loopback and mostly wait on
-# them, so the other trees compile, and the lint runs, in the background meanwhile, one after
-# another. Ends with the time of each stage, the failed assertions (scripts/failure-digest.sh)
-# and one "N passed, N failed" line.
+# The whole test suite: unit, CLI, Kafka (mock cluster), PostgreSQL, Prometheus and deploy
+# (Dockerfile) tests; the same again under ASan/UBSan (but the dashboard and Dockerfile checks);
+# the tests that run threads under ThreadSanitizer; the fuzzer for FUZZ_SECONDS (default 60);
+# and the lint (clang-format and clang-tidy). The integration tests start their own servers on
+# loopback and mostly wait on them, so the other trees compile, and the lint runs, in the
+# background meanwhile, one after another. Ends with the time of each stage, the failed
+# assertions (scripts/failure-digest.sh) and one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
