@@ -2,6 +2,7 @@
 // demo, the benchmarks and the integration tests. Not warden's output path (see delivery.hpp).
 #pragma once
 
+#include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +37,9 @@ public:
     // waits. False when request_stop() ended such a wait. Throws std::runtime_error on any other
     // refusal.
     bool send(std::string_view key, std::string_view value, const Headers& headers, uint64_t id = 0);
+    // The same for a message as read from a file: a key or value may be null, a header value too.
+    bool send(std::optional<std::string_view> key, std::optional<std::string_view> value, const HeaderList& headers,
+              uint64_t id = 0);
     // Serves delivery reports for up to `timeout`.
     void poll(std::chrono::milliseconds timeout);
     // Waits for every delivery report; true when everything sent was delivered within `timeout`.
@@ -46,6 +51,9 @@ public:
 
 private:
     struct Client;
+    template <typename AddHeaders>
+    bool send_with(std::optional<std::string_view> key, std::optional<std::string_view> value, size_t header_count,
+                   const AddHeaders& add_headers, uint64_t id);
     static void on_delivery(void* self, int32_t partition, int64_t offset, uint64_t id, bool ok);
 
     std::string topic_;
@@ -54,5 +62,13 @@ private:
     uint64_t failed_ = 0;
     std::atomic<bool> stop_{false};
 };
+
+// Waits up to `broker_wait` for the brokers to answer (giving up early, with false, once `stop` is
+// set), then requires `topic` to exist, named as `setting` if not. `properties` configure the
+// metadata client (credentials, TLS). Throws std::runtime_error naming the brokers and the cause,
+// or the missing topic.
+bool wait_for_topic(const std::string& brokers, const std::string& topic, std::string_view setting,
+                    const KafkaProperties& properties, std::chrono::milliseconds broker_wait,
+                    const std::atomic<bool>& stop);
 
 }  // namespace warden

@@ -28,5 +28,7 @@ Command add_run_command(CLI::App& root);
 Command add_demo_command(CLI::App& root);
 Command add_mock_cluster_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
+Command add_loadgen_command(CLI::App& root);
+Command add_produce_command(CLI::App& root);
 
 }  // namespace warden::cli

@@ -48,6 +48,7 @@ inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus
     const Outputs outputs = read_outputs(cluster);
     CHECK(outputs.complete);
     const Comparison comparison = compare(expected.records, outputs.records);
+    for (const std::string& lost : comparison.lost_examples) MESSAGE("lost output:\n" << lost.substr(0, 600));
     CHECK(comparison.lost == 0);
     CHECK(comparison.unexpected == 0);
     CHECK(outputs.secret_leaks == 0);

@@ -387,7 +387,9 @@ Comparison compare(const std::vector<std::string>& expected, const std::vector<s
         }
     }
     for (const auto& [record, missing] : balance) {
-        if (missing > 0) result.lost += static_cast<size_t>(missing);
+        if (missing <= 0) continue;
+        result.lost += static_cast<size_t>(missing);
+        if (result.lost_examples.size() < 3) result.lost_examples.emplace_back(record);
     }
     return result;
 }

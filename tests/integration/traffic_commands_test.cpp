@@ -1,0 +1,201 @@
+// `warden loadgen` and `warden produce` against the cluster: what they write is what they were
+// asked to write, and they refuse a missing topic or unreachable brokers with a clear exit 1.
+#include <doctest/doctest.h>
+
+#include "integration_checks.hpp"
+#include "kafka_test_support.hpp"
+#include "ops_probe.hpp"
+
+#include <warden/files.hpp>
+#include <warden/kafka_handles.hpp>
+#include <warden/loadgen.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+
+using namespace itest;
+
+namespace {
+
+std::optional<std::string_view> bytes_of(const void* data, size_t size) {
+    if (!data) return std::nullopt;
+    return std::string_view(static_cast<const char*>(data), size);
+}
+
+// Every message of `topic`, in canonical form (see canonical_record), sorted.
+std::vector<std::string> read_topic(const TestCluster& cluster, const std::string& topic, size_t expected) {
+    warden::kafka::ConfPtr conf = warden::kafka::make_conf({{"bootstrap.servers", cluster.brokers()},
+                                                            {"group.id", "itest-topic-reader"},
+                                                            {"auto.offset.reset", "earliest"}});
+    warden::kafka::ClientPtr consumer = warden::kafka::make_client(RD_KAFKA_CONSUMER, std::move(conf));
+    warden::kafka::PartitionListPtr all = warden::kafka::make_partition_list(input_partitions);
+    for (int32_t p = 0; p < input_partitions; ++p) {
+        rd_kafka_topic_partition_list_add(all.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_assign(consumer.get(), all.get());
+    std::vector<std::string> records;
+    const auto deadline = Clock::now() + 60s;
+    while (records.size() < expected && Clock::now() < deadline) {
+        warden::kafka::MessagePtr m(rd_kafka_consumer_poll(consumer.get(), 100));
+        if (!m || m->err) continue;
+        std::vector<warden::HeaderView> headers;
+        rd_kafka_headers_t* list = nullptr;
+        if (rd_kafka_message_headers(m.get(), &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            const char* name = nullptr;
+            const void* value = nullptr;
+            size_t size = 0;
+            for (size_t i = 0; rd_kafka_header_get_all(list, i, &name, &value, &size) == 0; ++i) {
+                headers.push_back({name, bytes_of(value, size)});
+            }
+        }
+        records.push_back(canonical_record(topic, bytes_of(m->key, m->key_len), bytes_of(m->payload, m->len), headers));
+    }
+    std::sort(records.begin(), records.end());
+    return records;
+}
+
+std::unique_ptr<ChildProcess> start_warden(const TestCluster& cluster, const std::string& name,
+                                           std::vector<std::string> args) {
+    args.insert(args.begin(), warden_path);
+    return std::make_unique<ChildProcess>(args, cluster.dir() / name);
+}
+
+// loadgen of 5 events and produce of a one-line file, without brokers or topic.
+std::vector<std::vector<std::string>> both_commands(const TestCluster& cluster) {
+    const std::filesystem::path input = cluster.dir() / "one.jsonl";
+    std::ofstream(input) << "{\"payload\":\"x\"}\n";
+    return {{"loadgen", "--events", "5"}, {"produce", "--input", input.string()}};
+}
+
+}  // namespace
+
+TEST_CASE("loadgen writes the generated stream of its seed, and the teams it belongs to") {
+    TestCluster cluster;
+    constexpr size_t events = 3000;
+    const std::filesystem::path teams = cluster.dir() / "loadgen-teams.json";
+    auto loadgen = start_warden(cluster, "loadgen",
+                                {"loadgen", "--brokers", cluster.brokers(), "--topic", cluster.input_topic(),
+                                 "--events", std::to_string(events), "--rate", "0", "--seed", "9", "--teams",
+                                 std::to_string(team_count), "--teams-file", teams.string()});
+    INFO("loadgen stderr:\n" << loadgen->stderr_tail());
+    REQUIRE(loadgen->wait_exit(60s) == 0);
+    CHECK(loadgen->stdout_text().find("\"sent\":3000,\"delivered\":3000,\"failed\":0,\"complete\":true") !=
+          std::string::npos);
+
+    std::vector<std::string> expected;
+    warden::loadgen::EventGenerator generator(9, team_count);
+    for (size_t n = 0; n < events; ++n) {
+        const warden::loadgen::GeneratedMessage m = generator.next(n);
+        std::vector<warden::HeaderView> headers;
+        for (const auto& [name, value] : m.headers) headers.push_back({name, value});
+        expected.push_back(canonical_record(cluster.input_topic(), m.key, m.value, headers));
+    }
+    std::sort(expected.begin(), expected.end());
+    CHECK(read_topic(cluster, cluster.input_topic(), events) == expected);
+
+    // The teams file is the one `run --teams` reads for that stream.
+    std::ifstream in(teams);
+    const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(written == warden::loadgen::teams_json(team_count) + "\n");
+}
+
+TEST_CASE("produce writes each envelope's key, headers and payload, and other lines whole") {
+    TestCluster cluster;
+    const std::filesystem::path input = cluster.dir() / "envelopes.jsonl";
+    const std::vector<std::string> lines = {
+        R"({"topic":"x","partition":3,"offset":7,"key":"phc_a:user-1","headers":["token","phc_a","now","2024-01-01"],"payload":"{\"event\":\"$pageview\"}"})",
+        R"({"key":null,"headers":["empty-value",null],"payload":"{\"event\":\"no key\"}"})",
+        R"({"key":"tombstone","payload":null})",
+        "",
+        "   ",
+        "a bare line, sent whole\r",
+        R"({"payload": "not closed")",
+    };
+    {
+        std::ofstream out(input, std::ios::binary);
+        for (const std::string& line : lines) out << line << '\n';
+    }
+    auto produce = start_warden(
+        cluster, "produce",
+        {"produce", "--brokers", cluster.brokers(), "--topic", cluster.input_topic(), "--input", input.string()});
+    INFO("produce stderr:\n" << produce->stderr_tail());
+    REQUIRE(produce->wait_exit(60s) == 0);
+    CHECK(produce->stdout_text().find("\"sent\":5,\"delivered\":5,\"failed\":0,\"complete\":true") !=
+          std::string::npos);
+
+    // What `process` would read from the same lines (blank lines are no messages).
+    std::vector<std::string> expected;
+    int64_t number = 0;
+    for (std::string line : lines) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        const warden::OwnedMessage m = warden::parse_input_line(line, number - 1);
+        expected.push_back(canonical_record(cluster.input_topic(), m.key, m.value, m.headers.views()));
+    }
+    std::sort(expected.begin(), expected.end());
+    REQUIRE(expected.size() == 5);
+    CHECK(read_topic(cluster, cluster.input_topic(), expected.size()) == expected);
+}
+
+TEST_CASE("loadgen and produce refuse a missing topic, naming it, and create nothing") {
+    TestCluster cluster;
+    for (std::vector<std::string> args : both_commands(cluster)) {
+        const std::string command = args[0];
+        args.insert(args.end(), {"--brokers", cluster.brokers(), "--topic", "events_plugin_ingestoin"});
+        auto child = start_warden(cluster, command + "-typo", args);
+        INFO(command << " stderr:\n" << child->stderr_tail());
+        CHECK(child->wait_exit(60s) == 1);
+        CHECK(child->stderr_text().find("events_plugin_ingestoin (--topic) does not exist") != std::string::npos);
+    }
+    CHECK(listed_topics(cluster.brokers()).count("events_plugin_ingestoin") == 0);
+}
+
+TEST_CASE("loadgen and produce give up on unreachable brokers after --broker-wait-ms, naming them") {
+    TestCluster cluster;
+    for (std::vector<std::string> args : both_commands(cluster)) {
+        const std::string command = args[0];
+        args.insert(args.end(), {"--brokers", "127.0.0.1:1", "--broker-wait-ms", "2000"});
+        const auto started = Clock::now();
+        auto child = start_warden(cluster, command + "-unreachable", args);
+        INFO(command << " stderr:\n" << child->stderr_tail());
+        CHECK(child->wait_exit(30s) == 1);
+        CHECK(Clock::now() - started < scaled(15s));
+        CHECK(child->stderr_text().find("cannot reach the Kafka brokers at 127.0.0.1:1") != std::string::npos);
+        CHECK(child->stdout_text().empty());  // nothing was sent, so no summary
+    }
+}
+
+TEST_CASE("produce refuses an unreadable input and bad settings before contacting anything") {
+    TestCluster cluster;
+    auto missing = start_warden(cluster, "produce-missing",
+                                {"produce", "--brokers", cluster.brokers(), "--topic", cluster.input_topic(), "--input",
+                                 (cluster.dir() / "nothing-here.jsonl").string()});
+    CHECK(missing->wait_exit(30s) == 1);
+    CHECK(missing->stderr_text().find("cannot open the input file") != std::string::npos);
+    auto no_input = start_warden(cluster, "produce-no-input", {"produce", "--brokers", cluster.brokers()});
+    CHECK(no_input->wait_exit(30s) == 2);
+    CHECK(no_input->stderr_text().find("--input is required") != std::string::npos);
+    auto bad_rate = start_warden(cluster, "loadgen-rate", {"loadgen", "--brokers", cluster.brokers(), "--rate", "-5"});
+    CHECK(bad_rate->wait_exit(30s) == 2);
+    CHECK(bad_rate->stderr_text().find("--rate") != std::string::npos);
+}
+
+TEST_CASE("loadgen --events 0 runs until SIGTERM, then exits 0 with everything it sent acknowledged") {
+    TestCluster cluster;
+    auto loadgen = start_warden(cluster, "loadgen-endless",
+                                {"loadgen", "--brokers", cluster.brokers(), "--topic", cluster.input_topic(),
+                                 "--events", "0", "--rate", "500"});
+    INFO("loadgen stderr:\n" << loadgen->stderr_tail());
+    std::this_thread::sleep_for(3s);
+    CHECK(stop_worker(*loadgen) == 0);
+    const std::string summary = loadgen->stdout_text();
+    INFO("summary: " << summary);
+    CHECK(summary.find("\"failed\":0,\"complete\":false") != std::string::npos);
+    const size_t sent_at = summary.find("\"sent\":");
+    REQUIRE(sent_at != std::string::npos);
+    const long sent = std::stol(summary.substr(sent_at + 7));
+    CHECK(sent > 100);
+    CHECK(summary.find("\"delivered\":" + std::to_string(sent) + ",") != std::string::npos);
+}
