@@ -233,9 +233,9 @@ struct Outputs {
 Outputs read_outputs(const TestCluster& cluster);
 
 struct Comparison {
-    size_t lost = 0;        // expected outputs missing
-    size_t duplicates = 0;  // extra copies of expected outputs
-    size_t unexpected = 0;  // outputs nothing should have produced
+    size_t lost = 0;                         // expected outputs missing
+    size_t duplicates = 0;                   // extra copies of expected outputs
+    size_t unexpected = 0;                   // outputs nothing should have produced
     std::vector<std::string> lost_examples;  // the first few lost outputs, for the failure message
 };
 Comparison compare(const std::vector<std::string>& expected, const std::vector<std::string>& actual);
