@@ -61,18 +61,25 @@ broken "rdkafka's headers missing from the build" 's/ librdkafka-dev / /'
 echo "--- the runtime stage's steps, run another way"
 uid=$(sed -n 's/^USER \([0-9]*\):\([0-9]*\)$/\1/p' "$root/deploy/Dockerfile")
 gid=$(sed -n 's/^USER \([0-9]*\):\([0-9]*\)$/\2/p' "$root/deploy/Dockerfile")
+# As the image's user where this runs as root; otherwise as the current (non-root) user.
+as_image_user=(setpriv --reuid "$uid" --regid "$gid" --clear-groups)
+if (($(id -u) != 0)); then
+    as_image_user=()
+    uid=$(id -u) gid=$(id -g)
+    echo "not root: warden runs as $uid:$gid instead of the image's user"
+fi
 install -d -m 0755 "$work/bin"
 install -m 0755 "$warden" "$work/bin/warden"  # COPY --from=build
 install -d -o "$uid" -g "$gid" -m 0750 "$work/home"  # the volume, the working directory
 port=$(free_loopback_port)
-(cd "$work/home" && exec setpriv --reuid "$uid" --regid "$gid" --clear-groups env -i PATH=/usr/bin:/bin \
+(cd "$work/home" && exec "${as_image_user[@]}" env -i PATH=/usr/bin:/bin \
     "$work/bin/warden" demo --events 100000000 --rate 200 --metrics-address "127.0.0.1:$port" \
     >"$work/demo.out" 2>"$work/demo.err") &
 demo_pid=$!
 healthcheck=$(sed -n 's/^ *CMD \(\[.*\]\)$/\1/p' "$root/deploy/Dockerfile" | head -1)
 mapfile -t probe < <(/usr/bin/python3 -c 'import json, sys; [print(w) for w in json.loads(sys.argv[1])]' "$healthcheck")
 probe[-1]=${probe[-1]//\/9464/\/$port}
-probe_once() { setpriv --reuid "$uid" --regid "$gid" --clear-groups "${probe[@]}" 2>/dev/null; }
+probe_once() { "${as_image_user[@]}" "${probe[@]}" 2>/dev/null; }
 healthy=0
 for _ in $(seq 1 100); do
     if probe_once; then healthy=1; break; fi
