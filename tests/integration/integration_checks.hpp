@@ -48,7 +48,13 @@ inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus
     const Outputs outputs = read_outputs(cluster);
     CHECK(outputs.complete);
     const Comparison comparison = compare(expected.records, outputs.records);
-    for (const std::string& lost : comparison.lost_examples) MESSAGE("lost output:\n" << lost.substr(0, 600));
+    for (const std::string& lost : comparison.lost_examples) {
+        // Its uuid says whether the input it came from was ever in the input topic.
+        const size_t at = lost.find("\"uuid\":\"");
+        const std::string uuid = at == std::string::npos ? std::string() : lost.substr(at + 8, 36);
+        MESSAGE("lost output (input " << (uuid.empty() ? "unknown" : find_input(cluster, uuid)) << "):\n"
+                                      << lost.substr(0, 600));
+    }
     CHECK(comparison.lost == 0);
     CHECK(comparison.unexpected == 0);
     CHECK(outputs.secret_leaks == 0);

@@ -374,6 +374,42 @@ Outputs read_outputs(const TestCluster& cluster) {
     return outputs;
 }
 
+std::string find_input(const TestCluster& cluster, std::string_view needle) {
+    warden::kafka::ClientPtr consumer =
+        make_consumer({{"bootstrap.servers", cluster.brokers()}, {"group.id", "itest-input-search"}});
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(input_partitions);
+    std::map<int32_t, int64_t> ends;
+    for (int32_t p = 0; p < input_partitions; ++p) {
+        int64_t low = 0, high = 0;
+        if (query_patiently([&] {
+                return rd_kafka_query_watermark_offsets(consumer.get(), cluster.input_topic().c_str(), p, &low, &high,
+                                                        request_timeout_ms);
+            }) ||
+            high <= low) {
+            continue;
+        }
+        ends[p] = high;
+        rd_kafka_topic_partition_list_add(assignment.get(), cluster.input_topic().c_str(), p)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_assign(consumer.get(), assignment.get());
+    std::string found;
+    const auto deadline = Clock::now() + 60s;
+    while (!ends.empty() && Clock::now() < deadline) {
+        warden::kafka::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
+        if (!message || message->err) continue;
+        const auto end = ends.find(message->partition);
+        if (end == ends.end()) continue;
+        const std::string_view value(static_cast<const char*>(message->payload), message->len);
+        if (value.find(needle) != std::string_view::npos) {
+            found +=
+                "partition " + std::to_string(message->partition) + " offset " + std::to_string(message->offset) + "; ";
+        }
+        if (message->offset + 1 >= end->second) ends.erase(end);
+    }
+    return found.empty() ? "not in the input topic" : found;
+}
+
 Comparison compare(const std::vector<std::string>& expected, const std::vector<std::string>& actual) {
     std::unordered_map<std::string_view, int64_t> balance;  // expected copies minus actual copies
     for (const std::string& record : expected) ++balance[record];

@@ -232,6 +232,10 @@ struct Outputs {
 // Reads every output topic of the cluster from its beginning to its end.
 Outputs read_outputs(const TestCluster& cluster);
 
+// Where the input topic holds a message whose value contains `needle` ("partition P offset O; ..."),
+// or "not in the input topic": for failure messages about a lost output.
+std::string find_input(const TestCluster& cluster, std::string_view needle);
+
 struct Comparison {
     size_t lost = 0;                         // expected outputs missing
     size_t duplicates = 0;                   // extra copies of expected outputs
