@@ -137,10 +137,7 @@ Command add_replay_command(CLI::App& root) {
         ->capture_default_str()
         ->check(whole_number<size_t>(1));
     add_max_message_bytes_option(*cmd, r.limits);
-    cmd->add_option("--broker-wait-ms", args->broker_wait_ms,
-                    "How long to wait for the brokers to answer before giving up with exit 1")
-        ->capture_default_str()
-        ->check(whole_number<int64_t>(0));
+    add_broker_wait_option(*cmd, args->broker_wait_ms);
     return {cmd, [args] { return run_replay(*args); }, /*stops_on_signal=*/true};
 }
 

@@ -73,4 +73,11 @@ log::Level log_level_named(const std::string& level) {
     return levels.at(level);
 }
 
+void add_broker_wait_option(CLI::App& cmd, int64_t& wait_ms) {
+    cmd.add_option("--broker-wait-ms", wait_ms,
+                   "How long to wait for the brokers to answer before giving up with exit 1")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(0));
+}
+
 }  // namespace warden::cli

@@ -25,6 +25,10 @@ void add_processing_guarantee_options(CLI::App& cmd, std::string& guarantee, int
 // The guarantee a --processing-guarantee value names; the option's check admits no other value.
 ProcessingGuarantee processing_guarantee_named(const std::string& guarantee);
 
+// --broker-wait-ms: how long a command that ends by itself (replay, loadgen, produce) waits for
+// the brokers' first answer before it gives up with exit 1.
+void add_broker_wait_option(CLI::App& cmd, int64_t& wait_ms);
+
 // --log-level (WARDEN_LOG_LEVEL): debug, info (the default), warn or error, into `level`.
 void add_log_level_option(CLI::App& cmd, std::string& level);
 // The level a --log-level value names; the option's check admits no other value.

@@ -108,10 +108,7 @@ void add_traffic_options(CLI::App& cmd, TrafficArgs& args) {
     cmd.add_option("--rate", args.rate, "Messages per second (0: as fast as the brokers take them)")
         ->capture_default_str()
         ->check(whole_number<uint64_t>(0));
-    cmd.add_option("--broker-wait-ms", args.broker_wait_ms,
-                   "How long to wait for the brokers to answer before giving up with exit 1")
-        ->capture_default_str()
-        ->check(whole_number<int64_t>(0));
+    add_broker_wait_option(cmd, args.broker_wait_ms);
 }
 
 struct LoadgenArgs {
