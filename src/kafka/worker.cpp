@@ -649,9 +649,10 @@ private:
             store_offsets();
             commit_now();
         }
-        await_first_assignment(*shutdown_deadline_);
         if (options_.departure_gate)
             options_.departure_gate->arrive_and_wait(options_.member_index, *shutdown_deadline_);
+        // Right before leaving: a JoinGroup answer that came while the siblings drained counts.
+        await_first_assignment(*shutdown_deadline_);
         // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
         if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
             log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
