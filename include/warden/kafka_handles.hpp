@@ -66,6 +66,10 @@ bool finish_within(std::chrono::milliseconds limit, std::function<void()> work);
 // left to the process's exit, so the failure is still reported. False when it was left.
 bool abandon_consumer(ClientPtr consumer, std::chrono::milliseconds limit);
 
+// Keeps the client, undestroyed, until the process exits: for a client whose destruction would
+// abort the process (a librdkafka bug; see the worker). Its threads keep running until then.
+void keep_until_exit(ClientPtr client);
+
 // Milliseconds since the epoch.
 int64_t wall_clock_ms();
 

@@ -29,9 +29,7 @@ struct RunArgs {
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";
-    // 1 until an abort at SIGTERM shortly after a multi-member start is understood (README,
-    // Threads); 0: the cores available.
-    unsigned threads = 1;
+    unsigned threads = 0;  // 0: the cores available
 };
 
 // Without --transactional-id: the static member's identity, so a restarted instance fences its

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -212,6 +213,14 @@ bool abandon_consumer(ClientPtr consumer, std::chrono::milliseconds limit) {
                   {{"waited_ms", std::to_string(limit.count())}});
     }
     return destroyed;
+}
+
+void keep_until_exit(ClientPtr client) {
+    static std::mutex mutex;
+    // Never destroyed: the clients stay reachable, not leaked, until the process is gone.
+    static auto* kept = new std::vector<rd_kafka_t*>;
+    std::lock_guard lock(mutex);
+    kept->push_back(client.release());
 }
 
 int64_t wall_clock_ms() {

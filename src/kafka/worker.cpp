@@ -168,8 +168,7 @@ private:
     // group reassigns the partitions once the session times out.
     void abandon_group() {
         if (lag_) lag_->stop();  // its thread queries the consumer
-        await_first_assignment(Clock::now() + abandon_timeout);
-        kafka::abandon_consumer(std::move(consumer_), abandon_timeout);
+        if (!keep_if_destroy_may_abort()) kafka::abandon_consumer(std::move(consumer_), abandon_timeout);
     }
 
     struct Consumed {
@@ -604,25 +603,22 @@ private:
     }
 
     // librdkafka before 2.3 aborts when it destroys a (cooperative-)sticky consumer that joined its
-    // group but has not had its first assignment: the assignor's state is still null
-    // (confluentinc/librdkafka#4312). Such a member keeps polling until that assignment comes, up
-    // to `deadline`; anything consumed meanwhile is dropped unstored, for its partitions' next
-    // owner. Once the member starts leaving, librdkafka ignores later group answers, so the window
-    // left is a JoinGroup answer landing between the protocol check below and consumer_close.
-    void await_first_assignment(Clock::time_point deadline) {
-        if (!consumer_ || ever_assigned_ || rd_kafka_version() >= unassigned_destroy_fixed_version) return;
-        const char* protocol = rd_kafka_rebalance_protocol(consumer_.get());
-        if (protocol == nullptr || std::strcmp(protocol, "NONE") == 0) return;  // not joined: nothing to wait for
-        log::info("waiting for the first assignment before leaving the group");
-        while (!ever_assigned_ && Clock::now() < deadline) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            kafka::MessagePtr dropped(
-                rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(std::min<int64_t>(left.count(), 100))));
-        }
-        if (!ever_assigned_) {
-            log::warn("leaving the group before its first assignment came; librdkafka before 2.3 may abort on that",
-                      {{"librdkafka", rd_kafka_version_str()}});
-        }
+    // group but never had an assignment: the assignor's state is still null
+    // (confluentinc/librdkafka#4312).
+    bool destroy_may_abort() const {
+        return consumer_ && !ever_assigned_ && rd_kafka_version() < unassigned_destroy_fixed_version;
+    }
+
+    // Such a consumer is kept until the process exits instead. Waiting for the assignment is no
+    // answer: a sibling slow to rejoin may hold the group's join phase open beyond any deadline.
+    // Kept also when the member may not have joined: a JoinGroup answer may land just before it
+    // starts leaving, and a closed consumer no longer tells which protocol it chose.
+    bool keep_if_destroy_may_abort() {
+        if (!destroy_may_abort()) return false;
+        log::info("this member never had an assignment; its consumer is kept until the process exits",
+                  {{"librdkafka", rd_kafka_version_str()}});
+        kafka::keep_until_exit(std::move(consumer_));
+        return true;
     }
 
     void commit_now() {
@@ -651,12 +647,11 @@ private:
         }
         if (options_.departure_gate)
             options_.departure_gate->arrive_and_wait(options_.member_index, *shutdown_deadline_);
-        // Right before leaving: a JoinGroup answer that came while the siblings drained counts.
-        await_first_assignment(*shutdown_deadline_);
         // Leaves the group; the revoke callback commits again (a no-op when nothing moved).
         if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(consumer_.get())) {
             log::warn("leaving the group failed", {{"error", rd_kafka_err2str(err)}});
         }
+        keep_if_destroy_may_abort();
         if (callback_failure_) std::rethrow_exception(std::exchange(callback_failure_, nullptr));
         log::info("stopped");
     }

@@ -58,9 +58,11 @@ private:
     std::vector<std::string_view> views_;
 };
 
+// Never destroyed, like the limiter below: a Kafka client left running until the process exits
+// (kafka::keep_until_exit) may still log while static objects are being torn down.
 SensitiveValues& sensitive_values() {
-    static SensitiveValues values;
-    return values;
+    static auto* values = new SensitiveValues;
+    return *values;
 }
 
 void append_escaped_redacted(std::string& out, std::string_view text) { json::append_json_string(out, redact(text)); }
@@ -112,8 +114,8 @@ private:
 };
 
 RepeatLimiter& repeats() {
-    static RepeatLimiter limiter;
-    return limiter;
+    static auto* limiter = new RepeatLimiter;
+    return *limiter;
 }
 
 std::atomic<Sink> sink{nullptr};

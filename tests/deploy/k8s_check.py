@@ -125,7 +125,7 @@ def main(path):
     resources = container.get("resources", {})
     limits, requests = resources.get("limits", {}), resources.get("requests", {})
     check(all(k in limits and k in requests for k in ("cpu", "memory")), "CPU and memory requests and limits are set")
-    threads = int(env.get("WARDEN_THREADS", {}).get("value", config.get("threads", 1)))  # run's default
+    threads = int(env.get("WARDEN_THREADS", {}).get("value", config.get("threads", 0)))  # run's default
     members = threads if threads > 0 else max(1, int(-(-quantity(limits.get("cpu", "1"), "cpu") // 1)))
     memory = quantity(limits.get("memory", "0"), "mem")
     peak = measured_peak_mib.get(members)
