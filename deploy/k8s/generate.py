@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
+sys.path.insert(0, str(here.parent))
+from generated_files import write_or_check  # noqa: E402
 root = here.parent.parent
 
 
@@ -70,19 +72,7 @@ def main(args):
     files = {"base/prometheusrule.yaml": prometheus_rule()}
     if "--schemas" in args:
         files.update(crd_schemas(args[args.index("--schemas") + 1:]))
-    stale = []
-    for name, text in files.items():
-        path = here / name
-        if check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(name)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            print(f"wrote deploy/k8s/{name}")
-    for name in stale:
-        print(f"deploy/k8s/{name} is out of date: run deploy/k8s/generate.py")
-    return 1 if stale else 0
+    return write_or_check(here, files, check, "deploy/k8s/generate.py")
 
 
 if __name__ == "__main__":

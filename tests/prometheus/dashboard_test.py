@@ -9,10 +9,8 @@ Everything listens on 127.0.0.1 and every wait has a deadline.
 """
 import json
 import os
-import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,21 +18,11 @@ import time
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from free_port import free_loopback_port  # noqa: E402
+
 warden, root = sys.argv[1], os.path.abspath(sys.argv[2])
 failures = []
-
-
-def free_port():
-    # Below the kernel's ephemeral range (32768 and up), so no client connection of a test running
-    # beside this one takes the port before the server binds it.
-    for candidate in random.sample(range(20000, 32000), 50):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return candidate
-    raise RuntimeError("no free port in 20000-32000")
 
 
 def get_json(url, timeout=5):
@@ -89,7 +77,7 @@ def metric_names(expr):
 work = tempfile.mkdtemp(prefix="warden-prom-")
 processes = []
 try:
-    metrics_port, prom_port = free_port(), free_port()
+    metrics_port, prom_port = free_loopback_port(), free_loopback_port()
     demo = subprocess.Popen([warden, "demo", "--events", "100000000", "--rate", "2000", "--partitions", "4",
                              "--cache-ttl-ms", "2000", "--metrics-address", "127.0.0.1:%d" % metrics_port],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "demo.log"), "w"))
