@@ -108,6 +108,10 @@ struct PostgresStoreOptions {
     std::chrono::milliseconds max_backoff{5000};
 };
 
+// Registers every form the store's password can take (the password option, PGPASSWORD, the
+// conninfo's password, raw and decoded) with the log's redaction (log::redact).
+void register_postgres_credentials(const PostgresStoreOptions& options);
+
 // Teams from a table shaped like PostHog's posthog_team. All tokens of a fetch go in one
 // prepared, parameterised query; a second connection LISTENs for the change notifications of
 // deploy/sql/002. A lost connection is reopened with backoff; meanwhile fetches report an error

@@ -21,6 +21,8 @@ struct Command {
     bool stops_on_signal = false;
     // --log-level when not given (every command takes it: see WardenCli).
     std::string default_log_level = "info";
+    // Receives where each setting came from (see layered_arguments), for commands that show it.
+    SettingOrigins* origins = nullptr;
 };
 
 Command add_process_command(CLI::App& root);
@@ -30,5 +32,6 @@ Command add_mock_cluster_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
 Command add_loadgen_command(CLI::App& root);
 Command add_produce_command(CLI::App& root);
+Command add_check_command(CLI::App& root);
 
 }  // namespace warden::cli

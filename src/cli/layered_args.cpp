@@ -48,14 +48,47 @@ std::string complaint(CLI::Option& option, const std::string& value) {
     }
 }
 
-// Appends `--name=value` after checking the value; `source` says where it came from.
-void add_checked(CLI::App& command, const std::string& name, const std::string& value, const std::string& source,
-                 std::vector<std::string>& out) {
-    CLI::Option* option = command.get_option("--" + name);
-    if (const std::string message = complaint(*option, value); !message.empty()) {
-        throw UsageError(source + " " + message);
+// A repeatable option collects values from every layer, and so lists each origin once; any other
+// takes the last one.
+void note_origin(SettingOrigins& origins, const CLI::Option& option, const std::string& name,
+                 const std::string& origin) {
+    std::string& noted = origins[name];
+    const bool repeatable = option.get_items_expected_max() > 1;
+    if (!repeatable || noted.empty()) {
+        noted = origin;
+    } else if (noted != origin && !noted.ends_with(", " + origin)) {
+        noted += ", " + origin;
     }
-    out.push_back("--" + name + "=" + value);
+}
+
+// The arguments built so far, and where each setting came from.
+struct Layers {
+    std::vector<std::string> arguments;
+    SettingOrigins* origins = nullptr;
+
+    // Appends `--name=value` after checking the value; `source` says where it came from for an
+    // error, `origin` for the report.
+    void add_checked(CLI::App& command, const std::string& name, const std::string& value, const std::string& source,
+                     const std::string& origin) {
+        CLI::Option* option = command.get_option("--" + name);
+        if (const std::string message = complaint(*option, value); !message.empty()) {
+            throw UsageError(source + " " + message);
+        }
+        arguments.push_back("--" + name + "=" + value);
+        if (origins) note_origin(*origins, *option, name, origin);
+    }
+};
+
+// Notes the long options on the command line (before a bare "--") as set by a flag.
+void record_flags(CLI::App& command, const std::vector<std::string>& command_line, SettingOrigins& origins) {
+    for (const std::string& arg : command_line) {
+        if (arg == "--") break;
+        if (!arg.starts_with("--")) continue;
+        const std::string name = arg.substr(2, arg.find('=') - 2);
+        if (const CLI::Option* option = command.get_option_no_throw("--" + name)) {
+            note_origin(origins, *option, name, "flag");
+        }
+    }
 }
 
 bool has_long_option(const CLI::App& command, const std::string& name) {
@@ -73,29 +106,33 @@ void add_config_option(CLI::App& command) {
 }
 
 std::vector<std::string> layered_arguments(CLI::App& command, const std::vector<std::string>& command_line,
-                                           const GetEnv& getenv,
-                                           const std::vector<EnvironmentValue>& extra_environment) {
+                                           const GetEnv& getenv, const std::vector<EnvironmentValue>& extra_environment,
+                                           SettingOrigins* origins) {
     if (asks_for_help(command_line)) return command_line;
-    std::vector<std::string> out;
+    Layers layers{{}, origins};
     if (const std::string path = config_path(command_line, getenv); !path.empty()) {
         for (const ConfigSetting& setting : read_config_file(command, path)) {
-            add_checked(command, setting.name, setting.value,
-                        path + ":" + std::to_string(setting.line) + ": setting '" + setting.name + "'", out);
+            const std::string line = path + ":" + std::to_string(setting.line);
+            layers.add_checked(command, setting.name, setting.value, line + ": setting '" + setting.name + "'", line);
         }
     }
     for (const CLI::Option* option : command.get_options()) {
         const std::string& variable = option->get_envname();
         if (variable.empty() || option->get_lnames().empty()) continue;
         if (const char* value = getenv(variable.c_str()); value && *value) {
-            add_checked(command, option->get_lnames().front(), value, "the environment variable " + variable, out);
+            layers.add_checked(command, option->get_lnames().front(), value, "the environment variable " + variable,
+                               "environment " + variable);
         }
     }
     for (const EnvironmentValue& extra : extra_environment) {
         if (!has_long_option(command, extra.option)) continue;
         if (const char* value = getenv(extra.variable.c_str()); value && *value) {
-            add_checked(command, extra.option, extra.prefix + value, "the environment variable " + extra.variable, out);
+            layers.add_checked(command, extra.option, extra.prefix + value,
+                               "the environment variable " + extra.variable, "environment " + extra.variable);
         }
     }
+    if (origins) record_flags(command, command_line, *origins);
+    std::vector<std::string> out = std::move(layers.arguments);
     out.insert(out.end(), command_line.begin(), command_line.end());
     return out;
 }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct EnvironmentValue {
     std::string prefix;  // put before the variable's value
 };
 
+// Where each setting's value came from, by long option name: "FILE:LINE", "environment
+// VARIABLE" or "flag". The last layer that sets an option wins, as it does for the value.
+using SettingOrigins = std::map<std::string, std::string>;
+
 // --config FILE: the subcommand's TOML config file (also WARDEN_CONFIG).
 void add_config_option(CLI::App& command);
 
@@ -31,9 +36,10 @@ void add_config_option(CLI::App& command);
 // Values from the file and the environment are checked here with the options' own checks, so
 // that an error names the file and line or the variable (never the value). With --help or -h on
 // the command line nothing else is read: a broken config file must not hide the help.
-// Throws UsageError.
+// `origins`, when given, receives where each setting came from. Throws UsageError.
 std::vector<std::string> layered_arguments(CLI::App& command, const std::vector<std::string>& command_line,
                                            const GetEnv& getenv,
-                                           const std::vector<EnvironmentValue>& extra_environment = {});
+                                           const std::vector<EnvironmentValue>& extra_environment = {},
+                                           SettingOrigins* origins = nullptr);
 
 }  // namespace warden::cli

@@ -56,9 +56,7 @@ void add_store_wait_option(CLI::App& command, TeamStoreArgs& args) {
         ->check(whole_number<int64_t>(0));
 }
 
-std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
-    if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file);
-    if (args.postgres.empty()) throw std::runtime_error("no team store: give --teams FILE or --postgres CONNINFO");
+PostgresStoreOptions postgres_store_options(const TeamStoreArgs& args) {
     PostgresStoreOptions options;
     options.conninfo = args.postgres;
     options.table = args.postgres_table;
@@ -67,8 +65,14 @@ std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
                                             "--postgres-password-file takes the name of a file holding the password",
                                             SecretFilePart::first_line);
     }
+    return options;
+}
+
+std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
+    if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file);
+    if (args.postgres.empty()) throw std::runtime_error("no team store: give --teams FILE or --postgres CONNINFO");
     try {
-        return std::make_unique<PostgresTeamStore>(std::move(options));
+        return std::make_unique<PostgresTeamStore>(postgres_store_options(args));
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(e.what());
     }

@@ -25,6 +25,10 @@ struct TeamStoreArgs {
 // --max-store-queries-per-second.
 void add_team_store_options(CLI::App& command, TeamStoreArgs& args);
 
+// The PostgreSQL store's options from --postgres, --postgres-table and the password file (read
+// here; std::runtime_error when it cannot be).
+PostgresStoreOptions postgres_store_options(const TeamStoreArgs& args);
+
 // --store-wait-timeout-ms, for the commands that end (process, replay).
 void add_store_wait_option(CLI::App& command, TeamStoreArgs& args);
 

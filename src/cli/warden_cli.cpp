@@ -46,7 +46,7 @@ WardenCli::WardenCli() : app_("warden: resolves, verifies and routes product-ana
     app_.footer(root_footer);
     commands_ = {
         add_run_command(app_),          add_demo_command(app_),    add_replay_command(app_),  add_process_command(app_),
-        add_mock_cluster_command(app_), add_loadgen_command(app_), add_produce_command(app_),
+        add_mock_cluster_command(app_), add_loadgen_command(app_), add_produce_command(app_), add_check_command(app_),
     };
     // Bound to the options by reference: sized once, never reallocated.
     log_levels_.resize(commands_.size());
@@ -80,7 +80,7 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
         if (const Command* command = args.empty() ? nullptr : command_named(args.front())) {
             prefix += " " + command->app->get_name();
             const std::vector<std::string> rest(args.begin() + 1, args.end());
-            layered = layered_arguments(*command->app, rest, getenv, kafka_environment_values());
+            layered = layered_arguments(*command->app, rest, getenv, kafka_environment_values(), command->origins);
             layered.insert(layered.begin(), command->app->get_name());
         }
         std::reverse(layered.begin(), layered.end());  // CLI11 takes a vector last argument first

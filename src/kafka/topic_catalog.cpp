@@ -41,6 +41,7 @@ std::optional<TopicCatalog> TopicCatalog::fetch(rd_kafka_t* client, std::chrono:
     }
     const MetadataPtr owned(metadata);
     TopicCatalog catalog;
+    catalog.broker_count_ = metadata->broker_cnt;
     for (int t = 0; t < metadata->topic_cnt; ++t) {
         const rd_kafka_metadata_topic_t& topic = metadata->topics[t];
         if (topic.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;

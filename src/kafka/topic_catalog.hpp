@@ -28,9 +28,12 @@ public:
     bool has(const std::string& topic) const { return topics_.contains(topic); }
     // The topic's partition ids, ascending; empty for a topic that is not listed.
     std::vector<int32_t> partitions(const std::string& topic) const;
+    // How many brokers the answer listed.
+    int broker_count() const { return broker_count_; }
 
 private:
     std::map<std::string, std::vector<int32_t>> topics_;
+    int broker_count_ = 0;
 };
 
 // A topic warden needs and the setting that names it, for the error message.

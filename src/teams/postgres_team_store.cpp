@@ -61,13 +61,6 @@ std::optional<std::string> optional_text(const PGresult* r, int row, int col) {
     return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
-// Every credential the store may be given goes to the log's redaction before anything can log it.
-void register_credentials(const PostgresStoreOptions& options) {
-    log::add_sensitive_value(options.password);
-    if (const char* from_environment = std::getenv("PGPASSWORD")) log::add_sensitive_value(from_environment);
-    for (const std::string& form : postgres::password_forms(options.conninfo)) log::add_sensitive_value(form);
-}
-
 TeamStore::FetchResult failed(const postgres::Failure& failure) {
     TeamStore::FetchResult result;
     result.error = failure.message;
@@ -81,7 +74,7 @@ class PostgresTeamStore::Impl {
 public:
     explicit Impl(PostgresStoreOptions options)
         : options_(std::move(options)), lookup_(options_, "lookup"), listener_(options_, "listener") {
-        register_credentials(options_);
+        register_postgres_credentials(options_);
         if (auto problem = postgres::conninfo_problem(options_.conninfo)) throw std::invalid_argument(*problem);
         if (!plain_identifier(options_.table)) {
             throw std::invalid_argument("invalid --postgres-table " + options_.table +
@@ -230,6 +223,12 @@ private:
     std::vector<std::string> matchable_;
     uint64_t queries_ = 0;
 };
+
+void register_postgres_credentials(const PostgresStoreOptions& options) {
+    log::add_sensitive_value(options.password);
+    if (const char* from_environment = std::getenv("PGPASSWORD")) log::add_sensitive_value(from_environment);
+    for (const std::string& form : postgres::password_forms(options.conninfo)) log::add_sensitive_value(form);
+}
 
 PostgresTeamStore::PostgresTeamStore(PostgresStoreOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -199,3 +199,56 @@ TEST_CASE("loadgen --events 0 runs until SIGTERM, then exits 0 with everything i
     CHECK(sent > 100);
     CHECK(summary.find("\"delivered\":" + std::to_string(sent) + ",") != std::string::npos);
 }
+
+// `warden check` with run's flags against a group that consumed a corpus: every check passes, the
+// group's offsets are all committed and nothing is behind; a real broker also describes the group.
+TEST_CASE("check reads the group's committed offsets and lag, and describes the group where the brokers can") {
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(31, 400);
+    InputProducer input(cluster, corpus);
+    input.produce(0, corpus.messages.size());
+    REQUIRE(input.flush(30s));
+    const std::filesystem::path teams = cluster.dir() / "teams.json";
+    std::ofstream(teams) << cluster.teams_json();
+
+    auto worker = cluster.start_worker("checked", "worker");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    GroupOffsets offsets(cluster, "checked");
+    REQUIRE(offsets.wait_all_committed(60s));
+
+    const auto check_group = [&](const std::string& name) {
+        std::vector<std::string> args = {"check",   "--brokers",    cluster.brokers(), "--group", "checked",
+                                         "--teams", teams.string(), "--timeout-ms",    "10000"};
+        const std::vector<std::string> topics = cluster.topic_flags("--input-topic");
+        args.insert(args.end(), topics.begin(), topics.end());
+        auto check = start_warden(cluster, name, args);
+        INFO("check stderr:\n" << check->stderr_tail());
+        REQUIRE(check->wait_exit(60s) == 0);
+        return check->stdout_text();
+    };
+    const std::string with_member = check_group("check-member");
+    INFO("check stdout:\n" << with_member);
+    const std::string all_committed = "committed offsets on " + std::to_string(input_partitions) + " of " +
+                                      std::to_string(input_partitions) + " partitions of " + cluster.input_topic() +
+                                      ", 0 messages behind";
+    CHECK(with_member.find(all_committed) != std::string::npos);
+    CHECK(with_member.find("all 8 checks passed") != std::string::npos);
+    if (cluster.real()) {
+        const int members = members_per_worker();
+        CHECK(with_member.find("; state Stable, " + std::to_string(members) +
+                               (members == 1 ? " member" : " members")) != std::string::npos);
+    } else {
+        CHECK(with_member.find("the brokers do not describe groups") != std::string::npos);
+    }
+    CHECK(stop_worker(*worker) == 0);
+
+    // Inputs added after the group stopped are its lag.
+    Corpus more = Corpus::generate(32, 25);
+    InputProducer later(cluster, more);
+    later.produce(0, more.messages.size());
+    REQUIRE(later.flush(30s));
+    const std::string stopped = check_group("check-stopped");
+    INFO("check stdout:\n" << stopped);
+    CHECK(stopped.find(", 25 messages behind") != std::string::npos);
+    if (cluster.real()) CHECK(stopped.find("; state Empty, 0 members") != std::string::npos);
+}

@@ -28,7 +28,8 @@ struct Settings {
 
 // A subcommand shaped like `warden run`, parsed from the layered arguments.
 Settings parse(const std::vector<std::string>& command_line, const std::map<std::string, std::string>& env = {},
-               const std::vector<warden::cli::EnvironmentValue>& extra = {}) {
+               const std::vector<warden::cli::EnvironmentValue>& extra = {},
+               warden::cli::SettingOrigins* origins = nullptr) {
     CLI::App app;
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     Settings s;
@@ -43,7 +44,7 @@ Settings parse(const std::vector<std::string>& command_line, const std::map<std:
     run->add_option("--kafka-property", s.properties)
         ->check(warden::cli::kafka_property_text())
         ->allow_extra_args(false);
-    std::vector<std::string> args = layered_arguments(*run, command_line, FakeEnvironment{env}, extra);
+    std::vector<std::string> args = layered_arguments(*run, command_line, FakeEnvironment{env}, extra, origins);
     args.insert(args.begin(), "run");
     std::reverse(args.begin(), args.end());
     app.parse(args);
@@ -97,6 +98,21 @@ TEST_CASE("settings: repeatable options collect every layer in order, so later l
     CHECK(s.properties[1] == "a=1");                   // file
     CHECK(s.properties[2] == "a=2");                   // environment
     CHECK(s.properties[3] == "a=3");                   // flag
+}
+
+TEST_CASE("settings: each setting's origin is the layer its value came from; a repeatable one lists each") {
+    ScratchFile file("brokers = \"file:9092\"\ngroup = \"file-group\"\nkafka-property = [\"a=1\"]\n");
+    const std::string path = file.path.string();
+    const std::vector<warden::cli::EnvironmentValue> extra = {{"WARDEN_A", "kafka-property", "a="}};
+    warden::cli::SettingOrigins origins;
+    parse({"--config", path, "--batch-size=5", "--kafka-property", "a=3"},
+          {{"WARDEN_GROUP", "env-group"}, {"WARDEN_A", "2"}, {"WARDEN_BROKERS", ""}}, extra, &origins);
+    CHECK(origins["brokers"] == path + ":1");
+    CHECK(origins["group"] == "environment WARDEN_GROUP");
+    CHECK(origins["batch-size"] == "flag");
+    CHECK(origins["kafka-property"] == path + ":3, environment WARDEN_A, flag");
+    CHECK(origins["config"] == "flag");
+    CHECK_FALSE(origins.contains("dry-run"));
 }
 
 TEST_CASE("settings: an extra environment value applies only to commands that have its option") {

@@ -1,0 +1,99 @@
+#include "run_args.hpp"
+
+#include "layered_args.hpp"
+#include "option_checks.hpp"
+#include "shared_options.hpp"
+#include "thread_count.hpp"
+#include "usage.hpp"
+
+#include <warden/log.hpp>
+
+#include <unistd.h>
+
+namespace warden::cli {
+namespace {
+
+// Without --transactional-id: the static member's identity, so a restarted instance fences its
+// predecessor at once; else one unique to this process (a predecessor's open transaction then
+// ends by the broker's transaction timeout, and the group generation still fences it).
+std::string default_transactional_id(const WorkerOptions& w) {
+    if (!w.group_instance_id.empty()) return "warden-" + w.group + "-" + w.group_instance_id;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return "warden-" + w.group + "-" + (host[0] ? host : "host") + "-" + std::to_string(getpid());
+}
+
+}  // namespace
+
+void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
+    CLI::App* cmd = &cmd_ref;
+    WorkerOptions& w = args.worker;
+    add_config_option(*cmd);
+    add_kafka_client_options(*cmd, args.kafka);
+    cmd->add_option("--group", w.group, "Consumer group id")
+        ->envname("WARDEN_GROUP")
+        ->capture_default_str()
+        ->check(not_empty("a consumer group id"));
+    cmd->add_option(
+           "--group-instance-id", w.group_instance_id,
+           "Static membership id (group.instance.id): a restart within the session timeout causes no rebalance "
+           "(with --threads N above 1, member I of the process has ID-I)")
+        ->envname("WARDEN_GROUP_INSTANCE_ID");
+    add_processing_guarantee_options(*cmd, args.guarantee, args.transaction_interval_ms, /*envnames=*/true);
+    cmd->add_option("--transactional-id", w.transactional_id,
+                    "Exactly-once: this instance's transactional.id, stable across restarts and unique in the group "
+                    "(default: from --group and --group-instance-id, else host and process id; with --threads N above "
+                    "1, member I of the process has ID-I)")
+        ->envname("WARDEN_TRANSACTIONAL_ID");
+    add_team_store_options(*cmd, args.store);
+    cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
+        ->envname("WARDEN_INPUT_TOPIC")
+        ->capture_default_str()
+        ->check(topic_name());
+    add_topic_options(*cmd, w.topics);
+    cmd->add_option("--batch-size", w.batch_size, "Messages per processing batch (one team lookup each)")
+        ->envname("WARDEN_BATCH_SIZE")
+        ->capture_default_str()
+        ->check(whole_number<size_t>(1));
+    add_threads_option(*cmd, args.threads,
+                       "Members of the consumer group in this process, one per thread, each with its own "
+                       "consumer, producer and partitions",
+                       "WARDEN_THREADS");
+    cmd->add_option("--max-in-flight", w.max_in_flight,
+                    "Unacknowledged outputs at which fetching pauses (resumes at half), shared among the threads")
+        ->envname("WARDEN_MAX_IN_FLIGHT")
+        ->capture_default_str()
+        ->check(whole_number<size_t>(1));
+    cmd->add_option("--shutdown-timeout-ms", args.shutdown_timeout_ms,
+                    "Longest drain on SIGTERM/SIGINT before committing what was acknowledged and exiting")
+        ->envname("WARDEN_SHUTDOWN_TIMEOUT_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(0));
+    add_max_message_bytes_option(*cmd, w.limits, "WARDEN_MAX_MESSAGE_BYTES");
+    cmd->add_option("--metrics-address", args.metrics_address,
+                    "host:port serving /metrics, /healthz and /readyz ('off' disables; port 0 picks one)")
+        ->envname("WARDEN_METRICS_ADDRESS")
+        ->capture_default_str()
+        ->check(listen_address());
+}
+
+void prepare_run(RunArgs& args) {
+    check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
+    args.worker.guarantee = processing_guarantee_named(args.guarantee);
+    if (args.worker.guarantee == ProcessingGuarantee::exactly_once) {
+        if (args.worker.transactional_id.empty()) args.worker.transactional_id = default_transactional_id(args.worker);
+        args.worker.transaction_interval = std::chrono::milliseconds(args.transaction_interval_ms);
+        log::info("exactly-once processing", {{"transactional_id", args.worker.transactional_id}});
+    } else if (!args.worker.transactional_id.empty()) {
+        throw UsageError("--transactional-id applies to --processing-guarantee exactly-once only");
+    }
+    // From here on the credentials among them are redacted wherever they would be printed.
+    ClientProperties properties = client_properties(args.kafka);
+    args.worker.brokers = args.kafka.brokers;
+    args.worker.consumer_properties = std::move(properties.consumer);
+    args.worker.producer_properties = std::move(properties.producer);
+    check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
+    args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
+}
+
+}  // namespace warden::cli

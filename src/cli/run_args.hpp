@@ -1,0 +1,36 @@
+// The settings of `run`, registered and prepared in one place so that `check` loads a
+// configuration exactly as `run` does.
+#pragma once
+
+#include "kafka_client_args.hpp"
+#include "team_store_args.hpp"
+
+#include <warden/worker.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace warden::cli {
+
+struct RunArgs {
+    WorkerOptions worker;
+    std::string guarantee = "at-least-once";
+    int64_t transaction_interval_ms = 100;
+    TeamStoreArgs store;
+    KafkaClientArgs kafka;
+    int64_t shutdown_timeout_ms = 30'000;
+    std::string metrics_address = "0.0.0.0:9464";
+    unsigned threads = 0;  // 0: the cores available
+};
+
+// Every option of `run` (and of `check`), with its environment variable and its checks.
+void add_run_options(CLI::App& cmd, RunArgs& args);
+
+// The checks that span options, then the worker's options completed from the flags: the
+// processing guarantee, the Kafka client properties (their credentials registered for redaction
+// from here on) and timeouts. Throws UsageError for a combination that cannot run.
+void prepare_run(RunArgs& args);
+
+}  // namespace warden::cli
