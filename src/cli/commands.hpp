@@ -21,6 +21,8 @@ struct Command {
     bool stops_on_signal = false;
     // --log-level when not given (every command takes it: see WardenCli).
     std::string default_log_level = "info";
+    // The command word this one comes after, as in `warden dlq inspect`; empty for a top-level one.
+    std::string group{};
     // Receives where each setting came from (see layered_arguments), for commands that show it.
     SettingOrigins* origins = nullptr;
 };
@@ -33,5 +35,9 @@ Command add_replay_command(CLI::App& root);
 Command add_loadgen_command(CLI::App& root);
 Command add_produce_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
+Command add_dlq_inspect_command(CLI::App& root);  // under `dlq`
+
+// `run` or, for a command in a group, `dlq inspect`.
+std::string full_name(const Command& command);
 
 }  // namespace warden::cli

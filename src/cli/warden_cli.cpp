@@ -45,8 +45,9 @@ WardenCli::WardenCli() : app_("warden: resolves, verifies and routes product-ana
     app_.require_subcommand(1);
     app_.footer(root_footer);
     commands_ = {
-        add_run_command(app_),          add_demo_command(app_),    add_replay_command(app_),  add_process_command(app_),
-        add_mock_cluster_command(app_), add_loadgen_command(app_), add_produce_command(app_), add_check_command(app_),
+        add_run_command(app_),     add_demo_command(app_),         add_replay_command(app_),
+        add_process_command(app_), add_mock_cluster_command(app_), add_loadgen_command(app_),
+        add_produce_command(app_), add_check_command(app_),        add_dlq_inspect_command(app_),
     };
     // Bound to the options by reference: sized once, never reallocated.
     log_levels_.resize(commands_.size());
@@ -55,12 +56,21 @@ WardenCli::WardenCli() : app_("warden: resolves, verifies and routes product-ana
         add_log_level_option(*commands_[i].app, log_levels_[i]);
     }
     help_ = app_.add_subcommand("help", "Print the help of warden, or of a command: warden help run");
-    help_->add_option("command", help_topic_, "The command to explain");
+    help_->add_option("command", help_topic_, "The command to explain (two words for one in a group: dlq inspect)")
+        ->expected(1, 2);
 }
 
-const Command* WardenCli::command_named(const std::string& name) const {
+std::string full_name(const Command& command) {
+    return command.group.empty() ? command.app->get_name() : command.group + " " + command.app->get_name();
+}
+
+const Command* WardenCli::command_named(const std::vector<std::string>& words) const {
     for (const Command& command : commands_) {
-        if (command.app->check_name(name)) return &command;
+        if (command.group.empty()) {
+            if (!words.empty() && command.app->check_name(words[0])) return &command;
+        } else if (words.size() > 1 && words[0] == command.group && command.app->check_name(words[1])) {
+            return &command;
+        }
     }
     return nullptr;
 }
@@ -77,11 +87,12 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
     std::string prefix = "warden";
     try {
         std::vector<std::string> layered = args;
-        if (const Command* command = args.empty() ? nullptr : command_named(args.front())) {
-            prefix += " " + command->app->get_name();
-            const std::vector<std::string> rest(args.begin() + 1, args.end());
+        if (const Command* command = command_named(args)) {
+            prefix += " " + full_name(*command);
+            const size_t words = command->group.empty() ? 1 : 2;
+            const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(words), args.end());
             layered = layered_arguments(*command->app, rest, getenv, kafka_environment_values(), command->origins);
-            layered.insert(layered.begin(), command->app->get_name());
+            layered.insert(layered.begin(), args.begin(), args.begin() + static_cast<std::ptrdiff_t>(words));
         }
         std::reverse(layered.begin(), layered.end());  // CLI11 takes a vector last argument first
         app_.parse(layered);
@@ -96,10 +107,10 @@ std::optional<int> WardenCli::parse(const std::vector<std::string>& args, const 
         return exit_ok;
     } catch (const CLI::ParseError& e) {
         const Command* command = parsed_command();
-        const std::string where = command           ? "warden " + command->app->get_name()
+        const std::string where = command           ? "warden " + full_name(*command)
                                   : help_->parsed() ? "warden help"
                                                     : "warden";
-        const std::string help = command ? "warden help " + command->app->get_name() : "warden help";
+        const std::string help = command ? "warden help " + full_name(*command) : "warden help";
         err << where << ": " << usage_error_text(e) << "\nRun `" << help << "` for the settings." << std::endl;
         return exit_usage;
     } catch (const UsageError& e) {
@@ -123,7 +134,7 @@ std::string WardenCli::usage_error_text(const CLI::ParseError& error) const {
     if (command && has_option(root_extras)) {
         // `warden --brokers x run`: the option exists, in the wrong place.
         return unplaced_arguments_message(app_, root_extras) + "; options go after the command: `warden " +
-               command->app->get_name() + " --name value`";
+               full_name(*command) + " --name value`";
     }
     const bool precise =
         !dynamic_cast<const CLI::RequiredError*>(&error) && !dynamic_cast<const CLI::ExtrasError*>(&error);
@@ -131,7 +142,9 @@ std::string WardenCli::usage_error_text(const CLI::ParseError& error) const {
         return unplaced_arguments_message(command ? *command->app : app_, extras);
     }
     if (!command && dynamic_cast<const CLI::RequiredError*>(&error)) {
-        return "a command is needed: run, replay, process, demo, mock-cluster or help";
+        std::string names;
+        for (const Command& c : commands_) names += full_name(c) + ", ";
+        return "a command is needed: " + names + "or help";
     }
     if (command && dynamic_cast<const CLI::RequiredError*>(&error)) {
         if (std::string ways = ways_to_give(*command->app, error.what()); !ways.empty()) return ways;
@@ -140,25 +153,38 @@ std::string WardenCli::usage_error_text(const CLI::ParseError& error) const {
 }
 
 int WardenCli::print_help(std::ostream& out, std::ostream& err) const {
-    if (help_topic_.empty() || help_topic_ == "help") {
+    if (help_topic_.empty() || help_topic_.front() == "help") {
         out << app_.get_formatter()->make_help(&app_, "warden", CLI::AppFormatMode::Normal);
         return exit_ok;
     }
     const Command* command = command_named(help_topic_);
+    if (!command && help_topic_.size() == 1) {
+        // A group's word alone: its commands.
+        const std::string& word = help_topic_.front();
+        const auto groups = app_.get_subcommands([&](const CLI::App* sub) {
+            return sub != help_ && sub->check_name(word) && !sub->get_subcommands({}).empty();
+        });
+        if (!groups.empty()) {
+            out << groups.front()->help("warden");
+            return exit_ok;
+        }
+    }
     if (!command) {
         std::vector<std::string> names;
-        for (const Command& c : commands_) names.push_back(c.app->get_name());
-        err << "warden help: " << unknown_command_message(help_topic_, names) << std::endl;
+        for (const Command& c : commands_) names.push_back(full_name(c));
+        std::string topic;
+        for (const std::string& word : help_topic_) topic += (topic.empty() ? "" : " ") + word;
+        err << "warden help: " << unknown_command_message(topic, names) << std::endl;
         return exit_usage;
     }
-    out << command->app->help("warden");
+    out << command->app->help(command->group.empty() ? "warden" : "warden " + command->group);
     return exit_ok;
 }
 
 int WardenCli::run(std::ostream& err) {
     const Command* command = parsed_command();
     if (!command) return exit_usage;
-    const std::string where = "warden " + command->app->get_name() + ": ";
+    const std::string where = "warden " + full_name(*command) + ": ";
     if (command->stops_on_signal) install_stop_signals();
     log::set_min_level(log_level_named(log_levels_[static_cast<size_t>(command - commands_.data())]));
     try {

@@ -33,7 +33,8 @@ public:
     CLI::App& app() { return app_; }
 
 private:
-    const Command* command_named(const std::string& name) const;
+    // The command the arguments start with (one word, or two for a command in a group).
+    const Command* command_named(const std::vector<std::string>& words) const;
     const Command* parsed_command() const;
     int print_help(std::ostream& out, std::ostream& err) const;
     std::string usage_error_text(const CLI::ParseError& error) const;
@@ -42,7 +43,7 @@ private:
     std::vector<Command> commands_;
     std::vector<std::string> log_levels_;  // --log-level of each command, in commands_ order
     CLI::App* help_ = nullptr;
-    std::string help_topic_;
+    std::vector<std::string> help_topic_;  // a command's words
 };
 
 }  // namespace warden::cli

@@ -2,6 +2,7 @@
 // an optional rate limit and a checkpoint of the acknowledged prefix of each partition.
 #include "broker_health.hpp"
 #include "consumed_views.hpp"
+#include "offset_range.hpp"
 #include "output_producer.hpp"
 #include "prefetch.hpp"
 #include "replay_checkpoint.hpp"
@@ -224,14 +225,15 @@ private:
                 kafka::query_watermarks(consumer_.get(), options_.topic, partitions, request_timeout, watermarks)) {
             throw std::runtime_error("cannot read the offsets of " + options_.topic + ": " + rd_kafka_err2str(err));
         }
+        kafka::OffsetRangeResolver ranges(consumer_.get(), options_.topic, request_timeout);
         std::vector<PartitionProgress> inverted;
         for (int32_t partition : partitions) {
             const auto [low, high] = watermarks.at(partition);
             PartitionProgress p;
             p.partition = partition;
-            p.start = position(options_.from, partition, low, high);
-            p.end = position(options_.to, partition, low, high);
-            if (p.start == low && low > 0 && may_precede_log_start(options_.from, low)) {
+            p.start = ranges.position(options_.from, partition, low, high);
+            p.end = ranges.position(options_.to, partition, low, high);
+            if (p.start == low && low > 0 && kafka::OffsetRangeResolver::may_precede_log_start(options_.from, low)) {
                 // Otherwise the part of the range that retention removed would go missing silently.
                 log::warn(
                     "the replay range starts at the log start offset: records before it were deleted "
@@ -300,76 +302,6 @@ private:
             }
         }
         return options_.partitions;
-    }
-
-    // Whether a start resolved to the log start offset `low` may have lost records to retention:
-    // an offset below it, or a time (the deleted records' times are unknown). `earliest` asks for
-    // whatever is there.
-    static bool may_precede_log_start(const OffsetSpec& from, int64_t low) {
-        return (from.kind == OffsetSpec::Kind::offset && from.value < low) || from.kind == OffsetSpec::Kind::timestamp;
-    }
-
-    int64_t position(const OffsetSpec& spec, int32_t partition, int64_t low, int64_t high) {
-        switch (spec.kind) {
-            case OffsetSpec::Kind::earliest: return low;
-            case OffsetSpec::Kind::latest: return high;
-            case OffsetSpec::Kind::offset: return std::clamp(spec.value, low, high);
-            case OffsetSpec::Kind::timestamp: break;
-        }
-        kafka::PartitionListPtr list = kafka::make_partition_list(1);
-        rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset = spec.value;
-        if (rd_kafka_resp_err_t err =
-                kafka::offsets_for_times(consumer_.get(), list.get(), Clock::now() + request_timeout)) {
-            throw std::runtime_error("cannot look up offsets by time in " + options_.topic + ": " +
-                                     rd_kafka_err2str(err));
-        }
-        const int64_t offset = list->elems[0].offset;
-        if (offset >= 0) return std::clamp(offset, low, high);
-        // -1 means no message at or after the time, unless the broker cannot look times up (the
-        // mock cluster cannot): then the last message, if it is that late, proves the broker wrong.
-        if (high > low && timestamp_at(partition, high - 1) >= spec.value) {
-            return search_by_time(partition, spec.value, low, high);
-        }
-        return high;
-    }
-
-    // The timestamp of the message at `offset`, read with a one-off assignment; -1 when unreadable.
-    int64_t timestamp_at(int32_t partition, int64_t offset) {
-        kafka::PartitionListPtr list = kafka::make_partition_list(1);
-        rd_kafka_topic_partition_list_add(list.get(), options_.topic.c_str(), partition)->offset = offset;
-        if (rd_kafka_assign(consumer_.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
-        int64_t timestamp = -1;
-        const auto deadline = Clock::now() + std::chrono::seconds(10);
-        while (Clock::now() < deadline) {
-            kafka::MessagePtr m(rd_kafka_consumer_poll(consumer_.get(), 100));
-            if (!m || m->partition != partition) continue;
-            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset >= offset) {
-                rd_kafka_timestamp_type_t type;
-                timestamp = rd_kafka_message_timestamp(m.get(), &type);
-                break;
-            }
-            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
-        }
-        rd_kafka_assign(consumer_.get(), nullptr);
-        return timestamp;
-    }
-
-    // The first offset in [low, high) whose message is at or after `time`, by binary search over
-    // message timestamps (exact when timestamps grow with offsets, as with one producer clock).
-    int64_t search_by_time(int32_t partition, int64_t time, int64_t low, int64_t high) {
-        int64_t first = low, last = high;  // the answer is in [first, last]
-        while (first < last) {
-            const int64_t middle = first + (last - first) / 2;
-            const int64_t t = timestamp_at(partition, middle);
-            if (t < 0)
-                throw std::runtime_error("cannot read offset " + std::to_string(middle) + " of " + options_.topic);
-            if (t >= time) {
-                last = middle;
-            } else {
-                first = middle + 1;
-            }
-        }
-        return first;
     }
 
     void assign() {

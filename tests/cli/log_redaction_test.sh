@@ -7,10 +7,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
 
-"$warden" mock-cluster --partitions 2 --bootstrap-file "$work/bootstrap" >/dev/null 2>"$work/mock.log" &
-pids+=($!)
-for _ in $(seq 100); do [[ -s "$work/bootstrap" ]] && break; sleep 0.1; done
-brokers=$(cat "$work/bootstrap")
+start_mock_cluster 2
 
 # The sample stream as kcat input: key|value, headers dropped by kcat -P, so the token also sits
 # in the key (as capture writes it) and in the value.
@@ -51,7 +48,7 @@ pids+=($run_pid)
 # wait out its join timer (the session timeout less a second) before the second assignment.
 consumed=$(wc -l < "$work/input")
 for _ in $(seq 600); do
-    [[ $(grep -c '"msg":"message processed"' "$work/run.log") -ge $consumed ]] && break
+    [[ $(grep -c '"msg":"message processed"' "$work/run.log" 2>/dev/null) -ge $consumed ]] && break
     sleep 0.1
 done
 kill -TERM "$run_pid"

@@ -11,3 +11,12 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+
+# Starts `warden mock-cluster --partitions N` (stopped on exit) and sets $brokers to its address.
+start_mock_cluster() {
+    local bootstrap="$work/bootstrap.${#pids[@]}"
+    "$warden" mock-cluster --partitions "$1" --bootstrap-file "$bootstrap" >/dev/null 2>>"$work/mock.log" &
+    pids+=($!)
+    for _ in $(seq 100); do [[ -s "$bootstrap" ]] && break; sleep 0.1; done
+    brokers=$(cat "$bootstrap")
+}
