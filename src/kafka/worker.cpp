@@ -575,9 +575,22 @@ private:
         for (int i = 0; i < owned->cnt; ++i) {
             if (owned->elems[i].offset < 0) owned->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
-        if (kafka::ErrorPtr error{rd_kafka_seek_partitions(consumer_.get(), owned.get(), 10'000)}) {
-            throw std::runtime_error(std::string("cannot rewind to the committed offsets: ") +
-                                     rd_kafka_error_string(error.get()));
+        // A seek waits for each partition's fetcher; while a leader is down it times out, and is
+        // asked again (nothing is consumed meanwhile, so nothing past the offsets slips through).
+        bool reported = false;
+        for (;;) {
+            kafka::ErrorPtr error{rd_kafka_seek_partitions(consumer_.get(), owned.get(), 10'000)};
+            if (!error) break;
+            if (rd_kafka_error_code(error.get()) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+                throw std::runtime_error(std::string("cannot rewind to the committed offsets: ") +
+                                         rd_kafka_error_string(error.get()));
+            }
+            if (stop_.load(std::memory_order_relaxed)) return;  // stopping: nothing more is processed
+            if (!reported) {
+                log::warn("the partitions' leaders do not answer; retrying the rewind to the committed offsets",
+                          {{"error", rd_kafka_error_string(error.get())}});
+                reported = true;
+            }
         }
         log::info("partitions rewound to their committed offsets", {{"partitions", partitions_text(*owned)}});
     }
