@@ -77,6 +77,9 @@ struct MessageView {
     std::optional<std::string_view> key;
     std::span<const HeaderView> headers;
     std::optional<std::string_view> value;
+    // A dead letter sent through again (`warden dlq redrive`): how many times it was dead-lettered
+    // so far. A dead letter of it then says one more in `dlq_attempts`. 0 for ordinary input.
+    uint32_t dead_letter_attempts = 0;
 
     // The first header named `name` with a non-empty value (SPEC §2: null or empty means absent).
     std::optional<std::string_view> header(std::string_view name) const;

@@ -42,6 +42,11 @@ struct ReplayOptions {
     std::chrono::milliseconds shutdown_timeout{30'000};
     std::chrono::milliseconds store_wait_timeout{300'000};  // then an unavailable team store ends the replay
     std::chrono::milliseconds broker_wait{60'000};          // longest wait for the brokers' first answer
+    // A redrive (`warden dlq redrive`) when above 0: `topic` holds dead letters, each sent through
+    // as the input it was (ConsumedViews::dead_letter_views) unless it was dead-lettered this many
+    // times already or lost part of itself to the size limit; what fails again is dead-lettered
+    // with dlq_attempts one higher.
+    uint32_t redrive_max_attempts = 0;
 };
 
 // The replay's consumer settings: brokers, a group id that is never joined (exactly-once: the
@@ -71,8 +76,10 @@ struct ReplayProgress {
     OutcomeCounters outcomes;
     std::vector<PartitionProgress> partitions;
     std::chrono::steady_clock::duration elapsed{};
-    bool resumed = false;   // ranges came from a checkpoint
-    bool complete = false;  // every partition done and every output acknowledged
+    uint64_t redrive_exhausted = 0;  // dead letters not sent through: attempts used up
+    uint64_t redrive_truncated = 0;  // dead letters not sent through: cut to fit when dead-lettered
+    bool resumed = false;            // ranges came from a checkpoint
+    bool complete = false;           // every partition done and every output acknowledged
 };
 
 // Replays a fixed offset range of a topic through the core with direct partition assignment (no

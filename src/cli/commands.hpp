@@ -35,7 +35,10 @@ Command add_replay_command(CLI::App& root);
 Command add_loadgen_command(CLI::App& root);
 Command add_produce_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
-Command add_dlq_inspect_command(CLI::App& root);  // under `dlq`
+// `warden dlq`, the group of the dead-letter commands, and its commands.
+CLI::App& add_dlq_group(CLI::App& root);
+Command add_dlq_inspect_command(CLI::App& dlq);
+Command add_dlq_redrive_command(CLI::App& dlq);
 
 // `run` or, for a command in a group, `dlq inspect`.
 std::string full_name(const Command& command);

@@ -1,4 +1,5 @@
-// `warden dlq inspect`: what the dead-letter topic holds, by reason, step and source partition.
+// `warden dlq`, and its `inspect`: what the dead-letter topic holds, by reason, step and source
+// partition. (`dlq redrive` is a replay: replay_command.cpp.)
 #include "commands.hpp"
 #include "kafka_client_args.hpp"
 #include "replay_args.hpp"
@@ -48,11 +49,17 @@ int inspect(InspectArgs& args) {
 
 }  // namespace
 
-Command add_dlq_inspect_command(CLI::App& root) {
-    CLI::App* dlq = root.add_subcommand("dlq", "Look into the dead-letter topic: warden dlq inspect");
+CLI::App& add_dlq_group(CLI::App& root) {
+    CLI::App* dlq = root.add_subcommand("dlq",
+                                        "The dead-letter topic: warden dlq inspect (what it holds), warden dlq redrive "
+                                        "(send it through again)");
     dlq->require_subcommand(1);
+    return *dlq;
+}
+
+Command add_dlq_inspect_command(CLI::App& dlq) {
     auto args = std::make_shared<InspectArgs>();
-    CLI::App* cmd = dlq->add_subcommand(
+    CLI::App* cmd = dlq.add_subcommand(
         "inspect",
         "Count the dead letters of an offset range by reason, step and source partition, with a few redacted "
         "samples of each reason (secret and personal API keys taken out, key and value cut); prints one JSON "

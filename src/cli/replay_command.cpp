@@ -32,6 +32,8 @@ struct ReplayArgs {
     int64_t broker_wait_ms = 60'000;
     std::string guarantee = "at-least-once";
     int64_t transaction_interval_ms = 1000;
+    uint32_t max_attempts = 3;  // a redrive's
+    bool redrive = false;       // `warden dlq redrive`: the dead-letter topic goes through again
 };
 
 // An exactly-once replay commits its progress with its outputs and resumes from it: it produces,
@@ -53,7 +55,13 @@ int run_replay(ReplayArgs& args) {
     args.replay.to = parse_offset_spec(args.to);
     check_replay_range(args.replay.from, args.replay.to, args.from, args.to);
     if (!args.partitions.empty()) args.replay.partitions = parse_partition_list(args.partitions);
-    check_topic_roles(args.replay.topic, "--topic", args.replay.topics);
+    if (args.redrive) {
+        // Read from the dead-letter topic, and what fails again goes back to it.
+        args.replay.topic = args.replay.topics.dead_letter;
+        args.replay.redrive_max_attempts = args.max_attempts;
+    } else {
+        check_topic_roles(args.replay.topic, "--topic", args.replay.topics);
+    }
     args.replay.guarantee = processing_guarantee_named(args.guarantee);
     args.replay.transaction_interval = std::chrono::milliseconds(args.transaction_interval_ms);
     check_guarantee(args.replay);
@@ -88,7 +96,13 @@ int run_replay(ReplayArgs& args) {
     };
     const ReplayProgress result = replayer.run(show);
     show(result);
-    std::printf("%s\n", result.outcomes.summary_json(args.replay.topics).c_str());
+    std::string summary = result.outcomes.summary_json(args.replay.topics);
+    if (args.redrive) {
+        // The dead letters kept back, before the outcomes of those sent through.
+        summary.insert(1, "\"kept_back\":{\"attempts_used_up\":" + std::to_string(result.redrive_exhausted) +
+                              ",\"truncated\":" + std::to_string(result.redrive_truncated) + "},");
+    }
+    std::printf("%s\n", summary.c_str());
     if (!result.complete) {
         log::warn("replay interrupted before its end",
                   {{"checkpoint",
@@ -98,19 +112,21 @@ int run_replay(ReplayArgs& args) {
     return 0;
 }
 
-}  // namespace
-
-Command add_replay_command(CLI::App& root) {
-    auto args = std::make_shared<ReplayArgs>();
+// The options of replay, and of redrive, which reads the dead-letter topic (--dlq-topic) instead
+// of --topic and takes --max-attempts.
+Command add_replay_options(CLI::App* cmd, const std::shared_ptr<ReplayArgs>& args) {
     ReplayOptions& r = args->replay;
-    CLI::App* cmd = root.add_subcommand(
-        "replay",
-        "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
-        "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
-        "(rerun with the same --checkpoint to resume)");
     add_config_option(*cmd);
     add_kafka_client_options(*cmd, args->kafka);
-    cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str()->check(topic_name());
+    if (args->redrive) {
+        cmd->add_option("--max-attempts", args->max_attempts,
+                        "Dead-letterings after which a dead letter is kept back (counted, not sent through); one "
+                        "without dlq_attempts has had one")
+            ->capture_default_str()
+            ->check(whole_number<uint32_t>(1));
+    } else {
+        cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str()->check(topic_name());
+    }
     cmd->add_option("--from", args->from,
                     "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
         ->capture_default_str()
@@ -139,6 +155,34 @@ Command add_replay_command(CLI::App& root) {
     add_max_message_bytes_option(*cmd, r.limits);
     add_broker_wait_option(*cmd, args->broker_wait_ms);
     return {cmd, [args] { return run_replay(*args); }, /*stops_on_signal=*/true};
+}
+
+}  // namespace
+
+Command add_replay_command(CLI::App& root) {
+    return add_replay_options(
+        root.add_subcommand(
+            "replay",
+            "Reprocess a fixed range of a topic (direct assignment, no consumer group) and produce the outputs "
+            "again with a `replayed: true` header. Prints a JSON summary last; exit 3 when interrupted "
+            "(rerun with the same --checkpoint to resume)"),
+        std::make_shared<ReplayArgs>());
+}
+
+Command add_dlq_redrive_command(CLI::App& dlq) {
+    auto args = std::make_shared<ReplayArgs>();
+    args->redrive = true;
+    Command command = add_replay_options(
+        dlq.add_subcommand(
+            "redrive",
+            "Send a range of the dead-letter topic through the pipeline again, as `replay` does (`replayed: true` on "
+            "every output), each message with its original key and headers (the dlq_* ones dropped); what fails "
+            "again returns to the dead-letter topic with dlq_attempts one higher. A dead letter dead-lettered "
+            "--max-attempts times, or cut to fit when it was, is kept back and counted. Prints a JSON summary last; "
+            "exit 3 when interrupted (rerun with the same --checkpoint to resume)"),
+        args);
+    command.group = "dlq";
+    return command;
 }
 
 }  // namespace warden::cli

@@ -61,6 +61,8 @@ void MessageOutputs::dead_letter(DeadLetterReason reason, std::string_view detai
     r.headers.add("dlq_topic", message_.topic.substr(0, max_topic_bytes));
     r.headers.add("dlq_partition", std::to_string(message_.partition));
     r.headers.add("dlq_offset", std::to_string(message_.offset));
+    if (message_.dead_letter_attempts > 0)
+        r.headers.add("dlq_attempts", std::to_string(uint64_t{message_.dead_letter_attempts} + 1));
     fit_dead_letter(r, message_.headers.size(), limits_.max_message_bytes);
     outcome_ = MessageOutcome{outcome_.first_record, 0, {}, reason, Verification::none, false};
     finish();

@@ -6,6 +6,8 @@
 
 #include <warden/core.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -20,6 +22,8 @@ public:
         headers_.clear();
         header_ranges_.clear();
         views_.clear();
+        redrive_headers_.clear();
+        truncated_.clear();
     }
 
     void add(const rd_kafka_message_t& message) {
@@ -58,11 +62,57 @@ public:
         return views_;
     }
 
+    // The views of dead letters to send through again (`warden dlq redrive`), each as the input
+    // it was: the dlq_* headers taken away (and `replayed`, which a replay's delivery added), the
+    // topic, partition and offset of the original input (dlq_topic, dlq_partition, dlq_offset;
+    // the dead letter's own where they are missing or malformed), and `dead_letter_attempts`
+    // from dlq_attempts (1 without it: the first dead-lettering). truncated(i) says whether
+    // message i lost part of its value or headers to the size limit when it was dead-lettered.
+    std::span<const MessageView> dead_letter_views(std::string_view topic) {
+        views(topic);
+        redrive_headers_.clear();
+        truncated_.assign(views_.size(), false);
+        std::vector<std::pair<size_t, size_t>> kept;
+        for (size_t i = 0; i < views_.size(); ++i) {
+            MessageView& view = views_[i];
+            const size_t first = redrive_headers_.size();
+            view.dead_letter_attempts = 1;
+            for (const HeaderView& h : view.headers) {
+                const std::string_view value = h.value.value_or(std::string_view());
+                if (h.name == "dlq_topic" && !value.empty()) view.topic = value;
+                if (h.name == "dlq_partition") parse_number(value, view.partition);
+                if (h.name == "dlq_offset") parse_number(value, view.offset);
+                if (h.name == "dlq_attempts") parse_number(value, view.dead_letter_attempts);
+                if (h.name == "dlq_truncated") truncated_[i] = true;
+                if (!h.name.starts_with("dlq_") && h.name != "replayed") redrive_headers_.push_back(h);
+            }
+            view.dead_letter_attempts =
+                std::max<uint32_t>(view.dead_letter_attempts, 1);  // "0" is no way around the cap
+            kept.emplace_back(first, redrive_headers_.size() - first);
+        }
+        for (size_t i = 0; i < views_.size(); ++i) {
+            views_[i].headers = std::span<const HeaderView>(redrive_headers_).subspan(kept[i].first, kept[i].second);
+        }
+        return views_;
+    }
+
+    bool truncated(size_t i) const { return i < truncated_.size() && truncated_[i]; }
+
 private:
+    // Keeps `out` unless the whole of `text` is a number that fits it.
+    template <typename Number>
+    static void parse_number(std::string_view text, Number& out) {
+        Number parsed{};
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+        if (error == std::errc() && end == text.data() + text.size() && !text.empty()) out = parsed;
+    }
+
     std::vector<const rd_kafka_message_t*> messages_;
     std::vector<HeaderView> headers_;
     std::vector<std::pair<size_t, size_t>> header_ranges_;
     std::vector<MessageView> views_;
+    std::vector<HeaderView> redrive_headers_;
+    std::vector<bool> truncated_;
 };
 
 }  // namespace warden::kafka

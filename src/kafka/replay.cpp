@@ -23,6 +23,7 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 namespace warden {
 
@@ -359,10 +360,29 @@ private:
         rd_kafka_pause_partitions(consumer_.get(), list.get());
     }
 
-    void process_batch() {
+    // A redrive sends through only the dead letters that may go again; `sent_` marks them.
+    std::span<const MessageView> views_to_process() {
         consumed_views_.clear();
         for (const auto& m : batch_) consumed_views_.add(*m);
-        const std::span<const MessageView> views = consumed_views_.views(options_.topic);
+        if (options_.redrive_max_attempts == 0) return consumed_views_.views(options_.topic);
+        const std::span<const MessageView> all = consumed_views_.dead_letter_views(options_.topic);
+        selected_.clear();
+        sent_.assign(all.size(), false);
+        for (size_t i = 0; i < all.size(); ++i) {
+            if (consumed_views_.truncated(i)) {
+                ++redrive_truncated_;
+            } else if (all[i].dead_letter_attempts >= options_.redrive_max_attempts) {
+                ++redrive_exhausted_;
+            } else {
+                sent_[i] = true;
+                selected_.push_back(all[i]);
+            }
+        }
+        return selected_;
+    }
+
+    void process_batch() {
+        const std::span<const MessageView> views = views_to_process();
         const bool processed = store_waiter_.until_done([&] {
             result_.clear();
             return processor_.process(views, result_);
@@ -372,10 +392,14 @@ private:
             return;
         }
         if (transactions_) transactions_->begin();
+        size_t next_outcome = 0;
         for (size_t i = 0; i < batch_.size(); ++i) {
-            pace();
             const rd_kafka_message_t& m = *batch_[i];
-            delivery_.deliver({m.partition, m.offset, *delivery_.epoch_of(m.partition)}, result_.outcomes[i], result_);
+            const bool sent = options_.redrive_max_attempts == 0 || sent_[i];
+            if (sent) pace();
+            // A dead letter kept back produces nothing: its offset is done at once.
+            const MessageOutcome outcome = sent ? result_.outcomes[next_outcome++] : MessageOutcome{};
+            delivery_.deliver({m.partition, m.offset, *delivery_.epoch_of(m.partition)}, outcome, result_);
             if (transactions_) processed_[m.partition] = m.offset + 1;
         }
         outcomes_.add(result_);
@@ -424,6 +448,7 @@ private:
         for (const auto& [id, offset] : transactions_->last_committed()) committed_[id] = parts_.at(id).acked = offset;
         delivery_.collect_refused(outcomes_);
         committed_outcomes_ = outcomes_;
+        committed_kept_back_ = {redrive_exhausted_, redrive_truncated_};
         return true;
     }
 
@@ -434,6 +459,7 @@ private:
         // Refused outputs are counted when their redone transaction commits: the producer keeps
         // their dead letters for the redo and their count until then.
         outcomes_ = committed_outcomes_;
+        std::tie(redrive_exhausted_, redrive_truncated_) = committed_kept_back_;
         if (stop_.load(std::memory_order_relaxed)) return;
         for (auto& [id, p] : parts_) {
             p.consumed = processed_[id] = committed_[id];
@@ -468,6 +494,8 @@ private:
         for (const auto& [id, p] : parts_) out.partitions.push_back(p);
         out.elapsed = Clock::now() - started;
         out.resumed = resumed_;
+        out.redrive_exhausted = redrive_exhausted_;
+        out.redrive_truncated = redrive_truncated_;
         return out;
     }
 
@@ -487,12 +515,17 @@ private:
 
     // Exactly-once only.
     std::unique_ptr<kafka::Transactions> transactions_;
-    std::map<int32_t, int64_t> committed_;  // per partition: the progress the last commit made durable
-    std::map<int32_t, int64_t> processed_;  // per partition: the offset after the last one processed
-    OutcomeCounters committed_outcomes_;    // the counts of the committed work
+    std::map<int32_t, int64_t> committed_;               // per partition: the progress the last commit made durable
+    std::map<int32_t, int64_t> processed_;               // per partition: the offset after the last one processed
+    OutcomeCounters committed_outcomes_;                 // the counts of the committed work
+    std::pair<uint64_t, uint64_t> committed_kept_back_;  // and its redrive_exhausted_, redrive_truncated_
 
     std::vector<kafka::MessagePtr> batch_;
     kafka::ConsumedViews consumed_views_;
+    std::vector<MessageView> selected_;  // a redrive's views of the dead letters sent through
+    std::vector<bool> sent_;             // per message of the batch: sent through (a redrive)
+    uint64_t redrive_exhausted_ = 0;
+    uint64_t redrive_truncated_ = 0;
     BatchResult result_;
 };
 
