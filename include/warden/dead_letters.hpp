@@ -49,9 +49,10 @@ struct DeadLetterInspection {
     // each; the rest count as "(other)".
     std::map<std::string, uint64_t> by_reason;
     std::map<std::string, uint64_t> by_step;
-    std::map<std::string, uint64_t> by_source;  // "topic/partition" of the input
-    std::vector<DeadLetterSample> samples;      // the first samples_per_reason of each reason
-    bool complete = false;                      // every partition read to its end
+    std::map<std::string, uint64_t> by_source;    // "topic/partition" of the input
+    std::map<std::string, uint64_t> by_attempts;  // dlq_attempts ("1" without it: `dlq redrive`)
+    std::vector<DeadLetterSample> samples;        // the first samples_per_reason of each reason
+    bool complete = false;                        // every partition read to its end
 
     std::string to_json() const;
 };

@@ -129,6 +129,7 @@ std::string DeadLetterInspection::to_json() const {
     append_counts(out, "by_reason", by_reason);
     append_counts(out, "by_step", by_step);
     append_counts(out, "by_source", by_source);
+    append_counts(out, "by_attempts", by_attempts);
     out += ",\"samples\":[";
     for (size_t i = 0; i < samples.size(); ++i) {
         const DeadLetterSample& s = samples[i];
@@ -219,6 +220,8 @@ DeadLetterInspection inspect_dead_letters(const DeadLetterInspectOptions& o, con
         count(result.by_reason, reason);
         count(result.by_step, headers.last("dlq_step"));
         count(result.by_source, source_topic + "/" + headers.last("dlq_partition"));
+        const std::string attempts = headers.last("dlq_attempts");
+        count(result.by_attempts, attempts == no_header ? "1" : attempts);
         auto taken = sampled.find(reason);
         if (taken == sampled.end() && sampled.size() < max_distinct) taken = sampled.emplace(reason, 0).first;
         if (taken != sampled.end() && taken->second < o.samples_per_reason) {

@@ -146,7 +146,8 @@ public:
         wait.stop = &stop_;
         wait.limit = options_.broker_wait;
         const std::optional<kafka::TopicCatalog> catalog = kafka::check_cluster(
-            consumer_.get(), broker_health_, options_.brokers, {options_.topic, "--topic"}, options_.topics, wait);
+            consumer_.get(), broker_health_, options_.brokers,
+            {options_.topic, options_.redrive_max_attempts > 0 ? "--dlq-topic" : "--topic"}, options_.topics, wait);
         if (!catalog) return progress(started);  // stopped while waiting: nothing was read
         // Fences an earlier run of this replay that is still going, and ends what it left open.
         if (transactions_ && !transactions_->init()) return progress(started);

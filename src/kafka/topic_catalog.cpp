@@ -60,8 +60,11 @@ std::vector<int32_t> TopicCatalog::partitions(const std::string& topic) const {
 void require_topics(const TopicCatalog& catalog, const std::vector<RequiredTopic>& required, std::string_view brokers) {
     std::string missing;
     size_t count = 0;
+    std::vector<std::string_view> named;
     for (const RequiredTopic& topic : required) {
-        if (catalog.has(topic.name)) continue;
+        // A topic in two roles (a redrive reads and writes the dead-letter topic) is named once.
+        if (catalog.has(topic.name) || std::find(named.begin(), named.end(), topic.name) != named.end()) continue;
+        named.push_back(topic.name);
         missing += (count++ ? ", " : "") + topic.name + " (" + std::string(topic.setting) + ")";
     }
     if (count == 0) return;

@@ -252,3 +252,80 @@ TEST_CASE("check reads the group's committed offsets and lag, and describes the 
     CHECK(stopped.find(", 25 messages behind") != std::string::npos);
     if (cluster.real()) CHECK(stopped.find("; state Empty, 0 members") != std::string::npos);
 }
+
+// `warden dlq inspect` and `warden dlq redrive` on the cluster: dead letters are counted, sent
+// through again as the inputs they were, and the one that fails again comes back with
+// dlq_attempts 2; an unreachable broker and a missing topic are refused with exit 1.
+TEST_CASE("dlq inspect counts the dead letters and dlq redrive sends them through again") {
+    TestCluster cluster;
+    const std::string& dlq = cluster.topics().dead_letter;
+    const std::filesystem::path teams = cluster.dir() / "teams.json";
+    std::ofstream(teams) << cluster.teams_json();
+    {
+        // Two generated events and a malformed value, dead-lettered as too large from input partition 5.
+        warden::CaptureProducer producer(cluster.brokers(), dlq);
+        warden::loadgen::EventGenerator generator(5, team_count);
+        const auto dead_letter = [&](const std::string& key, const std::string& value,
+                                     warden::CaptureProducer::Headers headers, int64_t offset) {
+            headers.insert(headers.end(), {{"dlq_reason", "message_too_large"},
+                                           {"dlq_step", "check_size"},
+                                           {"dlq_topic", cluster.input_topic()},
+                                           {"dlq_partition", "5"},
+                                           {"dlq_offset", std::to_string(offset)}});
+            REQUIRE(producer.send(key, value, headers));
+        };
+        for (int64_t n = 0; n < 2; ++n) {
+            warden::loadgen::GeneratedMessage m = generator.next(static_cast<uint64_t>(n));
+            dead_letter(m.key, m.value, m.headers, 100 + n);
+        }
+        dead_letter("broken", "{not json", {}, 102);
+        REQUIRE(producer.flush(30s));
+    }
+    const auto command = [&](const std::string& name, std::vector<std::string> args, int expected_exit) {
+        auto process = start_warden(cluster, name, std::move(args));
+        INFO(name << " stderr:\n" << process->stderr_tail());
+        REQUIRE(process->wait_exit(120s) == expected_exit);
+        return std::make_pair(process->stdout_text(), process->stderr_text());
+    };
+
+    const auto [counted, counted_log] =
+        command("inspect", {"dlq", "inspect", "--brokers", cluster.brokers(), "--dlq-topic", dlq}, 0);
+    INFO("inspect: " << counted);
+    CHECK(counted.find("\"messages\":3,\"complete\":true") != std::string::npos);
+    CHECK(counted.find("\"by_reason\":{\"message_too_large\":3}") != std::string::npos);
+    CHECK(counted.find("\"by_source\":{\"" + cluster.input_topic() + "/5\":3}") != std::string::npos);
+
+    std::vector<std::string> redrive = {"dlq",     "redrive",      "--brokers",  cluster.brokers(),
+                                        "--teams", teams.string(), "--progress", "none"};
+    const std::vector<std::string> topics = cluster.topic_flags("--topic");
+    redrive.insert(redrive.end(), topics.begin() + 2, topics.end());  // the outputs; the input is the DLQ
+    const auto [summary, redrive_log] = command("redrive", redrive, 0);
+    INFO("redrive: " << summary);
+    CHECK(summary.find("\"kept_back\":{\"attempts_used_up\":0,\"truncated\":0},\"consumed\":3,") != std::string::npos);
+    CHECK(summary.find("\"dlq\":{\"failed_parse_message\":1}") != std::string::npos);
+
+    // The one that failed again, back with its attempt counted and its original source.
+    const auto [recounted, recounted_log] =
+        command("inspect-again", {"dlq", "inspect", "--brokers", cluster.brokers(), "--dlq-topic", dlq}, 0);
+    INFO("inspect again: " << recounted);
+    CHECK(recounted.find("\"messages\":4,\"complete\":true") != std::string::npos);
+    CHECK(recounted.find("\"by_reason\":{\"failed_parse_message\":1,\"message_too_large\":3}") != std::string::npos);
+    CHECK(recounted.find("\"by_source\":{\"" + cluster.input_topic() + "/5\":4}") != std::string::npos);
+    CHECK(recounted.find("\"by_attempts\":{\"1\":3,\"2\":1}") != std::string::npos);
+
+    // Failure paths: nothing answers, or the topic does not exist.
+    const auto [unreachable, unreachable_log] =
+        command("inspect-unreachable", {"dlq", "inspect", "--brokers", "127.0.0.1:9", "--broker-wait-ms", "1500"}, 1);
+    CHECK(unreachable_log.find("warden dlq inspect:") != std::string::npos);
+    std::vector<std::string> redrive_unreachable = redrive;
+    redrive_unreachable[3] = "127.0.0.1:9";
+    redrive_unreachable.insert(redrive_unreachable.end(), {"--broker-wait-ms", "1500"});
+    command("redrive-unreachable", redrive_unreachable, 1);
+    const auto [missing, missing_log] = command(
+        "inspect-missing", {"dlq", "inspect", "--brokers", cluster.brokers(), "--dlq-topic", dlq + "_missing"}, 1);
+    CHECK(missing_log.find("(--dlq-topic) does not exist") != std::string::npos);
+    std::vector<std::string> redrive_missing = redrive;
+    redrive_missing.insert(redrive_missing.end(), {"--dlq-topic", dlq + "_missing"});
+    const auto [missing_redrive, missing_redrive_log] = command("redrive-missing", redrive_missing, 1);
+    CHECK(missing_redrive_log.find("topic " + dlq + "_missing (--dlq-topic) does not exist") != std::string::npos);
+}
