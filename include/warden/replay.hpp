@@ -44,8 +44,8 @@ struct ReplayOptions {
     std::chrono::milliseconds broker_wait{60'000};          // longest wait for the brokers' first answer
     // A redrive (`warden dlq redrive`) when above 0: `topic` holds dead letters, each sent through
     // as the input it was (ConsumedViews::dead_letter_views) unless it was dead-lettered this many
-    // times already or lost part of itself to the size limit; what fails again is dead-lettered
-    // with dlq_attempts one higher.
+    // times already, lost part of itself to the size limit, or is an enriched output the brokers
+    // refused rather than an input; what fails again is dead-lettered with dlq_attempts one higher.
     uint32_t redrive_max_attempts = 0;
 };
 
@@ -78,6 +78,7 @@ struct ReplayProgress {
     std::chrono::steady_clock::duration elapsed{};
     uint64_t redrive_exhausted = 0;  // dead letters not sent through: attempts used up
     uint64_t redrive_truncated = 0;  // dead letters not sent through: cut to fit when dead-lettered
+    uint64_t redrive_outputs = 0;    // dead letters not sent through: outputs the brokers refused
     bool resumed = false;            // ranges came from a checkpoint
     bool complete = false;           // every partition done and every output acknowledged
 };

@@ -100,7 +100,8 @@ int run_replay(ReplayArgs& args) {
     if (args.redrive) {
         // The dead letters kept back, before the outcomes of those sent through.
         summary.insert(1, "\"kept_back\":{\"attempts_used_up\":" + std::to_string(result.redrive_exhausted) +
-                              ",\"truncated\":" + std::to_string(result.redrive_truncated) + "},");
+                              ",\"truncated\":" + std::to_string(result.redrive_truncated) +
+                              ",\"outputs\":" + std::to_string(result.redrive_outputs) + "},");
     }
     std::printf("%s\n", summary.c_str());
     if (!result.complete) {
@@ -178,7 +179,8 @@ Command add_dlq_redrive_command(CLI::App& dlq) {
             "Send a range of the dead-letter topic through the pipeline again, as `replay` does (`replayed: true` on "
             "every output), each message with its original key and headers (the dlq_* ones dropped); what fails "
             "again returns to the dead-letter topic with dlq_attempts one higher. A dead letter dead-lettered "
-            "--max-attempts times, or cut to fit when it was, is kept back and counted. Prints a JSON summary last; "
+            "--max-attempts times, cut to fit when it was, or holding an output the brokers refused (not an input) "
+            "is kept back and counted. Prints a JSON summary last; "
             "exit 3 when interrupted (rerun with the same --checkpoint to resume)"),
         args);
     command.group = "dlq";

@@ -24,6 +24,7 @@ public:
         views_.clear();
         redrive_headers_.clear();
         truncated_.clear();
+        outputs_.clear();
     }
 
     void add(const rd_kafka_message_t& message) {
@@ -67,11 +68,14 @@ public:
     // topic, partition and offset of the original input (dlq_topic, dlq_partition, dlq_offset;
     // the dead letter's own where they are missing or malformed), and `dead_letter_attempts`
     // from dlq_attempts (1 without it: the first dead-lettering). truncated(i) says whether
-    // message i lost part of its value or headers to the size limit when it was dead-lettered.
+    // message i lost part of its value or headers to the size limit when it was dead-lettered;
+    // output(i) whether it is an enriched output the brokers refused (dlq_output_topic), not an
+    // input.
     std::span<const MessageView> dead_letter_views(std::string_view topic) {
         views(topic);
         redrive_headers_.clear();
         truncated_.assign(views_.size(), false);
+        outputs_.assign(views_.size(), false);
         std::vector<std::pair<size_t, size_t>> kept;
         for (size_t i = 0; i < views_.size(); ++i) {
             MessageView& view = views_[i];
@@ -84,6 +88,7 @@ public:
                 if (h.name == "dlq_offset") parse_number(value, view.offset);
                 if (h.name == "dlq_attempts") parse_number(value, view.dead_letter_attempts);
                 if (h.name == "dlq_truncated") truncated_[i] = true;
+                if (h.name == "dlq_output_topic") outputs_[i] = true;
                 if (!h.name.starts_with("dlq_") && h.name != "replayed") redrive_headers_.push_back(h);
             }
             view.dead_letter_attempts =
@@ -97,6 +102,7 @@ public:
     }
 
     bool truncated(size_t i) const { return i < truncated_.size() && truncated_[i]; }
+    bool output(size_t i) const { return i < outputs_.size() && outputs_[i]; }
 
 private:
     // Keeps `out` unless the whole of `text` is a number that fits it.
@@ -113,6 +119,7 @@ private:
     std::vector<MessageView> views_;
     std::vector<HeaderView> redrive_headers_;
     std::vector<bool> truncated_;
+    std::vector<bool> outputs_;
 };
 
 }  // namespace warden::kafka

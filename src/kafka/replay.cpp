@@ -370,7 +370,9 @@ private:
         selected_.clear();
         sent_.assign(all.size(), false);
         for (size_t i = 0; i < all.size(); ++i) {
-            if (consumed_views_.truncated(i)) {
+            if (consumed_views_.output(i)) {
+                ++redrive_outputs_;  // not an input: going through the pipeline would be wrong
+            } else if (consumed_views_.truncated(i)) {
                 ++redrive_truncated_;
             } else if (all[i].dead_letter_attempts >= options_.redrive_max_attempts) {
                 ++redrive_exhausted_;
@@ -449,7 +451,7 @@ private:
         for (const auto& [id, offset] : transactions_->last_committed()) committed_[id] = parts_.at(id).acked = offset;
         delivery_.collect_refused(outcomes_);
         committed_outcomes_ = outcomes_;
-        committed_kept_back_ = {redrive_exhausted_, redrive_truncated_};
+        committed_kept_back_ = {redrive_exhausted_, redrive_truncated_, redrive_outputs_};
         return true;
     }
 
@@ -460,7 +462,7 @@ private:
         // Refused outputs are counted when their redone transaction commits: the producer keeps
         // their dead letters for the redo and their count until then.
         outcomes_ = committed_outcomes_;
-        std::tie(redrive_exhausted_, redrive_truncated_) = committed_kept_back_;
+        std::tie(redrive_exhausted_, redrive_truncated_, redrive_outputs_) = committed_kept_back_;
         if (stop_.load(std::memory_order_relaxed)) return;
         for (auto& [id, p] : parts_) {
             p.consumed = processed_[id] = committed_[id];
@@ -497,6 +499,7 @@ private:
         out.resumed = resumed_;
         out.redrive_exhausted = redrive_exhausted_;
         out.redrive_truncated = redrive_truncated_;
+        out.redrive_outputs = redrive_outputs_;
         return out;
     }
 
@@ -516,10 +519,10 @@ private:
 
     // Exactly-once only.
     std::unique_ptr<kafka::Transactions> transactions_;
-    std::map<int32_t, int64_t> committed_;               // per partition: the progress the last commit made durable
-    std::map<int32_t, int64_t> processed_;               // per partition: the offset after the last one processed
-    OutcomeCounters committed_outcomes_;                 // the counts of the committed work
-    std::pair<uint64_t, uint64_t> committed_kept_back_;  // and its redrive_exhausted_, redrive_truncated_
+    std::map<int32_t, int64_t> committed_;  // per partition: the progress the last commit made durable
+    std::map<int32_t, int64_t> processed_;  // per partition: the offset after the last one processed
+    OutcomeCounters committed_outcomes_;    // the counts of the committed work
+    std::tuple<uint64_t, uint64_t, uint64_t> committed_kept_back_;  // and its redrive_* counts
 
     std::vector<kafka::MessagePtr> batch_;
     kafka::ConsumedViews consumed_views_;
@@ -527,6 +530,7 @@ private:
     std::vector<bool> sent_;             // per message of the batch: sent through (a redrive)
     uint64_t redrive_exhausted_ = 0;
     uint64_t redrive_truncated_ = 0;
+    uint64_t redrive_outputs_ = 0;
     BatchResult result_;
 };
 

@@ -2,7 +2,8 @@
 # `warden dlq redrive` against a mock cluster: dead letters go through the pipeline again as the
 # inputs they were (original key and headers, the dlq_* ones dropped); what fails again returns
 # to the dead-letter topic with dlq_attempts one higher and its original source; a dead letter out
-# of attempts, or cut to fit, is kept back and counted; repeated redrives end at --max-attempts.
+# of attempts, cut to fit, or holding a refused output is kept back and counted; repeated redrives
+# end at --max-attempts.
 #   dlq_redrive_test.sh WARDEN ROOT
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
@@ -12,7 +13,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # The sample stream as dead letters of input partition 3 (as if a size limit had refused them),
-# plus one dead-lettered three times already and one cut to fit.
+# plus one dead-lettered three times already, one cut to fit and one refused output.
 /usr/bin/python3 - "$root/samples/events.jsonl" "$work/dead_letters.jsonl" <<'PY'
 import json, sys
 out = open(sys.argv[2], "w")
@@ -26,6 +27,8 @@ for n, e in enumerate(lines):
     dead(e, 1000 + n)
 dead(lines[0], 2000, ["dlq_attempts", "3"])
 dead(lines[0], 2001, ["dlq_truncated", "true", "dlq_original_bytes", "2000000"])
+# An enriched output the brokers refused: not an input, so never sent through the pipeline.
+dead(lines[0], 2002, ["dlq_output_topic", "events_analytics"])
 PY
 "$warden" produce --brokers "$brokers" --topic events_dlq --input "$work/dead_letters.jsonl" >/dev/null 2>"$work/produce.log"
 samples=$(grep -c . "$root/samples/events.jsonl")
@@ -59,13 +62,13 @@ redrive first
 import json, sys
 s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 print("first redrive:", json.dumps(s))
-assert s["kept_back"] == {"attempts_used_up": 1, "truncated": 1}, s["kept_back"]
+assert s["kept_back"] == {"attempts_used_up": 1, "truncated": 1, "outputs": 1}, s["kept_back"]
 assert s["consumed"] == int(sys.argv[2]), s["consumed"]
 assert s["dlq"] == {"failed_parse_message": 1}, s["dlq"]
 assert s["produced"]["events_analytics"] > 0
 PY
 kcat -b "$brokers" -C -t events_dlq -o beginning -e -q -J 2>/dev/null | wc -l > "$work/dlq_count"
-[[ $(cat "$work/dlq_count") -eq $((samples + 3)) ]] || fail "first: $(cat "$work/dlq_count") dead letters, want $((samples + 3))"
+[[ $(cat "$work/dlq_count") -eq $((samples + 4)) ]] || fail "first: $(cat "$work/dlq_count") dead letters, want $((samples + 4))"
 dead_letters beginning | /usr/bin/python3 -c '
 import json, sys
 again = [m for m in map(json.loads, sys.stdin) if m["headers"].get("dlq_attempts") == ["2"]]
