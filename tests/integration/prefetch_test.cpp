@@ -3,10 +3,12 @@
 // below a second of input, a worker with a backlog sat in empty polls a quarter of the time.
 #include <doctest/doctest.h>
 
+#include "../support/slowdown.hpp"
 #include "integration_checks.hpp"
 #include "kafka_test_support.hpp"
 #include "ops_probe.hpp"
 
+#include <algorithm>
 #include <string>
 
 using namespace itest;
@@ -35,6 +37,10 @@ TEST_CASE("pre-fetch: a backlog is drained without the loop waiting on the fetch
     MESSAGE("backlog of " << corpus.messages.size() << " consumed in " << busy << " s, " << stalled
                           << " s of it waiting on the fetcher");
     REQUIRE(stalled >= 0);
-    CHECK(stalled < 0.1 * busy);
+    // The back-off this guards against idled a quarter of the time (27 %). Sanitizer builds slow
+    // the fetcher's threads too, and with more members than cores some empty polls are only
+    // waiting for a CPU (ASan, 3 members on 2 cores: 16 %): their bound is 20 %.
+    const double allowed = std::min(0.2, 0.1 * test::slowdown());
+    CHECK(stalled < allowed * busy);
     CHECK(stop_worker(*worker) == 0);
 }
