@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -86,7 +87,7 @@ public:
                 if (h.name == "dlq_topic" && !value.empty()) view.topic = value;
                 if (h.name == "dlq_partition") parse_number(value, view.partition);
                 if (h.name == "dlq_offset") parse_number(value, view.offset);
-                if (h.name == "dlq_attempts") parse_number(value, view.dead_letter_attempts);
+                if (h.name == "dlq_attempts") parse_attempts(value, view.dead_letter_attempts);
                 if (h.name == "dlq_truncated") truncated_[i] = true;
                 if (h.name == "dlq_output_topic") outputs_[i] = true;
                 if (!h.name.starts_with("dlq_") && h.name != "replayed") redrive_headers_.push_back(h);
@@ -105,6 +106,16 @@ public:
     bool output(size_t i) const { return i < outputs_.size() && outputs_[i]; }
 
 private:
+    // A count too large to hold is as good as used up; other text leaves `out` (1) alone.
+    static void parse_attempts(std::string_view text, uint32_t& out) {
+        uint64_t digits = 0;
+        const bool all_digits =
+            !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!all_digits) return;
+        parse_number(text, digits);
+        out = text.size() > 10 || digits > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(digits);
+    }
+
     // Keeps `out` unless the whole of `text` is a number that fits it.
     template <typename Number>
     static void parse_number(std::string_view text, Number& out) {

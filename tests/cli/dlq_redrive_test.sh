@@ -26,6 +26,7 @@ def dead(e, offset, extra=()):
 for n, e in enumerate(lines):
     dead(e, 1000 + n)
 dead(lines[0], 2000, ["dlq_attempts", "3"])
+dead(lines[0], 2003, ["dlq_attempts", "99999999999999999999999"])  # too large to hold: used up too
 dead(lines[0], 2001, ["dlq_truncated", "true", "dlq_original_bytes", "2000000"])
 # An enriched output the brokers refused: not an input, so never sent through the pipeline.
 dead(lines[0], 2002, ["dlq_output_topic", "events_analytics"])
@@ -62,13 +63,13 @@ redrive first
 import json, sys
 s = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 print("first redrive:", json.dumps(s))
-assert s["kept_back"] == {"attempts_used_up": 1, "truncated": 1, "outputs": 1}, s["kept_back"]
+assert s["kept_back"] == {"attempts_used_up": 2, "truncated": 1, "outputs": 1}, s["kept_back"]
 assert s["consumed"] == int(sys.argv[2]), s["consumed"]
 assert s["dlq"] == {"failed_parse_message": 1}, s["dlq"]
 assert s["produced"]["events_analytics"] > 0
 PY
 kcat -b "$brokers" -C -t events_dlq -o beginning -e -q -J 2>/dev/null | wc -l > "$work/dlq_count"
-[[ $(cat "$work/dlq_count") -eq $((samples + 4)) ]] || fail "first: $(cat "$work/dlq_count") dead letters, want $((samples + 4))"
+[[ $(cat "$work/dlq_count") -eq $((samples + 5)) ]] || fail "first: $(cat "$work/dlq_count") dead letters, want $((samples + 5))"
 dead_letters beginning | /usr/bin/python3 -c '
 import json, sys
 again = [m for m in map(json.loads, sys.stdin) if m["headers"].get("dlq_attempts") == ["2"]]
