@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace warden::cli {
 namespace {
@@ -63,21 +64,25 @@ void print_settings(const CLI::App& cmd, const SettingOrigins& origins, std::ost
     }
 }
 
-std::vector<DependencyCheck> team_store_checks(const TeamStoreArgs& store) {
-    if (!store.teams_file.empty()) {
-        try {
-            const auto teams = FileTeamStore::load(store.teams_file);
-            return {{"teams file", true, store.teams_file + ": " + std::to_string(teams->team_count()) + " teams"}};
-        } catch (const std::exception& e) {
-            return {{"teams file", false, log::redact(e.what())}};
-        }
+// `postgres`: the store's options, for --postgres (read once: they hold the password file's content).
+std::vector<DependencyCheck> team_store_checks(const TeamStoreArgs& store,
+                                               const std::optional<PostgresStoreOptions>& postgres) {
+    if (postgres) return check_postgres_dependencies(*postgres);
+    try {
+        const auto teams = FileTeamStore::load(store.teams_file);
+        return {{"teams file", true, store.teams_file + ": " + std::to_string(teams->team_count()) + " teams"}};
+    } catch (const std::exception& e) {
+        return {{"teams file", false, log::redact(e.what())}};
     }
-    return check_postgres_dependencies(postgres_store_options(store));
 }
 
 int run_check(CheckArgs& args, const CLI::App& cmd) {
     prepare_run(args.run);  // usage errors end here, exactly as `run` would refuse them
-    if (!args.run.store.postgres.empty()) register_postgres_credentials(postgres_store_options(args.run.store));
+    std::optional<PostgresStoreOptions> postgres;
+    if (!args.run.store.postgres.empty()) {
+        postgres = postgres_store_options(args.run.store);
+        register_postgres_credentials(*postgres);  // before a setting is printed
+    }
     print_settings(cmd, args.origins, std::cout);
 
     KafkaDependencies kafka;
@@ -88,7 +93,7 @@ int run_check(CheckArgs& args, const CLI::App& cmd) {
     kafka.outputs = args.run.worker.topics;
     kafka.timeout = std::chrono::milliseconds(args.timeout_ms);
     std::vector<DependencyCheck> checks = check_kafka_dependencies(kafka);
-    for (DependencyCheck& c : team_store_checks(args.run.store)) checks.push_back(std::move(c));
+    for (DependencyCheck& c : team_store_checks(args.run.store, postgres)) checks.push_back(std::move(c));
 
     std::cout << "checks\n";
     size_t failed = 0;

@@ -70,13 +70,7 @@ Command add_dlq_inspect_command(CLI::App& dlq) {
         ->envname("WARDEN_DLQ_TOPIC")
         ->capture_default_str()
         ->check(topic_name());
-    cmd->add_option("--from", args->from,
-                    "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
-        ->capture_default_str()
-        ->check(replay_position());
-    cmd->add_option("--to", args->to, "End, exclusive, same forms as --from; fixed when the reading starts")
-        ->capture_default_str()
-        ->check(replay_position());
+    add_range_options(*cmd, args->from, args->to);
     cmd->add_option("--samples", args->inspect.samples_per_reason, "Samples shown of each reason")
         ->capture_default_str()
         ->check(whole_number<size_t>(0));

@@ -1,5 +1,6 @@
 #include "replay_args.hpp"
 
+#include "option_checks.hpp"
 #include "usage.hpp"
 
 #include <sstream>
@@ -17,6 +18,16 @@ std::vector<int32_t> parse_partition_list(const std::string& text) {
 void check_checkpoint(const ReplayOptions& options) {
     // A checkpoint of another replay is a usage error; an unreadable one is not (it throws).
     if (std::string mismatch = replay_checkpoint_mismatch(options); !mismatch.empty()) throw UsageError(mismatch);
+}
+
+void add_range_options(CLI::App& cmd, std::string& from, std::string& to) {
+    cmd.add_option("--from", from,
+                   "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
+        ->capture_default_str()
+        ->check(replay_position());
+    cmd.add_option("--to", to, "End, exclusive, same forms as --from; fixed when the command starts")
+        ->capture_default_str()
+        ->check(replay_position());
 }
 
 void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std::string& from_text,

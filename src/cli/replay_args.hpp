@@ -3,6 +3,8 @@
 
 #include <warden/replay.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +24,9 @@ std::vector<int32_t> parse_partition_list(const std::string& text);
 // exclusive), --from latest --to latest, and two offsets or two times with --from not before
 // --to. Ends of kinds that only the brokers can compare (an offset and a time, latest and an
 // offset) are left to the replay. Throws UsageError quoting the two positions.
+// --from and --to: the range of a topic that replay, dlq inspect and dlq redrive read.
+void add_range_options(CLI::App& cmd, std::string& from, std::string& to);
+
 void check_replay_range(const OffsetSpec& from, const OffsetSpec& to, const std::string& from_text,
                         const std::string& to_text);
 

@@ -128,13 +128,7 @@ Command add_replay_options(CLI::App* cmd, const std::shared_ptr<ReplayArgs>& arg
     } else {
         cmd->add_option("--topic", r.topic, "Topic to replay")->capture_default_str()->check(topic_name());
     }
-    cmd->add_option("--from", args->from,
-                    "Start: earliest, latest, an offset, epoch ms or an ISO 8601 time (2024-06-10T06:13:20Z)")
-        ->capture_default_str()
-        ->check(replay_position());
-    cmd->add_option("--to", args->to, "End, exclusive, same forms as --from; fixed when the replay starts")
-        ->capture_default_str()
-        ->check(replay_position());
+    add_range_options(*cmd, args->from, args->to);
     cmd->add_option("--partitions", args->partitions, "Comma-separated partitions (default: all)")
         ->check(partition_list());
     add_team_store_options(*cmd, args->store);

@@ -215,11 +215,12 @@ DeadLetterInspection inspect_dead_letters(const DeadLetterInspectOptions& o, con
 
         const HeaderReader headers(m.get());
         const std::string reason = headers.last("dlq_reason");
-        const std::string source_topic = headers.last("dlq_topic");
+        const std::string step = headers.last("dlq_step");
+        const std::string source = headers.last("dlq_topic") + "/" + headers.last("dlq_partition");
         ++result.messages;
         count(result.by_reason, reason);
-        count(result.by_step, headers.last("dlq_step"));
-        count(result.by_source, source_topic + "/" + headers.last("dlq_partition"));
+        count(result.by_step, step);
+        count(result.by_source, source);
         const std::string attempts = headers.last("dlq_attempts");
         count(result.by_attempts, attempts == no_header ? "1" : attempts);
         auto taken = sampled.find(reason);
@@ -230,10 +231,9 @@ DeadLetterInspection inspect_dead_letters(const DeadLetterInspectOptions& o, con
             s.partition = m->partition;
             s.offset = m->offset;
             s.reason = shown(reason, 200);
-            s.step = shown(headers.last("dlq_step"), 200);
+            s.step = shown(step, 200);
             s.error = shown(headers.last("dlq_error"), o.sample_bytes);
-            s.source =
-                shown(source_topic + "/" + headers.last("dlq_partition") + "@" + headers.last("dlq_offset"), 400);
+            s.source = shown(source + "@" + headers.last("dlq_offset"), 400);
             const std::string_view key = m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len) : "";
             const std::string_view value =
                 m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len) : "";

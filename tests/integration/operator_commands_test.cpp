@@ -1,5 +1,6 @@
-// `warden loadgen` and `warden produce` against the cluster: what they write is what they were
-// asked to write, and they refuse a missing topic or unreachable brokers with a clear exit 1.
+// The operator commands against the cluster: `loadgen` and `produce` write what they were asked
+// to write; `check` reads the group's offsets; `dlq inspect` and `dlq redrive` count and resend
+// dead letters. Each refuses a missing topic or unreachable brokers with a clear exit 1.
 #include <doctest/doctest.h>
 
 #include "integration_checks.hpp"
