@@ -27,29 +27,33 @@ struct Span {
     constexpr bool found() const { return begin != std::string_view::npos; }
 };
 
+// True when a key's prefix ("phs_" or "phx_") starts at `at`.
+constexpr bool is_key_prefix_at(std::string_view text, size_t at) {
+    return at + 4 <= text.size() && text[at] == 'p' && text[at + 1] == 'h' &&
+           (text[at + 2] == 's' || text[at + 2] == 'x') && text[at + 3] == '_';
+}
+
 // The first position at or after `from` where a key's prefix ("phs_" or "phx_") starts, or npos.
 // Sixteen positions at a time where SSE2 is there (x86-64): every output is searched for keys.
 inline size_t find_key_prefix_fast(std::string_view text, size_t from) {
     const char* const data = text.data();
     size_t at = from;
 #if defined(__SSE2__)
-    const __m128i p = _mm_set1_epi8('p'), h = _mm_set1_epi8('h'), s = _mm_set1_epi8('s'), x = _mm_set1_epi8('x'),
-                  underscore = _mm_set1_epi8('_');
+    // Sixteen positions at a time for "ph", which is rare in most text; each one found is then
+    // checked for the rest of a prefix.
+    const __m128i p = _mm_set1_epi8('p'), h = _mm_set1_epi8('h');
     auto load = [&](size_t i) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i)); };
-    for (; at + 3 + 16 <= text.size(); at += 16) {
-        const __m128i third = load(at + 2);
-        const __m128i hit =
-            _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(load(at), p), _mm_cmpeq_epi8(load(at + 1), h)),
-                          _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(third, s), _mm_cmpeq_epi8(third, x)),
-                                        _mm_cmpeq_epi8(load(at + 3), underscore)));
-        if (const int mask = _mm_movemask_epi8(hit))
-            return at + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    for (; at + 1 + 16 <= text.size(); at += 16) {
+        auto mask = static_cast<unsigned>(
+            _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(load(at), p), _mm_cmpeq_epi8(load(at + 1), h))));
+        for (; mask != 0; mask &= mask - 1) {
+            const size_t candidate = at + static_cast<size_t>(__builtin_ctz(mask));
+            if (is_key_prefix_at(text, candidate)) return candidate;
+        }
     }
 #endif
     for (; at + 4 <= text.size(); ++at) {
-        if (data[at] == 'p' && data[at + 1] == 'h' && (data[at + 2] == 's' || data[at + 2] == 'x') &&
-            data[at + 3] == '_')
-            return at;
+        if (is_key_prefix_at(text, at)) return at;
     }
     return std::string_view::npos;
 }
@@ -57,9 +61,7 @@ inline size_t find_key_prefix_fast(std::string_view text, size_t from) {
 constexpr size_t find_key_prefix(std::string_view text, size_t from) {
     if (!std::is_constant_evaluated()) return find_key_prefix_fast(text, from);
     for (size_t at = from; at + 4 <= text.size(); ++at) {
-        if (text[at] == 'p' && text[at + 1] == 'h' && (text[at + 2] == 's' || text[at + 2] == 'x') &&
-            text[at + 3] == '_')
-            return at;
+        if (is_key_prefix_at(text, at)) return at;
     }
     return std::string_view::npos;
 }

@@ -103,11 +103,15 @@ void MessageOutputs::add_headers(HeaderList& headers, const Team& team, bool ver
     for (const HeaderView& h : message_.headers) bytes += h.name.size() + (h.value ? h.value->size() : 0);
     headers.reserve(message_.headers.size() + 4, bytes);
     std::string name_copy, value_copy;
+    const secrets::TextScreen screen(team);
+    // Copies only for the rare header that needs repair or redaction.
+    const auto needs_work = [&](std::string_view text) {
+        return !screen.passes(text) && (!utf8::is_valid(text) || secrets::appears_in_text(text, team));
+    };
     for (const HeaderView& h : message_.headers) {
         if (names::is_reserved_header(h.name, heatmap_uuid != nullptr)) continue;
-        // Copies only for the rare header that needs repair or redaction.
         std::string_view name = h.name;
-        if (!utf8::is_valid(name) || secrets::appears_in_text(name, team)) {
+        if (needs_work(name)) {
             name_copy = utf8::repaired(name);
             outcome_.secret_redacted |= secrets::redact_text(name_copy, team);
             name = name_copy;
@@ -117,7 +121,7 @@ void MessageOutputs::add_headers(HeaderList& headers, const Team& team, bool ver
             continue;
         }
         std::string_view value = *h.value;
-        if (!utf8::is_valid(value) || secrets::appears_in_text(value, team)) {
+        if (needs_work(value)) {
             value_copy = utf8::repaired(value);
             outcome_.secret_redacted |= secrets::redact_text(value_copy, team);
             value = value_copy;

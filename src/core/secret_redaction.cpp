@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace warden::secrets {
@@ -162,6 +163,41 @@ bool appears_in_json(std::string_view json, const Team& team) {
         }
     }
     return redaction::contains(json, {plain.data(), count});
+}
+
+TextScreen::TextScreen(const Team& team) {
+    const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
+    for (std::string_view secret : secrets.views()) {
+        if (secret_keys::find_key(secret.substr(0, 5)).begin != 0) unshaped_[unshaped_count_++] = secret;
+    }
+}
+
+bool TextScreen::passes(std::string_view text) const {
+    // Eight bytes at a time: any with the high bit set fails at once, and only a word holding a
+    // 'p' is looked at closely for a key prefix.
+    constexpr uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080, ps = ones * 'p';
+    const auto has_prefix_in = [&](size_t from, size_t to) {
+        for (size_t i = from; i < to; ++i) {
+            if (secret_keys::is_key_prefix_at(text, i)) return true;
+        }
+        return false;
+    };
+    size_t at = 0;
+    for (; at + 8 <= text.size(); at += 8) {
+        uint64_t word;
+        std::memcpy(&word, text.data() + at, sizeof word);
+        if (word & highs) return false;
+        const uint64_t p_bytes_zero = word ^ ps;  // a zero byte where the text has a 'p'
+        if (((p_bytes_zero - ones) & ~p_bytes_zero & highs) && has_prefix_in(at, at + 8)) return false;
+    }
+    for (size_t i = at; i < text.size(); ++i) {
+        if (static_cast<unsigned char>(text[i]) & 0x80) return false;
+    }
+    if (has_prefix_in(at, text.size())) return false;
+    for (size_t i = 0; i < unshaped_count_; ++i) {
+        if (text.find(unshaped_[i]) != std::string_view::npos) return false;
+    }
+    return true;
 }
 
 bool redact_text(std::string& text, const Team& team) {

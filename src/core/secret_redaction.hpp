@@ -9,6 +9,7 @@
 
 #include <warden/redaction.hpp>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,20 @@ bool appears_in_text(std::string_view text, const Team& team);
 
 // True when rendered JSON contains a secret in the form the writer prints strings.
 bool appears_in_json(std::string_view json, const Team& team);
+
+// A team's secrets prepared for screening many short texts (header names and values). passes()
+// is true only for ASCII text holding no key prefix and none of the team's secrets, which then
+// needs neither UTF-8 repair nor redaction; false means "look closer", not "found one".
+class TextScreen {
+public:
+    explicit TextScreen(const Team& team);
+    bool passes(std::string_view text) const;
+
+private:
+    // Key-shaped secrets are caught by their prefix; only other shapes are searched for.
+    std::array<std::string_view, 2> unshaped_{};
+    size_t unshaped_count_ = 0;
+};
 
 // Replaces every secret in `text` with `marker`; returns true if any.
 bool redact_text(std::string& text, const Team& team);

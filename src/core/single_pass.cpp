@@ -37,6 +37,11 @@ bool truthy(const Span& s) {
 
 // Appends a scanned value without the whitespace outside its strings, as a writer prints it.
 void append_compact(std::string& out, const Span& value) {
+    // A scalar's span is just the scalar (strings scanned whole, closed and complete): as it is.
+    if (*value.begin != '{' && *value.begin != '[') {
+        out.append(value.begin, value.end);
+        return;
+    }
     const char* p = value.begin;
     while (p < value.end) {
         if (*p != '"') {
