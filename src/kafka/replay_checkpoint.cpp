@@ -153,7 +153,9 @@ std::optional<ReplayCheckpoint> read_checkpoint(const std::string& path) {
     ReplayCheckpoint checkpoint;
     checkpoint.topic = doc["topic"].GetString();
     checkpoint.range = read_range(doc, bad);
-    if (const auto id = doc.FindMember("transactional_id"); id != doc.MemberEnd()) {
+    // Through a const document: comparing RapidJSON's mutable member iterators is ambiguous in C++20.
+    const rapidjson::Document& read = doc;
+    if (const auto id = read.FindMember("transactional_id"); id != read.MemberEnd()) {
         if (!id->value.IsString() || id->value.GetStringLength() == 0) throw bad("a transactional_id that is no name");
         checkpoint.transactional_id.assign(id->value.GetString(), id->value.GetStringLength());
     }

@@ -66,8 +66,6 @@ private:
 constexpr DropCause drop_causes[] = {DropCause::no_token, DropCause::invalid_token, DropCause::heatmap_opt_in_disabled};
 constexpr DeadLetterReason dlq_reasons[] = {DeadLetterReason::failed_parse_message, DeadLetterReason::empty_uuid,
                                             DeadLetterReason::invalid_uuid, DeadLetterReason::message_too_large};
-constexpr Destination destinations[] = {Destination::analytics, Destination::error_tracking, Destination::heatmaps,
-                                        Destination::dead_letter};
 
 // Resident and peak resident memory of this process, from /proc.
 std::pair<double, double> process_memory() {
