@@ -73,15 +73,10 @@ int heartbeat_generation(const std::string& log) {
 // partition assigned, and each partition's committed offset past `before` (work resumed everywhere).
 bool settled(const TestCluster& cluster, const std::string& group, size_t workers, GroupOffsets& offsets,
              const std::vector<int64_t>& before) {
-    const std::optional<GroupDescription> description = describe_group(cluster.brokers(), group, cluster.input_topic());
-    if (!description || description->state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE ||
-        description->members.size() != workers * static_cast<size_t>(members_per_worker())) {
+    if (!group_stable(cluster.brokers(), group, cluster.input_topic(),
+                      workers * static_cast<size_t>(members_per_worker()), input_partitions)) {
         return false;
     }
-    std::set<int32_t> assigned;
-    for (const GroupDescription::Member& m : description->members)
-        assigned.insert(m.partitions.begin(), m.partitions.end());
-    if (assigned.size() != static_cast<size_t>(input_partitions)) return false;
     const std::vector<int64_t> committed = offsets.committed();
     if (committed.size() != before.size()) return false;
     for (size_t p = 0; p < committed.size(); ++p) {

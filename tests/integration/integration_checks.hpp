@@ -49,10 +49,15 @@ inline Comparison check_outputs(const TestCluster& cluster, const Corpus& corpus
     CHECK(outputs.complete);
     const Comparison comparison = compare(expected.records, outputs.records);
     for (const std::string& lost : comparison.lost_examples) {
-        // Its uuid says whether the input it came from was ever in the input topic.
+        // Its uuid says whether the input it came from was ever in the input topic, and whether
+        // its topic holds some other record of that event (another form, or uncommitted).
         const size_t at = lost.find("\"uuid\":\"");
         const std::string uuid = at == std::string::npos ? std::string() : lost.substr(at + 8, 36);
-        MESSAGE("lost output (input " << (uuid.empty() ? "unknown" : find_input(cluster, uuid)) << "):\n"
+        const std::string topic = lost.substr(0, lost.find('\n'));
+        const std::string in_topic =
+            uuid.empty() ? std::string() : find_in_topic(cluster, topic, cluster.output_partitions(), uuid);
+        MESSAGE("lost output (input " << (uuid.empty() ? "unknown" : find_input(cluster, uuid)) << "; in " << topic
+                                      << ": " << (in_topic.empty() ? "nothing" : in_topic) << "):\n"
                                       << lost.substr(0, 600));
     }
     CHECK(comparison.lost == 0);

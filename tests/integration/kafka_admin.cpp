@@ -180,4 +180,17 @@ std::optional<GroupDescription> describe_group(const std::string& brokers, const
     return description;
 }
 
+bool group_stable(const std::string& brokers, const std::string& group, const std::string& topic, size_t members,
+                  int partitions) {
+    const std::optional<GroupDescription> description = describe_group(brokers, group, topic);
+    if (!description || description->state != RD_KAFKA_CONSUMER_GROUP_STATE_STABLE ||
+        description->members.size() != members) {
+        return false;
+    }
+    std::set<int32_t> assigned;
+    for (const GroupDescription::Member& m : description->members)
+        assigned.insert(m.partitions.begin(), m.partitions.end());
+    return assigned.size() == static_cast<size_t>(partitions);
+}
+
 }  // namespace itest

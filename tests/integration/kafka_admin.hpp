@@ -45,4 +45,9 @@ struct GroupDescription {
 std::optional<GroupDescription> describe_group(const std::string& brokers, const std::string& group,
                                                const std::string& topic);
 
+// True when `group` is Stable with exactly `members` members that together own all `partitions`
+// partitions of `topic`: its rebalances are over.
+bool group_stable(const std::string& brokers, const std::string& group, const std::string& topic, size_t members,
+                  int partitions);
+
 }  // namespace itest

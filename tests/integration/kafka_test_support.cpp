@@ -374,23 +374,25 @@ Outputs read_outputs(const TestCluster& cluster) {
     return outputs;
 }
 
-std::string find_input(const TestCluster& cluster, std::string_view needle) {
-    warden::kafka::ClientPtr consumer =
-        make_consumer({{"bootstrap.servers", cluster.brokers()}, {"group.id", "itest-input-search"}});
-    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(input_partitions);
+std::string find_in_topic(const TestCluster& cluster, const std::string& topic, int partitions,
+                          std::string_view needle) {
+    // Uncommitted records too: a record hidden by an open transaction is found, not missed.
+    warden::kafka::ClientPtr consumer = make_consumer({{"bootstrap.servers", cluster.brokers()},
+                                                       {"group.id", "itest-search"},
+                                                       {"isolation.level", "read_uncommitted"}});
+    warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(partitions);
     std::map<int32_t, int64_t> ends;
-    for (int32_t p = 0; p < input_partitions; ++p) {
+    for (int32_t p = 0; p < partitions; ++p) {
         int64_t low = 0, high = 0;
         if (query_patiently([&] {
-                return rd_kafka_query_watermark_offsets(consumer.get(), cluster.input_topic().c_str(), p, &low, &high,
+                return rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high,
                                                         request_timeout_ms);
             }) ||
             high <= low) {
             continue;
         }
         ends[p] = high;
-        rd_kafka_topic_partition_list_add(assignment.get(), cluster.input_topic().c_str(), p)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     }
     rd_kafka_assign(consumer.get(), assignment.get());
     std::string found;
@@ -407,6 +409,11 @@ std::string find_input(const TestCluster& cluster, std::string_view needle) {
         }
         if (message->offset + 1 >= end->second) ends.erase(end);
     }
+    return found;
+}
+
+std::string find_input(const TestCluster& cluster, std::string_view needle) {
+    const std::string found = find_in_topic(cluster, cluster.input_topic(), input_partitions, needle);
     return found.empty() ? "not in the input topic" : found;
 }
 

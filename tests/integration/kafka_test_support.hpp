@@ -232,6 +232,11 @@ struct Outputs {
 // Reads every output topic of the cluster from its beginning to its end.
 Outputs read_outputs(const TestCluster& cluster);
 
+// Where `topic`, of `partitions` partitions, holds a record whose value contains `needle` (committed
+// or not): "partition P offset O; ...", or "" when none does.
+std::string find_in_topic(const TestCluster& cluster, const std::string& topic, int partitions,
+                          std::string_view needle);
+
 // Where the input topic holds a message whose value contains `needle` ("partition P offset O; ..."),
 // or "not in the input topic": for failure messages about a lost output.
 std::string find_input(const TestCluster& cluster, std::string_view needle);
