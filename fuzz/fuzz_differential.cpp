@@ -22,8 +22,10 @@ namespace {
 
 // Built once: the caches and processors are meant to be reused across messages.
 struct Twins {
-    explicit Twins(size_t limit) : pipelines(*store, warden::CoreLimits{limit, 64}) {}
+    explicit Twins(size_t limit) : pipelines(*store, warden::CoreLimits{limit, 64}, &quota) {}
     std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(test::teams_json, "fuzz");
+    // The quota stage on both paths too (Acme's error tracking).
+    warden::FixedQuotaSource quota{test::differential::acme_exceptions_quota()};
     test::differential::TwinPipelines pipelines;
 };
 

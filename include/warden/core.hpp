@@ -88,8 +88,18 @@ struct MessageView {
 enum class Destination { analytics, error_tracking, heatmaps, dead_letter };
 inline constexpr size_t destination_count = 4;
 
-enum class DropCause { no_token, invalid_token, heatmap_opt_in_disabled };
-inline constexpr size_t drop_cause_count = 3;
+enum class DropCause { no_token, invalid_token, heatmap_opt_in_disabled, quota_limited };
+inline constexpr size_t drop_cause_count = 4;
+
+// What a quota limits (warden/quota.hpp), by destination: analytics and heatmap outputs are billed
+// as events, error tracking as exceptions (its own resource); dead letters are never limited.
+enum class QuotaResource { events, exceptions };
+inline constexpr size_t quota_resource_count = 2;
+std::optional<QuotaResource> billed_as(Destination destination);
+std::string_view to_string(QuotaResource);
+// A set of resources: bit r for QuotaResource r.
+using QuotaFlags = uint8_t;
+constexpr QuotaFlags quota_flag(QuotaResource r) { return static_cast<QuotaFlags>(1U << static_cast<unsigned>(r)); }
 
 enum class DeadLetterReason { failed_parse_message, empty_uuid, invalid_uuid, message_too_large };
 inline constexpr size_t dead_letter_reason_count = 4;
@@ -199,6 +209,13 @@ struct Resolution {
     const Team* team = nullptr;     // set when drop is empty, except for unreadable messages
     std::string_view token;         // the credential the event was sent with
     ParsedValue* parsed = nullptr;  // TokenLookup::parsed
+    QuotaFlags quota_limited = 0;   // the resources the team is over its quota for
+
+    // Whether an event routed to `destination` is dropped as quota_limited.
+    bool over_quota(Destination destination) const {
+        const std::optional<QuotaResource> billed = billed_as(destination);
+        return billed && (quota_limited & quota_flag(*billed)) != 0;
+    }
 };
 
 // The stages of one message, in order (src/core): token classification, then (outside the

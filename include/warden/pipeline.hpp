@@ -2,6 +2,7 @@
 #pragma once
 
 #include <warden/core.hpp>
+#include <warden/quota.hpp>
 #include <warden/retry_policy.hpp>
 #include <warden/team_resolution.hpp>
 #include <warden/teams.hpp>
@@ -13,6 +14,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace warden {
@@ -40,6 +42,10 @@ public:
 
     TeamCache& cache() const { return cache_; }
 
+    // The quota stage: events of teams over their quota are dropped as quota_limited from the
+    // next batch on (see warden/quota.hpp). The source must outlive the processor; null: none.
+    void set_quota(const QuotaSource* quota) { quota_ = quota; }
+
     const TopicNames& topics() const { return processor_.topics(); }
 
 private:
@@ -47,6 +53,8 @@ private:
     EventProcessor processor_;
     WallClock wall_clock_;
     TeamResolution teams_;
+    const QuotaSource* quota_ = nullptr;
+    std::unordered_map<const Team*, QuotaFlags> quota_of_team_;  // this batch's decisions
 };
 
 // The error that ends a command whose team store failed permanently, with the cause.

@@ -5,6 +5,7 @@
 
 #include <warden/files.hpp>
 #include <warden/pipeline.hpp>
+#include <warden/quota.hpp>
 #include <warden/teams.hpp>
 
 #include <fstream>
@@ -22,12 +23,14 @@ struct ProcessArgs {
     std::string output_dir;
     TopicNames topics;
     CoreLimits limits;
-    unsigned threads = 0;  // 0: the cores available
+    unsigned threads = 0;    // 0: the cores available
+    std::string quota_file;  // empty: no quota stage
 };
 
 int run_process(const ProcessArgs& args) {
     check_topic_roles("", "", args.topics);
     const unsigned threads = thread_count(args.threads);
+    const FixedQuotaSource quota(args.quota_file.empty() ? QuotaLimits() : QuotaLimits::read_file(args.quota_file));
     auto store = open_team_store(args.store);
     SharedTeamStore shared(*store, threads);
     const std::vector<std::unique_ptr<TeamCache>> caches = thread_team_caches(shared, args.store, threads);
@@ -35,6 +38,7 @@ int run_process(const ProcessArgs& args) {
     std::vector<BatchProcessor*> lanes;
     for (const std::unique_ptr<TeamCache>& cache : caches) {
         processors.push_back(std::make_unique<BatchProcessor>(*cache, args.topics, args.limits));
+        if (!args.quota_file.empty()) processors.back()->set_quota(&quota);
         lanes.push_back(processors.back().get());
     }
     wait_for_team_store(*caches.front(), args.store);
@@ -68,6 +72,10 @@ Command add_process_command(CLI::App& root) {
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")
         ->required()
         ->check(not_empty("a directory"));
+    cmd->add_option("--quota-file", args->quota_file,
+                    "JSON file of quota limits, {\"events\": {MEMBER: UNTIL}, \"exceptions\": {...}} (MEMBER a team's "
+                    "token or id, UNTIL a Unix second): events of a team over its quota are dropped as quota_limited")
+        ->check(not_empty("a file"));
     add_max_message_bytes_option(*cmd, args->limits);
     add_threads_option(*cmd, args->threads,
                        "Threads processing the input; the outputs are the same, in the same order, whatever the count");

@@ -122,6 +122,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
         SinglePassResult& fast = w.single_pass_result;
         if (w.single_pass.render(*message.value, *resolution.team, verified, skip_heatmap, limits_.max_json_depth,
                                  fast)) {
+            if (resolution.over_quota(fast.route.destination)) return outputs.drop(DropCause::quota_limited);
             if (fast.route.dropped_by_opt_out) return outputs.drop(DropCause::heatmap_opt_in_disabled);
             DecodedEvent event;
             event.distinct_id.assign(fast.distinct_id);
@@ -142,6 +143,8 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     const Verification verification = verify(event, team, resolution.token, limits_.max_json_depth);
     const bool verified = verification == Verification::verified;
     const Route where = route(event, team, message);
+    // An event of a team over its quota is dropped whole, whatever else would become of it.
+    if (resolution.over_quota(where.destination)) return outputs.drop(DropCause::quota_limited);
     if (where.dropped_by_opt_out) return outputs.drop(DropCause::heatmap_opt_in_disabled);
 
     // Rendering, again after redaction when a secret would reach the output.

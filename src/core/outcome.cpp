@@ -13,6 +13,25 @@ std::string_view to_string(DropCause cause) {
         case DropCause::no_token: return "no_token";
         case DropCause::invalid_token: return "invalid_token";
         case DropCause::heatmap_opt_in_disabled: return "heatmap_opt_in_disabled";
+        case DropCause::quota_limited: return "quota_limited";
+    }
+    return "unknown";
+}
+
+std::optional<QuotaResource> billed_as(Destination destination) {
+    switch (destination) {
+        case Destination::analytics:
+        case Destination::heatmaps: return QuotaResource::events;
+        case Destination::error_tracking: return QuotaResource::exceptions;
+        case Destination::dead_letter: return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::string_view to_string(QuotaResource resource) {
+    switch (resource) {
+        case QuotaResource::events: return "events";
+        case QuotaResource::exceptions: return "exceptions";
     }
     return "unknown";
 }

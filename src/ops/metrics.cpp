@@ -63,7 +63,8 @@ private:
     std::deque<MetricFamily> out_;  // references handed out stay valid as families are added
 };
 
-constexpr DropCause drop_causes[] = {DropCause::no_token, DropCause::invalid_token, DropCause::heatmap_opt_in_disabled};
+constexpr DropCause drop_causes[] = {DropCause::no_token, DropCause::invalid_token, DropCause::heatmap_opt_in_disabled,
+                                     DropCause::quota_limited};
 constexpr DeadLetterReason dlq_reasons[] = {DeadLetterReason::failed_parse_message, DeadLetterReason::empty_uuid,
                                             DeadLetterReason::invalid_uuid, DeadLetterReason::message_too_large};
 

@@ -18,7 +18,19 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
     cache_.apply_store_changes();
     if (!teams_.resolve(batch, processor_, cache_)) return failure_status(cache_);
     const int64_t now_ms = wall_clock_();
-    for (size_t i = 0; i < batch.size(); ++i) processor_.process(batch[i], teams_[i], now_ms, out);
+    // The quota stage: one snapshot for the batch, one decision per team.
+    std::shared_ptr<const QuotaLimits> quota = quota_ ? quota_->current() : nullptr;
+    if (quota && quota->empty()) quota.reset();
+    quota_of_team_.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+        Resolution resolution = teams_[i];
+        if (quota && resolution.team) {
+            auto [at, fresh] = quota_of_team_.try_emplace(resolution.team, 0);
+            if (fresh) at->second = quota->limited(*resolution.team, now_ms / 1000);
+            resolution.quota_limited = at->second;
+        }
+        processor_.process(batch[i], resolution, now_ms, out);
+    }
     return Status::done;
 }
 

@@ -57,6 +57,44 @@ for topic in events_analytics events_error_tracking events_heatmaps events_dlq; 
 done
 [ "$(cat "$work/out"/*.jsonl | wc -l)" -eq 1 ] || { echo "FAIL: records of the earlier run left in $work/out"; exit 1; }
 
+# --quota-file: Acme over its events quota, the limit set on one of its tokens or its id; its
+# events are dropped whichever token they were sent with (the sample uses all three), its error
+# tracking (a resource of its own) goes on, Beta's events are untouched. An expired limit is none.
+acme_public=phc_DemoPublicAcme0000000000000000000000000001
+acme_secret=phs_DemoSecretAcme000000000000000000000000000001
+acme_backup=phs_DemoBackupAcme000000000000000000000000000001
+for member in "$acme_public" "$acme_secret" "$acme_backup" 2; do
+    printf '{"events": {"%s": 4102444800}, "recordings": {"x": 1}}' "$member" > "$work/quota.json"
+    limited=$("$warden" process --teams "$root/samples/teams.json" --input "$root/samples/events.jsonl" \
+        --output-dir "$work/quota" --quota-file "$work/quota.json" | tail -n 1)
+    "$py" - "$limited" "$work/quota" "${member:0:4}" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1]); out = sys.argv[2]; member = sys.argv[3]
+def check(cond, what):
+    if not cond:
+        print("FAIL (limit on %s):" % member, what, s); sys.exit(1)
+check(s["dropped"].get("quota_limited") == 7, "Acme's 7 analytics and heatmap events dropped")
+check(s["produced"].get("events_error_tracking") == 1, "Acme's $exception goes on")
+for topic in ("events_analytics", "events_heatmaps"):
+    with open("%s/%s.jsonl" % (out, topic)) as f:
+        for line in f:
+            check(json.loads(json.loads(line)["payload"])["team_id"] != 2, "no Acme event in " + topic)
+PY
+done
+printf '{"events": {"%s": 1}, "exceptions": {"2": 4102444800}}' "$acme_secret" > "$work/quota.json"
+limited=$("$warden" process --teams "$root/samples/teams.json" --input "$root/samples/events.jsonl" \
+    --output-dir "$work/quota" --quota-file "$work/quota.json" | tail -n 1)
+"$py" -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["dropped"].get("quota_limited") == 1 and "events_error_tracking" not in s["produced"] and s["produced"]["events_analytics"] == 7, s' "$limited"
+printf '{"events": {"%s": "soon"}}' "$acme_secret" > "$work/quota.json"
+set +e
+"$warden" process --teams "$root/samples/teams.json" --input "$root/samples/events.jsonl" --output-dir "$work/quota" \
+    --quota-file "$work/quota.json" 2>"$work/err" >/dev/null; code=$?
+set -e
+[ "$code" -eq 1 ] || { echo "FAIL: bad quota file exit $code, want 1"; exit 1; }
+grep -q "quota file $work/quota.json: resource \"events\", member #1" "$work/err" || { echo "FAIL: $(cat "$work/err")"; exit 1; }
+if grep -q "phs_" "$work/err"; then echo "FAIL: the quota file error shows a token"; exit 1; fi
+echo "quota file OK"
+
 # Exit codes: 2 for wrong usage, 1 for I/O failure, 0 for hostile but readable input.
 set +e
 "$warden" process --input x >/dev/null 2>&1; code=$?

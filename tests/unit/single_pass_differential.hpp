@@ -346,10 +346,20 @@ inline warden::CoreLimits with_single_pass(warden::CoreLimits limits, bool singl
     return limits;
 }
 
-// A BatchProcessor with its own cache over a shared store, stamping dead letters with a fixed time.
+// Acme (test_teams.hpp) over its error-tracking quota, set on its backup secret: its `$exception`
+// events are dropped as quota_limited, everything else goes on.
+inline warden::QuotaLimits acme_exceptions_quota() {
+    warden::QuotaLimits::Members exceptions = {{"phs_backup_acme", 4102444800}};
+    return warden::QuotaLimits({warden::QuotaLimits::Members{}, std::move(exceptions)});
+}
+
+// A BatchProcessor with its own cache over a shared store, stamping dead letters with a fixed
+// time, with the quota stage when `quota` is given.
 struct Pipeline {
-    Pipeline(warden::TeamStore& store, warden::CoreLimits limits)
-        : cache(store, uncapped()), processor(cache, {}, limits, [] { return int64_t{1700000000000}; }) {}
+    Pipeline(warden::TeamStore& store, warden::CoreLimits limits, const warden::QuotaSource* quota)
+        : cache(store, uncapped()), processor(cache, {}, limits, [] { return int64_t{1700000000000}; }) {
+        processor.set_quota(quota);
+    }
 
     static warden::TeamCacheOptions uncapped() {
         warden::TeamCacheOptions options;
@@ -366,10 +376,10 @@ struct Pipeline {
 // The DOM path and the single-pass path side by side, otherwise alike.
 class TwinPipelines {
 public:
-    TwinPipelines(warden::TeamStore& store, warden::CoreLimits limits)
+    TwinPipelines(warden::TeamStore& store, warden::CoreLimits limits, const warden::QuotaSource* quota = nullptr)
         : limit_(limits.max_message_bytes),
-          reference_(store, with_single_pass(limits, false)),
-          single_pass_(store, with_single_pass(limits, true)) {}
+          reference_(store, with_single_pass(limits, false), quota),
+          single_pass_(store, with_single_pass(limits, true), quota) {}
 
     // Runs `batch` through both; returns what differs (empty when nothing does).
     std::string run(std::span<const warden::MessageView> batch) {

@@ -27,10 +27,10 @@ constexpr size_t small_limit = 2048;
 // The twins of both size limits over the test teams; fails the test case with what differs.
 class Runner {
 public:
-    explicit Runner(const std::string& teams_json = test::teams_json)
+    explicit Runner(const std::string& teams_json = test::teams_json, const warden::QuotaSource* quota = nullptr)
         : store_(warden::FileTeamStore::from_json(teams_json, "test")),
-          normal_(*store_, warden::CoreLimits{}),
-          small_(*store_, warden::CoreLimits{small_limit, 64}) {}
+          normal_(*store_, warden::CoreLimits{}, quota),
+          small_(*store_, warden::CoreLimits{small_limit, 64}, quota) {}
 
     TwinPipelines& normal() { return normal_; }
     TwinPipelines& small() { return small_; }
@@ -283,7 +283,8 @@ TEST_CASE("differential: the sample stream (samples/events.jsonl), token in the 
 }
 
 TEST_CASE("differential: hand-written edge cases, every token kind and placement, both size limits") {
-    Runner runner;
+    const warden::FixedQuotaSource quota(test::differential::acme_exceptions_quota());
+    Runner runner(test::teams_json, &quota);
     const std::vector<Case> cases = hand_written_cases();
     for (const Case& c : cases) runner.run_case(c);
     CHECK(runner.failures() == 0);
