@@ -90,6 +90,7 @@ public:
           producer_(producer_options(options_)),
           delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
+        processor_.set_quota(options_.quota);
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
         rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
         rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_client_error);
@@ -450,7 +451,13 @@ private:
     }
 
     void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
-        const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+        // The protocol is asked each time, as the assignor in use decides it; a consumer that is
+        // closing may no longer answer (NULL: its group's queue is gone), and its revocation then
+        // goes by the answer of the rebalances before, which always come first.
+        if (const char* protocol = rd_kafka_rebalance_protocol(rk); protocol && std::strcmp(protocol, "NONE") != 0) {
+            cooperative_ = std::strcmp(protocol, "COOPERATIVE") == 0;
+        }
+        const bool cooperative = cooperative_;
         const bool assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
         // The client waits for the (un)assignment even to be destroyed: it is made whatever
         // handling the rebalance did, a failure (say, a fenced producer) included.
@@ -692,6 +699,7 @@ private:
     Clock::time_point store_retry_at_{};
     std::exception_ptr callback_failure_;
     bool ever_assigned_ = false;  // the group gave this member an assignment, an empty one included
+    bool cooperative_ = true;     // the rebalance protocol last reported (warden asks for cooperative-sticky)
     std::optional<Clock::time_point> shutdown_deadline_;  // set once stopping
 
     std::vector<Consumed> batch_;
