@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(meson ninja-build g++ pkg-config rapidjson-dev libssl-dev libcli11-dev doctest-dev
           clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14 clang-tidy-14
           librdkafka-dev kcat libpq-dev libtomlplusplus-dev postgresql prometheus-cpp-dev prometheus
-          python3-yaml python3-jsonschema)
+          libhiredis-dev redis-server python3-yaml python3-jsonschema)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

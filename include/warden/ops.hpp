@@ -21,6 +21,8 @@ struct HealthPolicy {
     std::chrono::milliseconds loop_stall{30'000};
     // The producer counts as unhealthy when outputs are waiting and none was acknowledged for this long.
     std::chrono::milliseconds delivery_stall{60'000};
+    // Quota limits last read longer ago than this make the worker not ready (they are still applied).
+    std::chrono::milliseconds quota_staleness{300'000};
 };
 
 struct Health {
@@ -30,7 +32,8 @@ struct Health {
 };
 
 // Readiness: brokers reached, in the group (an assignment, an empty one too, since the last
-// loss), team store answering, producer delivering; the reason names the first that fails.
+// loss), team store answering, producer delivering, quota limits read and not stale (when they
+// come from Redis); the reason names the first that fails.
 // Liveness: the loop made progress recently.
 Health evaluate_health(const WorkerStats& stats, std::chrono::steady_clock::time_point now, const HealthPolicy& policy);
 

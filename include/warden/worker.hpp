@@ -5,6 +5,7 @@
 #include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
 #include <warden/processing_guarantee.hpp>
+#include <warden/quota.hpp>
 #include <warden/teams.hpp>
 #include <warden/worker_stats.hpp>
 
@@ -62,6 +63,9 @@ struct WorkerOptions {
     size_t member_count = 1;
     size_t member_index = 0;
     std::shared_ptr<DepartureGate> departure_gate;
+
+    // The quota stage's limits (warden/quota.hpp); null: none. Outlives the worker.
+    const QuotaSource* quota = nullptr;
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored

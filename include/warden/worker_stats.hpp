@@ -13,6 +13,19 @@
 
 namespace warden {
 
+// The quota limits' source, when it refreshes in the background (Redis): what readiness and the
+// quota metrics read. Not filled otherwise.
+struct QuotaStats {
+    bool refreshed = false;      // a source that refreshes is configured
+    bool loaded = false;         // a set was read since start
+    bool wait_for_first = true;  // --quota-startup wait: nothing is consumed before the first set
+    std::chrono::steady_clock::time_point loaded_at{};
+    uint64_t refreshes = 0;
+    uint64_t failures = 0;
+    uint64_t limits[quota_resource_count] = {};  // members in force, per resource
+    std::string last_error;                      // of the last failed refresh
+};
+
 // A consistent copy of the worker's figures, safe to take from another thread.
 struct WorkerStats {
     OutcomeCounters outcomes;
@@ -46,6 +59,7 @@ struct WorkerStats {
     std::chrono::steady_clock::time_point outputs_waiting_since{};  // in_flight last went from 0 to more
     TeamCache::Stats team_cache;
     std::map<int32_t, int64_t> lag;  // per assigned partition: high watermark − committable offset
+    QuotaStats quota;
 };
 
 }  // namespace warden

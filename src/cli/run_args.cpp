@@ -46,6 +46,7 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
                     "1, member I of the process has ID-I)")
         ->envname("WARDEN_TRANSACTIONAL_ID");
     add_team_store_options(*cmd, args.store);
+    add_quota_options(*cmd, args.quota);
     cmd->add_option("--input-topic", w.input_topic, "Topic the capture tier writes to")
         ->envname("WARDEN_INPUT_TOPIC")
         ->capture_default_str()

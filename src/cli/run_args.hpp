@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kafka_client_args.hpp"
+#include "quota_args.hpp"
 #include "team_store_args.hpp"
 
 #include <warden/worker.hpp>
@@ -19,6 +20,7 @@ struct RunArgs {
     std::string guarantee = "at-least-once";
     int64_t transaction_interval_ms = 100;
     TeamStoreArgs store;
+    QuotaArgs quota;
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";

@@ -20,6 +20,8 @@ namespace {
 
 int run_worker(RunArgs& args) {
     prepare_run(args);
+    const OpenedQuota quota = open_quota_source(args.quota);
+    args.worker.quota = quota.source.get();
     auto store = open_team_store(args.store);
     const unsigned threads = thread_count(args.threads);
     SharedTeamStore shared(*store, threads);
@@ -33,11 +35,17 @@ int run_worker(RunArgs& args) {
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
         ops = std::make_unique<OpsServer>(
-            args.metrics_address, [&workers] { return workers.stats(); },
-            MetricsContext{args.worker.input_topic, args.worker.topics, {}});
+            args.metrics_address,
+            [&workers, &quota, &args] {
+                WorkerStats stats = workers.stats();
+                if (quota.redis) stats.quota = quota_stats(*quota.redis, args.quota);
+                return stats;
+            },
+            MetricsContext{args.worker.input_topic, args.worker.topics,
+                           HealthPolicy{.quota_staleness = std::chrono::milliseconds(args.quota.max_staleness_ms)}});
     }
     const StopOnSignal stop(workers);
-    workers.run();
+    if (wait_for_quota(args.quota, quota)) workers.run();
     std::cout << workers.stats().outcomes.summary_json(args.worker.topics) << std::endl;
     return 0;
 }

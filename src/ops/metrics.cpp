@@ -85,10 +85,19 @@ std::pair<double, double> process_memory() {
 
 Health evaluate_health(const WorkerStats& s, std::chrono::steady_clock::time_point now, const HealthPolicy& policy) {
     Health h;
+    const QuotaStats& q = s.quota;
+    if (q.refreshed && !q.loaded && q.wait_for_first) {
+        // Nothing runs before the first set of quota limits (--quota-startup wait): waiting is
+        // not a dead loop, and it is the one reason not to be ready.
+        h.live = true;
+        h.reason = "the quota limits were not read yet" + (q.last_error.empty() ? "" : ": " + q.last_error);
+        return h;
+    }
     h.live = s.last_progress.time_since_epoch().count() != 0 && now - s.last_progress <= policy.loop_stall;
     const bool producer_stalled =
         s.in_flight > 0 && now - std::max(s.last_delivery, s.outputs_waiting_since) > policy.delivery_stall;
-    h.ready = h.live && s.brokers_reached && s.group_joined && s.store_available && !producer_stalled;
+    const bool quota_stale = q.refreshed && q.loaded && now - q.loaded_at > policy.quota_staleness;
+    h.ready = h.live && s.brokers_reached && s.group_joined && s.store_available && !producer_stalled && !quota_stale;
     if (!h.live) {
         h.reason = "the processing loop made no progress";
     } else if (!s.brokers_reached) {
@@ -100,6 +109,10 @@ Health evaluate_health(const WorkerStats& s, std::chrono::steady_clock::time_poi
         h.reason = "the team store is unavailable" + (s.store_error.empty() ? "" : ": " + s.store_error);
     } else if (producer_stalled) {
         h.reason = "outputs are waiting and none was acknowledged recently";
+    } else if (quota_stale) {
+        const auto age = std::chrono::duration_cast<std::chrono::seconds>(now - q.loaded_at).count();
+        h.reason = "the quota limits were last read " + std::to_string(age) + " s ago (the last ones still apply)" +
+                   (q.last_error.empty() ? "" : ": " + q.last_error);
     }
     return h;
 }
@@ -206,6 +219,22 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
               "when healthy)",
               std::chrono::duration<double>(s.fetch_stall).count());
     f.gauge("warden_fetch_paused", "1 while fetching is paused (backpressure or team store away)", s.paused ? 1 : 0);
+
+    if (s.quota.refreshed) {
+        const QuotaStats& q = s.quota;
+        auto& limits = f.family("warden_quota_limits", "Quota limits in force in the last set read, by resource",
+                                MetricType::Gauge);
+        for (size_t r = 0; r < quota_resource_count; ++r) {
+            limits.metric.push_back(Families::gauge_metric({{"resource", std::string(to_string(QuotaResource(r)))}},
+                                                           static_cast<double>(q.limits[r])));
+        }
+        f.gauge("warden_quota_loaded", "1 once a set of quota limits was read", q.loaded ? 1 : 0);
+        f.gauge("warden_quota_age_seconds", "Time since the quota limits were last read (0 before the first)",
+                q.loaded ? std::chrono::duration<double>(now - q.loaded_at).count() : 0);
+        f.counter("warden_quota_refresh_failures_total",
+                  "Refreshes of the quota limits that failed (the last set read stays in force)",
+                  static_cast<double>(q.failures));
+    }
 
     const Health health = evaluate_health(s, now, ctx.health);
     f.gauge("warden_live", "1 while the processing loop makes progress", health.live ? 1 : 0);

@@ -98,6 +98,39 @@ TEST_CASE("health: each reason for not being ready is named, the first failing c
     CHECK(evaluate_health(stalled, now, policy).ready);
 }
 
+TEST_CASE("health: quota limits from Redis not read yet, or stale, make the worker not ready") {
+    const auto now = std::chrono::steady_clock::now() + 1h;
+    const HealthPolicy policy;  // stale after 5 minutes
+    WorkerStats s = healthy_stats(now);
+    s.quota.refreshed = true;
+    s.quota.last_error = "Redis at 127.0.0.1:6379: Connection refused";
+
+    s.last_progress = {};  // nothing runs before the first set (--quota-startup wait)
+    Health h = evaluate_health(s, now, policy);
+    CHECK(h.live);  // waiting for them is not a dead loop
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason == "the quota limits were not read yet: Redis at 127.0.0.1:6379: Connection refused");
+    s.last_progress = now - 1s;
+    s.quota.wait_for_first = false;  // --quota-startup open: consuming without limits is the choice made
+    CHECK(evaluate_health(s, now, policy).ready);
+
+    s.quota.loaded = true;
+    s.quota.loaded_at = now - 299s;
+    CHECK(evaluate_health(s, now, policy).ready);
+    s.quota.loaded_at = now - 301s;
+    h = evaluate_health(s, now, policy);
+    CHECK_FALSE(h.ready);
+    CHECK(h.reason ==
+          "the quota limits were last read 301 s ago (the last ones still apply): Redis at 127.0.0.1:6379: Connection "
+          "refused");
+
+    const std::string text = render_metrics(s, MetricsContext{"in", {}, policy});
+    CHECK(text.find("warden_quota_loaded 1") != std::string::npos);
+    CHECK(text.find("warden_quota_limits{resource=\"exceptions\"} 0") != std::string::npos);
+    CHECK(text.find("warden_quota_refresh_failures_total 0") != std::string::npos);
+    CHECK(render_metrics(healthy_stats(now), MetricsContext{}).find("warden_quota") == std::string::npos);
+}
+
 TEST_CASE("metrics: the exposition carries the contract's counters with bounded labels") {
     WorkerStats s = healthy_stats(std::chrono::steady_clock::now());
     s.outcomes.consumed = 10;
