@@ -115,8 +115,8 @@ TEST_CASE("retriable produce errors and a broker outage during processing lose n
     // (a broker refuses a sequence gap) and reports those records delivered without resending
     // them; librdkafka 2.0.2's mock checks no sequences outside transactions, so with requests in
     // flight behind a failed one those records were lost, by the mock, not by warden.
-    auto worker = cluster.start_worker("faults", "worker",
-                                       {"--producer-property", "max.in.flight.requests.per.connection=1"});
+    auto worker =
+        cluster.start_worker("faults", "worker", {"--producer-property", "max.in.flight.requests.per.connection=1"});
     INFO("worker stderr:\n" << worker->stderr_tail());
     REQUIRE(wait_until(
         [&] {
