@@ -61,7 +61,6 @@ public:
     struct Status {
         bool loaded = false;  // a refresh has succeeded since start
         std::chrono::steady_clock::time_point loaded_at;
-        uint64_t refreshes = 0;
         uint64_t failures = 0;
         std::string last_error;  // of the last failed refresh, cleared by a success
         std::array<size_t, quota_resource_count> members{};

@@ -20,7 +20,6 @@ struct QuotaStats {
     bool loaded = false;         // a set was read since start
     bool wait_for_first = true;  // --quota-startup wait: nothing is consumed before the first set
     std::chrono::steady_clock::time_point loaded_at{};
-    uint64_t refreshes = 0;
     uint64_t failures = 0;
     uint64_t limits[quota_resource_count] = {};  // members in force, per resource
     std::string last_error;                      // of the last failed refresh

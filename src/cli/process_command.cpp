@@ -1,5 +1,6 @@
 // `warden process`: the pipeline over files, for debugging, tests and offline backfills.
 #include "commands.hpp"
+#include "quota_args.hpp"
 #include "team_store_args.hpp"
 #include "thread_count.hpp"
 
@@ -72,10 +73,7 @@ Command add_process_command(CLI::App& root) {
     cmd->add_option("--output-dir", args->output_dir, "Directory receiving <topic>.jsonl files")
         ->required()
         ->check(not_empty("a directory"));
-    cmd->add_option("--quota-file", args->quota_file,
-                    "JSON file of quota limits, {\"events\": {MEMBER: UNTIL}, \"exceptions\": {...}} (MEMBER a team's "
-                    "token or id, UNTIL a Unix second): events of a team over its quota are dropped as quota_limited")
-        ->check(not_empty("a file"));
+    add_quota_file_option(*cmd, args->quota_file);
     add_max_message_bytes_option(*cmd, args->limits);
     add_threads_option(*cmd, args->threads,
                        "Threads processing the input; the outputs are the same, in the same order, whatever the count");

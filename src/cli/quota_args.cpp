@@ -8,14 +8,17 @@
 
 namespace warden::cli {
 
+CLI::Option* add_quota_file_option(CLI::App& command, std::string& file) {
+    return command
+        .add_option("--quota-file", file,
+                    "JSON file of quota limits, {\"events\": {MEMBER: UNTIL}, \"exceptions\": {...}} (MEMBER a "
+                    "team's token or id, UNTIL a Unix second): events of a team over its quota are dropped")
+        ->envname("WARDEN_QUOTA_FILE")
+        ->check(not_empty("a file"));
+}
+
 void add_quota_options(CLI::App& command, QuotaArgs& args) {
-    CLI::Option* file =
-        command
-            .add_option("--quota-file", args.file,
-                        "JSON file of quota limits, {\"events\": {MEMBER: UNTIL}, \"exceptions\": {...}} (MEMBER a "
-                        "team's token or id, UNTIL a Unix second): events of a team over its quota are dropped")
-            ->envname("WARDEN_QUOTA_FILE")
-            ->check(not_empty("a file"));
+    CLI::Option* file = add_quota_file_option(command, args.file);
     CLI::Option* redis =
         command
             .add_option("--quota-redis", args.redis,
@@ -94,7 +97,6 @@ QuotaStats quota_stats(const RedisQuotaSource& source, const QuotaArgs& args) {
     q.loaded = status.loaded;
     q.wait_for_first = args.startup == "wait";
     q.loaded_at = status.loaded_at;
-    q.refreshes = status.refreshes;
     q.failures = status.failures;
     for (size_t r = 0; r < quota_resource_count; ++r) q.limits[r] = status.members[r];
     q.last_error = status.last_error;

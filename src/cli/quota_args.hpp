@@ -26,6 +26,8 @@ struct QuotaArgs {
 };
 
 void add_quota_options(CLI::App& command, QuotaArgs& args);
+// --quota-file alone (`process`, whose limits come from a file only).
+CLI::Option* add_quota_file_option(CLI::App& command, std::string& file);
 
 // The source the flags name, started when it refreshes; null without quota flags.
 struct OpenedQuota {

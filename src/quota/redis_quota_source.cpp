@@ -209,7 +209,6 @@ bool RedisQuotaSource::refresh() {
     std::array<QuotaLimits::Members, quota_resource_count> members;
     const std::optional<std::string> error = read_limits(members);
     std::lock_guard lock(mutex_);
-    ++status_.refreshes;
     if (error) {
         ++status_.failures;
         status_.last_error = *error;
