@@ -2,9 +2,12 @@
 // exactly one outcome; no invalid UTF-8, no team secret and nothing shaped like a secret key in
 // any non-DLQ value, key, header name or header value; no `$verified` a NUL-stopping, any-duplicate
 // reader could find in an unverified output; every record, dead letters included, within the size
-// limit on its final bytes.
+// limit on its final bytes; and no audit record holding anything but its closed vocabulary (kinds,
+// places, numbers, times, hex fingerprints, the source topic), so neither a token nor a fragment of
+// a payload can reach the audit topic.
 //
 // Input: as fuzz_input.hpp describes (byte 0 picks the token header, team and settings).
+#include <warden/audit.hpp>
 #include <warden/pipeline.hpp>
 #include <warden/teams.hpp>
 
@@ -19,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,9 +36,12 @@ using fuzz::team_tokens;
 
 // Built once: the cache and the processor are meant to be reused across messages.
 struct Pipeline {
-    explicit Pipeline(size_t limit) : processor{cache, {}, {limit, 64}, [] { return int64_t{1700000000000}; }} {}
+    explicit Pipeline(size_t limit) : processor{cache, {}, {limit, 64}, [] { return int64_t{1700000000000}; }} {
+        processor.set_audit(&audit);
+    }
     std::unique_ptr<warden::FileTeamStore> store = warden::FileTeamStore::from_json(test::teams_json, "fuzz");
     warden::TeamCache cache{*store};
+    warden::AuditTrail audit{warden::FingerprintKey::from_secret("fuzz-audit-key-0123456789", "fuzz")};
     warden::BatchProcessor processor;
     warden::BatchResult result;
 };
@@ -163,6 +170,70 @@ void check_record(const warden::OutputRecord& r, size_t limit) {
     });
 }
 
+bool all_of_chars(std::string_view text, std::string_view allowed) {
+    return text.find_first_not_of(allowed) == std::string_view::npos;
+}
+
+bool one_of_names(std::string_view text, std::initializer_list<std::string_view> names) {
+    for (std::string_view n : names) {
+        if (text == n) return true;
+    }
+    return false;
+}
+
+// Every member of an audit record is one the schema names, with a value from its closed vocabulary.
+void check_audit_record(const warden::OutputRecord& r, const warden::MessageView& message) {
+    check(r.value.has_value(), "audit record without a value");
+    rapidjson::Document d;
+    d.Parse(r.value->data(), r.value->size());
+    check(!d.HasParseError() && d.IsObject(), "audit record is not a JSON object");
+    bool known_kind = false;
+    for (size_t k = 0; k < warden::audit_kind_count; ++k) {
+        known_kind = known_kind || (d.HasMember("kind") && d["kind"].IsString() &&
+                                    view(d["kind"]) == warden::to_string(warden::AuditKind(k)));
+    }
+    check(known_kind, "audit record of an unknown kind");
+    constexpr std::string_view digits = "0123456789", hex = "0123456789abcdef";
+    const rapidjson::Value& record = d;  // const iterators: clang finds the mutable ones' != ambiguous
+    for (auto m = record.MemberBegin(); m != record.MemberEnd(); ++m) {
+        const std::string_view name = view(m->name);
+        const rapidjson::Value& v = m->value;
+        if (name == "kind") continue;
+        if (name == "team_id" || name == "token_fingerprint") {
+            if (v.IsNull()) continue;
+            if (name == "team_id") {
+                check(v.IsInt64(), "audit team_id is not a number");
+            } else {
+                check(v.IsString() && v.GetStringLength() == 16 && all_of_chars(view(v), hex),
+                      "audit fingerprint is not 16 hex digits");
+            }
+        } else if (name == "count") {
+            check(v.IsUint64() && v.GetUint64() >= 1, "audit count is not a positive number");
+        } else if (name == "first_seen" || name == "last_seen") {
+            check(v.IsString() && v.GetStringLength() == 24 && all_of_chars(view(v), "0123456789-:.TZ"),
+                  "audit time is not a UTC timestamp");
+        } else if (name == "fingerprint_key_id") {
+            check(v.IsString() && v.GetStringLength() == 8 && all_of_chars(view(v), hex), "audit key id");
+        } else if (name == "found_in") {
+            check(v.IsArray(), "audit found_in is not an array");
+            for (const auto& e : v.GetArray()) {
+                check(e.IsString() && one_of_names(view(e), {"event", "properties", "person_properties", "shadowed"}),
+                      "audit found_in names an unknown place");
+            }
+        } else if (name == "sample") {
+            check(v.IsObject() && v.MemberCount() == 3 && v.HasMember("topic") && v["topic"].IsString() &&
+                      view(v["topic"]) == message.topic && v.HasMember("partition") && v["partition"].IsInt() &&
+                      v.HasMember("offset") && v["offset"].IsInt64(),
+                  "audit sample is not the source topic, partition and offset");
+        } else {
+            fail("audit record has a member outside its schema");
+        }
+    }
+    check(!r.key || (!r.key->empty() && all_of_chars(*r.key, digits)), "audit key is not a team id");
+    check(r.headers.size() == 1 && r.headers[0].name == "audit_kind" && r.headers[0].value == view(d["kind"]),
+          "audit headers other than its kind");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -179,6 +250,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     result.clear();
     auto status = pipeline->processor.process({&message, 1}, result);
     check(status == warden::BatchProcessor::Status::done, "file store reported unavailable");
+    // Each input's audit records on their own, so none can outlive the input it counts.
+    for (const warden::OutputRecord& r : pipeline->audit.take_records()) check_audit_record(r, message);
 
     // Exactly one outcome, owning exactly the records produced.
     check(result.outcomes.size() == 1, "not exactly one outcome");

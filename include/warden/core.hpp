@@ -106,6 +106,14 @@ inline constexpr size_t dead_letter_reason_count = 4;
 
 enum class Verification { none, verified, stripped };
 
+// Where a client's forged `$verified` was found (several may be): an audit detail. `event`: the
+// event's top level; `properties`: properties.$verified; `person_properties`: in a `$set`,
+// `$set_once` or `$unset`, under properties or at the top level; `shadowed`: in a duplicate or
+// disguised copy a first-wins reader would take (a shadowed `data`, say).
+enum class StripPlace : uint8_t { event = 1, properties = 2, person_properties = 4, shadowed = 8 };
+using StripPlaces = uint8_t;
+constexpr StripPlaces strip_place(StripPlace p) { return static_cast<StripPlaces>(p); }
+
 std::string_view to_string(DropCause);
 std::string_view to_string(DeadLetterReason);
 
@@ -155,7 +163,11 @@ struct MessageOutcome {
     std::optional<DropCause> drop;
     std::optional<DeadLetterReason> dead_letter;
     Verification verification = Verification::none;
+    StripPlaces stripped_from = 0;  // non-zero exactly when verification is `stripped`
     bool secret_redacted = false;
+    // The audit trail holds this input's offset until its records are acknowledged (set by the
+    // batch processor, honoured by the delivery stage; see warden/audit.hpp).
+    bool audit_hold = false;
 };
 
 // The outcomes of a batch, in input order, and the records they produce.
@@ -198,7 +210,8 @@ class ParsedValue;  // a message value parsed in place (core-internal)
 enum class TokenStatus { missing, invalid, candidate, unreadable };
 struct TokenLookup {
     TokenStatus status = TokenStatus::missing;
-    std::string token;  // set for `candidate`
+    std::string token;          // set for `candidate`, and for a personal key (to fingerprint it)
+    bool personal_key = false;  // `invalid`: a personal API key (`phx_`)
     // The value, when it was parsed to find the token: processing decodes it from there.
     ParsedValue* parsed = nullptr;
 };
@@ -210,6 +223,8 @@ struct Resolution {
     std::string_view token;         // the credential the event was sent with
     ParsedValue* parsed = nullptr;  // TokenLookup::parsed
     QuotaFlags quota_limited = 0;   // the resources the team is over its quota for
+    bool personal_key = false;      // invalid_token: a personal API key (`phx_`), `token` holds it
+    bool token_shared = false;      // invalid_token: the token is owned by two teams
 
     // Whether an event routed to `destination` is dropped as quota_limited.
     bool over_quota(Destination destination) const {

@@ -3,12 +3,14 @@
 // advances each partition's committable prefix. `run`, `replay` and `process` share it.
 #pragma once
 
+#include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/offset_tracker.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <span>
@@ -101,10 +103,21 @@ public:
     // the prefix has not moved since the last call.
     std::optional<int64_t> take_committable(int32_t partition) { return tracker_.take_commit(partition); }
 
+    // The audit trail's records go to `topic` through the sink. An input offset the trail holds
+    // (MessageOutcome::audit_hold) counts as one more output, acknowledged when every record of
+    // its interval is: the offsets of what a record counts are not committed before the record
+    // is durable. Both must outlive the delivery stage.
+    void attach_audit(AuditTrail& audit, std::string topic);
+    // Sends the audit records of an interval that is over, or of the open one with `force`.
+    void flush_audit(bool force);
+    // Forgets the open audit interval and its holds (their inputs are processed again).
+    void discard_audit();
+
     // Serves the sink for up to `timeout`.
     void poll(std::chrono::milliseconds timeout) { sink_.poll(timeout); }
     // Waits, serving the sink, until every output of the given partitions is acknowledged or the
-    // deadline passes; true when they all are.
+    // deadline passes; true when they all are. The open audit interval is sent first: it may
+    // hold those partitions' offsets.
     bool drain(std::span<const int32_t> partitions, OutputSink::Clock::time_point deadline);
     // The same for every output sent.
     bool drain_all(OutputSink::Clock::time_point deadline);
@@ -118,6 +131,15 @@ public:
 
 private:
     void acknowledged(const SourceTag& source);
+    void audit_acknowledged(uint64_t flush);
+
+    // An audit record's acknowledgements come back under this partition, with its flush as offset.
+    static constexpr int32_t audit_partition = -1;
+    struct AuditFlush {
+        uint64_t id = 0;
+        size_t unacknowledged = 0;
+        std::vector<SourceTag> holds;  // released when every record is acknowledged
+    };
 
     OutputSink& sink_;
     TopicNames topics_;
@@ -126,6 +148,12 @@ private:
     std::unordered_map<int32_t, uint32_t> epochs_;
     std::vector<int32_t> partitions_;  // the assigned ones, in assignment order
     uint32_t next_epoch_ = 0;
+
+    AuditTrail* audit_ = nullptr;
+    std::string audit_topic_;
+    std::vector<SourceTag> audit_holds_;  // of the open interval
+    std::deque<AuditFlush> audit_flushes_;
+    uint64_t next_audit_flush_ = 0;
 };
 
 }  // namespace warden

@@ -24,6 +24,7 @@ struct KafkaDependencies {
     std::string group;
     std::string input_topic;
     TopicNames outputs;
+    std::string audit_topic;                    // empty: the audit trail is off
     std::chrono::milliseconds timeout{10'000};  // for each request to the brokers
 };
 

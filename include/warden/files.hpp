@@ -48,6 +48,9 @@ struct ProcessFilesOptions {
     size_t batch_size = 1000;
     // Longest wait for a team store that is unavailable before giving up.
     std::chrono::milliseconds store_wait_timeout{300'000};
+    // With audit trails on the processors (BatchProcessor::set_audit): DIR/<audit_topic>.jsonl
+    // receives their records, merged, once the input is done.
+    std::string audit_topic{};
 };
 
 // Runs every line of `input` through `processor`, writing DIR/<topic>.jsonl. Waits (with backoff)

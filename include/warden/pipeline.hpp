@@ -1,6 +1,7 @@
 // pipeline: a batch of consumed messages through token lookup, team resolution and the core.
 #pragma once
 
+#include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/quota.hpp>
 #include <warden/retry_policy.hpp>
@@ -45,6 +46,10 @@ public:
     // The quota stage: events of teams over their quota are dropped as quota_limited from the
     // next batch on (see warden/quota.hpp). The source must outlive the processor; null: none.
     void set_quota(const QuotaSource* quota) { quota_ = quota; }
+    // The audit trail observes every message's resolution and outcome (MessageOutcome::audit_hold
+    // says which offsets it holds). It must outlive the processor; null: none.
+    void set_audit(AuditTrail* audit) { audit_ = audit; }
+    AuditTrail* audit() const { return audit_; }
 
     const TopicNames& topics() const { return processor_.topics(); }
 
@@ -54,6 +59,7 @@ private:
     WallClock wall_clock_;
     TeamResolution teams_;
     const QuotaSource* quota_ = nullptr;
+    AuditTrail* audit_ = nullptr;
     std::unordered_map<const Team*, QuotaFlags> quota_of_team_;  // this batch's decisions
 };
 

@@ -193,6 +193,10 @@ public:
     };
     Stats stats() const;
 
+    // Whether `token` is cached as refused because two teams own it (resolve_batch answers null
+    // for it, as for an unknown token): what the audit trail reports.
+    bool is_shared(std::string_view token) const;
+
     // More pending changes than this (a bulk update) forget the whole cache instead.
     static constexpr size_t max_pending_reloads = 10'000;
 
@@ -200,10 +204,11 @@ private:
     struct Entry {
         std::shared_ptr<const Team> team;  // null: a negative entry
         std::chrono::steady_clock::time_point expires;
+        bool shared = false;  // negative because two teams own the token
     };
     std::chrono::steady_clock::time_point expiry(std::chrono::steady_clock::time_point now);
     void insert_team(std::shared_ptr<const Team> team, std::chrono::steady_clock::time_point now);
-    void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now);
+    void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now, bool shared = false);
     void erase_token(const std::string& token);
     void clear_negative();
     // One store round trip through the query cap; nothing (and last_error() set) on failure.

@@ -2,6 +2,7 @@
 // batch through the core and delivers the outputs with an idempotent producer.
 #pragma once
 
+#include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
 #include <warden/processing_guarantee.hpp>
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,12 @@ struct WorkerOptions {
 
     // The quota stage's limits (warden/quota.hpp); null: none. Outlives the worker.
     const QuotaSource* quota = nullptr;
+
+    // The security audit trail (warden/audit.hpp): its records go to `audit_topic`, unless that is
+    // empty. Members of one process share the key; none: a random one of this worker.
+    std::string audit_topic = std::string(default_audit_topic);
+    AuditOptions audit;
+    std::optional<FingerprintKey> audit_key;
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored

@@ -1,6 +1,7 @@
 // worker_stats: the figures of a running worker, as metrics and readiness read them.
 #pragma once
 
+#include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/histogram.hpp>
 #include <warden/teams.hpp>
@@ -59,6 +60,8 @@ struct WorkerStats {
     TeamCache::Stats team_cache;
     std::map<int32_t, int64_t> lag;  // per assigned partition: high watermark − committable offset
     QuotaStats quota;
+    AuditCounts audit_occurrences{};  // security-relevant occurrences the audit trail counted, by kind
+    uint64_t audit_records = 0;       // audit records sent
 };
 
 }  // namespace warden

@@ -91,6 +91,7 @@ int run_check(CheckArgs& args, const CLI::App& cmd) {
     kafka.group = args.run.worker.group;
     kafka.input_topic = args.run.worker.input_topic;
     kafka.outputs = args.run.worker.topics;
+    kafka.audit_topic = args.run.worker.audit_topic;
     kafka.timeout = std::chrono::milliseconds(args.timeout_ms);
     std::vector<DependencyCheck> checks = check_kafka_dependencies(kafka);
     for (DependencyCheck& c : team_store_checks(args.run.store, postgres)) checks.push_back(std::move(c));

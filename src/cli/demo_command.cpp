@@ -104,6 +104,7 @@ int run_demo(const DemoArgs& args) {
          {&args.topics.analytics, &args.topics.error_tracking, &args.topics.heatmaps, &args.topics.dead_letter}) {
         cluster.create_topic(*t, args.partitions);
     }
+    cluster.create_topic(std::string(default_audit_topic), 1);
     auto store = FileTeamStore::from_json(loadgen::teams_json(args.teams), "demo teams");
     TeamCacheOptions cache_options;
     cache_options.ttl = std::chrono::milliseconds(args.cache_ttl_ms);

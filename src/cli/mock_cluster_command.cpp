@@ -1,6 +1,7 @@
 // `warden mock-cluster`: a standalone librdkafka mock cluster for scripts and trying warden with kcat.
 #include "commands.hpp"
 
+#include <warden/audit.hpp>
 #include <warden/files.hpp>
 #include <warden/mock_cluster.hpp>
 
@@ -19,13 +20,14 @@ struct MockArgs {
     int partitions = 8;
     TopicNames topics;
     std::string input_topic{default_input_topic};
+    std::string audit_topic{default_audit_topic};
     std::string bootstrap_file;
 };
 
 int run_mock_cluster(const MockArgs& args) {
     MockCluster cluster(args.brokers);
     for (const std::string* topic : {&args.input_topic, &args.topics.analytics, &args.topics.error_tracking,
-                                     &args.topics.heatmaps, &args.topics.dead_letter}) {
+                                     &args.topics.heatmaps, &args.topics.dead_letter, &args.audit_topic}) {
         cluster.create_topic(*topic, args.partitions);
     }
     if (!args.bootstrap_file.empty()) {
@@ -59,6 +61,7 @@ Command add_mock_cluster_command(CLI::App& root) {
     cmd->add_option("--input-topic", args->input_topic, "Input topic to create")
         ->capture_default_str()
         ->check(topic_name());
+    cmd->add_option("--audit-topic", args->audit_topic, "Audit topic to create")->capture_default_str();
     add_topic_options(*cmd, args->topics);
     cmd->add_option("--bootstrap-file", args->bootstrap_file, "Also write the bootstrap address to this file");
     return {cmd, [args] { return run_mock_cluster(*args); }, /*stops_on_signal=*/true};

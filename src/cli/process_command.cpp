@@ -1,4 +1,5 @@
 // `warden process`: the pipeline over files, for debugging, tests and offline backfills.
+#include "audit_args.hpp"
 #include "commands.hpp"
 #include "quota_args.hpp"
 #include "team_store_args.hpp"
@@ -26,12 +27,17 @@ struct ProcessArgs {
     CoreLimits limits;
     unsigned threads = 0;    // 0: the cores available
     std::string quota_file;  // empty: no quota stage
+    AuditArgs audit;
 };
 
 int run_process(const ProcessArgs& args) {
     check_topic_roles("", "", args.topics);
     const unsigned threads = thread_count(args.threads);
     const FixedQuotaSource quota(args.quota_file.empty() ? QuotaLimits() : QuotaLimits::read_file(args.quota_file));
+    const std::string audit_topic_name = audit_topic(args.audit, "", args.topics);
+    const FingerprintKey key = audit_key(args.audit);
+    // One trail per lane, merged at the end: the whole input is one interval.
+    std::vector<std::unique_ptr<AuditTrail>> trails;
     auto store = open_team_store(args.store);
     SharedTeamStore shared(*store, threads);
     const std::vector<std::unique_ptr<TeamCache>> caches = thread_team_caches(shared, args.store, threads);
@@ -40,10 +46,15 @@ int run_process(const ProcessArgs& args) {
     for (const std::unique_ptr<TeamCache>& cache : caches) {
         processors.push_back(std::make_unique<BatchProcessor>(*cache, args.topics, args.limits));
         if (!args.quota_file.empty()) processors.back()->set_quota(&quota);
+        if (!audit_topic_name.empty()) {
+            trails.push_back(std::make_unique<AuditTrail>(key));
+            processors.back()->set_audit(trails.back().get());
+        }
         lanes.push_back(processors.back().get());
     }
     wait_for_team_store(*caches.front(), args.store);
     ProcessFilesOptions options{args.output_dir};
+    options.audit_topic = audit_topic_name;
     options.store_wait_timeout = std::chrono::milliseconds(args.store.store_wait_timeout_ms);
     OutcomeCounters counters;
     if (args.input == "-") {
@@ -78,6 +89,7 @@ Command add_process_command(CLI::App& root) {
     add_threads_option(*cmd, args->threads,
                        "Threads processing the input; the outputs are the same, in the same order, whatever the count");
     add_topic_options(*cmd, args->topics);
+    add_audit_options(*cmd, args->audit, /*interval=*/false);
     return {cmd, [args] { return run_process(*args); }};
 }
 

@@ -52,6 +52,7 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
         ->capture_default_str()
         ->check(topic_name());
     add_topic_options(*cmd, w.topics);
+    add_audit_options(*cmd, args.audit, /*interval=*/true);
     cmd->add_option("--batch-size", w.batch_size, "Messages per processing batch (one team lookup each)")
         ->envname("WARDEN_BATCH_SIZE")
         ->capture_default_str()
@@ -80,6 +81,16 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
 
 void prepare_run(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
+    args.worker.audit_topic = audit_topic(args.audit, args.worker.input_topic, args.worker.topics);
+    args.worker.audit.interval = std::chrono::milliseconds(args.audit.interval_ms);
+    if (!args.worker.audit_topic.empty()) {
+        args.worker.audit_key = audit_key(args.audit);
+        if (args.audit.key_file.empty()) {
+            log::info(
+                "audit fingerprints use a random key of this process: they compare within it only "
+                "(--audit-key-file shares one across a fleet)");
+        }
+    }
     args.worker.guarantee = processing_guarantee_named(args.guarantee);
     if (args.worker.guarantee == ProcessingGuarantee::exactly_once) {
         if (args.worker.transactional_id.empty()) args.worker.transactional_id = default_transactional_id(args.worker);

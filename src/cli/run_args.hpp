@@ -2,6 +2,7 @@
 // configuration exactly as `run` does.
 #pragma once
 
+#include "audit_args.hpp"
 #include "kafka_client_args.hpp"
 #include "quota_args.hpp"
 #include "team_store_args.hpp"
@@ -21,6 +22,7 @@ struct RunArgs {
     int64_t transaction_interval_ms = 100;
     TeamStoreArgs store;
     QuotaArgs quota;
+    AuditArgs audit;
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";

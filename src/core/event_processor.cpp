@@ -28,11 +28,12 @@ constexpr size_t kept_value_bytes = size_t{16} << 20;
 
 // The outputs of a rendered event, the same for both renderers: the main event, then the
 // split-off heatmap event or the count of its drop.
-void emit_outputs(MessageOutputs& outputs, const Team& team, Verification verification, const Route& where,
-                  std::string_view main_json, std::string_view heatmap_json, const DecodedEvent& event,
-                  const std::string& heatmap_uuid) {
+void emit_outputs(MessageOutputs& outputs, const Team& team, Verification verification, StripPlaces stripped_from,
+                  const Route& where, std::string_view main_json, std::string_view heatmap_json,
+                  const DecodedEvent& event, const std::string& heatmap_uuid) {
     const bool verified = verification == Verification::verified;
     outputs.outcome().verification = verification;
+    outputs.outcome().stripped_from = stripped_from;
     if (!outputs.emit(where.destination, team, verified, main_json, event, nullptr)) return;
     if (where.split_heatmap && !where.emit_heatmap) {
         outputs.outcome().drop = DropCause::heatmap_opt_in_disabled;
@@ -126,8 +127,8 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
             if (fast.route.dropped_by_opt_out) return outputs.drop(DropCause::heatmap_opt_in_disabled);
             DecodedEvent event;
             event.distinct_id.assign(fast.distinct_id);
-            return emit_outputs(outputs, *resolution.team, fast.verification, fast.route, fast.main_json,
-                                fast.heatmap_json, event, fast.heatmap_uuid);
+            return emit_outputs(outputs, *resolution.team, fast.verification, fast.stripped_from, fast.route,
+                                fast.main_json, fast.heatmap_json, event, fast.heatmap_uuid);
         }
     }
     ParsedValue& value = resolution.parsed ? *resolution.parsed : w.value;
@@ -140,8 +141,8 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     const Team& team = *resolution.team;
 
     // Verification and routing.
-    const Verification verification = verify(event, team, resolution.token, limits_.max_json_depth);
-    const bool verified = verification == Verification::verified;
+    const VerificationResult verification = verify(event, team, resolution.token, limits_.max_json_depth);
+    const bool verified = verification.verification == Verification::verified;
     const Route where = route(event, team, message);
     // An event of a team over its quota is dropped whole, whatever else would become of it.
     if (resolution.over_quota(where.destination)) return outputs.drop(DropCause::quota_limited);
@@ -169,7 +170,8 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
         outputs.outcome().secret_redacted = true;
     }
 
-    emit_outputs(outputs, team, verification, where, w.main_json.text(), w.heatmap_json.text(), event, heatmap_uuid);
+    emit_outputs(outputs, team, verification.verification, verification.stripped_from, where, w.main_json.text(),
+                 w.heatmap_json.text(), event, heatmap_uuid);
 }
 
 }  // namespace warden

@@ -64,7 +64,7 @@ void MessageOutputs::dead_letter(DeadLetterReason reason, std::string_view detai
     if (message_.dead_letter_attempts > 0)
         r.headers.add("dlq_attempts", std::to_string(uint64_t{message_.dead_letter_attempts} + 1));
     fit_dead_letter(r, message_.headers.size(), limits_.max_message_bytes);
-    outcome_ = MessageOutcome{outcome_.first_record, 0, {}, reason, Verification::none, false};
+    outcome_ = MessageOutcome{outcome_.first_record, 0, {}, reason, Verification::none, 0, false};
     finish();
 }
 

@@ -192,7 +192,7 @@ bool SinglePass::scan_data(unsigned max_depth) {
                 if (inner_[f].present()) return false;
                 inner_[f] = m.value;
             } else if (n == "$verified") {
-                forged_verified_ = true;  // never written: the renderer sets its own
+                forged_places_ |= strip_place(StripPlace::event);  // never written: the renderer sets its own
             } else if (n == "$set" || n == "$set_once" || n == "data") {
                 return false;  // merged or shadowed by rules the DOM path keeps
             } else if (n != "token" && n != "team_id" && n != "project_id") {
@@ -233,7 +233,7 @@ bool SinglePass::scan_properties(const char*& at, const char* end, unsigned max_
             Span& slot = n == "$set" ? set_ : set_once_;
             if (slot.present()) return false;
             if (*m.value.begin == '{') {
-                set_holds_verified_ |= object_holds_verified(m.value);
+                if (object_holds_verified(m.value)) forged_places_ |= strip_place(StripPlace::person_properties);
             } else if (!is_null(m.value)) {
                 return false;  // the DOM path dead-letters it
             }
@@ -243,7 +243,7 @@ bool SinglePass::scan_properties(const char*& at, const char* end, unsigned max_
             if (slot.present()) return false;
             slot = m.value;
         } else if (n == "$verified") {
-            forged_verified_ = true;
+            forged_places_ |= strip_place(StripPlace::properties);
         } else if (n == "$unset") {
             return false;
         } else {
@@ -350,7 +350,8 @@ bool SinglePass::render(std::string_view value, const Team& team, bool verified,
                         SinglePassResult& out) {
     for (int f = 0; f < field_count; ++f) outer_[f] = inner_[f] = Span{};
     data_span_ = Span{};
-    has_properties_ = set_holds_verified_ = forged_verified_ = false;
+    has_properties_ = false;
+    forged_places_ = 0;
     properties_.clear();
     others_.clear();
     set_ = set_once_ = client_ip_ = client_sent_at_ = Span{};
@@ -371,9 +372,10 @@ bool SinglePass::render(std::string_view value, const Team& team, bool verified,
     out.uuid = uuid_text;
     out.event = string_content(merged_[event]);
     out.distinct_id = string_content(merged_[distinct_id]);
-    out.verification = verified                                    ? Verification::verified
-                       : (forged_verified_ || set_holds_verified_) ? Verification::stripped
-                                                                   : Verification::none;
+    out.verification = verified              ? Verification::verified
+                       : forged_places_ != 0 ? Verification::stripped
+                                             : Verification::none;
+    out.stripped_from = verified ? StripPlaces{0} : forged_places_;
     Route& r = out.route;
     r.destination = destination_of(out.event);
     const bool heatmaps_allowed = team.heatmaps_opt_in.value_or(true);

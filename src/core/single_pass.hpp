@@ -25,6 +25,7 @@ struct SinglePassResult {
     std::string_view event;        // the event name
     std::string_view distinct_id;  // as the key is built from it
     Verification verification = Verification::none;
+    StripPlaces stripped_from = 0;  // where a forged `$verified` was: non-zero exactly when `stripped`
     Route route;
     std::string_view main_json;     // the analytics / error-tracking event (empty: dropped)
     std::string_view heatmap_json;  // the split-off `$$heatmap` event, when route.emit_heatmap
@@ -64,9 +65,8 @@ private:
     std::vector<Member> properties_;  // in order, less `$verified` and the special names below
     std::vector<Member> others_;      // the client's other top-level fields, in order
     Span set_, set_once_, client_ip_, client_sent_at_, heatmap_data_;
-    bool set_holds_verified_ = false;
-    bool forged_verified_ = false;
-    Span heatmap_properties_[7];  // the last of each name the `$$heatmap` event keeps
+    StripPlaces forged_places_ = 0;  // where the client's `$verified` members are (StripPlace)
+    Span heatmap_properties_[7];     // the last of each name the `$$heatmap` event keeps
 
     std::string main_, heatmap_;
 };

@@ -2,16 +2,24 @@
 
 namespace warden::token {
 
-bool is_acceptable(std::string_view token) {
+namespace {
+
+bool is_printable(std::string_view token) {
     if (token.empty() || token.size() > max_length) return false;
     for (char c : token) {
         if (c < 0x21 || c > 0x7E) return false;
     }
-    return !token.starts_with("phx_");
+    return true;
 }
 
+}  // namespace
+
+bool is_acceptable(std::string_view token) { return is_printable(token) && !token.starts_with("phx_"); }
+
 TokenLookup classify(std::string_view token) {
-    if (!is_acceptable(token)) return {TokenStatus::invalid, {}};
+    if (!is_printable(token)) return {TokenStatus::invalid, {}};
+    // A personal key is refused without a lookup; it is kept only for the audit's fingerprint.
+    if (token.starts_with("phx_")) return {TokenStatus::invalid, std::string(token), true};
     return {TokenStatus::candidate, std::string(token)};
 }
 

@@ -21,39 +21,53 @@ bool holds_verified(const json::Value& v) {
     return false;
 }
 
-bool properties_hold_verified(const json::Value& properties) {
-    if (!properties.IsObject()) return false;
+constexpr StripPlaces in_event = strip_place(StripPlace::event);
+constexpr StripPlaces in_properties = strip_place(StripPlace::properties);
+constexpr StripPlaces in_person_properties = strip_place(StripPlace::person_properties);
+
+// The places of a `properties` object's `$verified` members: its own, and those of its person
+// property updates.
+StripPlaces properties_places(const json::Value& properties) {
+    if (!properties.IsObject()) return 0;
+    StripPlaces places = 0;
     for (auto m = properties.MemberBegin(); m != properties.MemberEnd(); ++m) {
         const std::string_view name = json::view(m->name);
-        if (names::is_verified(name)) return true;
+        if (names::is_verified(name)) {
+            places |= in_properties;
+            continue;
+        }
         const bool person =
             names::reads_as(name, "$set") || names::reads_as(name, "$set_once") || names::reads_as(name, "$unset");
-        if (person && holds_verified(m->value)) return true;
+        if (person && holds_verified(m->value)) places |= in_person_properties;
     }
-    return false;
+    return places;
 }
 
-// Every member of an event object (duplicates and disguises included) that could carry it.
-bool event_holds_verified(const json::Value& object) {
+// Every member of an event object (duplicates and disguises included, each in its own place) that
+// could carry one.
+StripPlaces event_places(const json::Value& object) {
+    StripPlaces places = 0;
     for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) {
         const std::string_view name = json::view(m->name);
-        if (names::is_verified(name)) return true;
-        if (names::reads_as(name, "properties") && properties_hold_verified(m->value)) return true;
-        if ((names::reads_as(name, "$set") || names::reads_as(name, "$set_once")) && holds_verified(m->value))
-            return true;
+        if (names::is_verified(name)) {
+            places |= in_event;
+        } else if (names::reads_as(name, "properties")) {
+            places |= properties_places(m->value);
+        } else if ((names::reads_as(name, "$set") || names::reads_as(name, "$set_once")) && holds_verified(m->value)) {
+            places |= in_person_properties;
+        }
     }
-    return false;
+    return places;
 }
 
 // A `data` the merge did not use, as a reader taking another duplicate would decode it.
 bool shadowed_data_holds_verified(const json::Value& data, unsigned max_depth) {
-    if (data.IsObject()) return event_holds_verified(data);
+    if (data.IsObject()) return event_places(data) != 0;
     if (!data.IsString()) return false;
     std::string text(json::view(data));
     json::Allocator allocator;
     json::Document doc(&allocator);
-    return json::parse_in_place(text.data(), text.size(), doc, max_depth) && doc.IsObject() &&
-           event_holds_verified(doc);
+    return json::parse_in_place(text.data(), text.size(), doc, max_depth) && doc.IsObject() && event_places(doc) != 0;
 }
 
 }  // namespace
@@ -64,18 +78,28 @@ bool Team::is_secret(std::string_view token) const {
            (secret_api_token_backup && *secret_api_token_backup == token);
 }
 
-Verification verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth) {
-    if (team.is_secret(token)) return Verification::verified;
-    return has_client_verified(event, max_depth) ? Verification::stripped : Verification::none;
+VerificationResult verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth) {
+    if (team.is_secret(token)) return {Verification::verified, 0};
+    const StripPlaces places = client_verified_places(event, max_depth);
+    return {places != 0 ? Verification::stripped : Verification::none, places};
+}
+
+StripPlaces client_verified_places(const DecodedEvent& event, unsigned max_depth) {
+    StripPlaces places = event_places(*event.outer);
+    places |= event_places(*event.data);
+    for (auto m = event.outer->MemberBegin(); m != event.outer->MemberEnd(); ++m) {
+        if (&m->value == event.data_member || !names::reads_as(json::view(m->name), "data")) continue;
+        // Parsing one shadowed copy is enough to know the place.
+        if (shadowed_data_holds_verified(m->value, max_depth)) {
+            places |= strip_place(StripPlace::shadowed);
+            break;
+        }
+    }
+    return places;
 }
 
 bool has_client_verified(const DecodedEvent& event, unsigned max_depth) {
-    if (event_holds_verified(*event.outer) || event_holds_verified(*event.data)) return true;
-    for (auto m = event.outer->MemberBegin(); m != event.outer->MemberEnd(); ++m) {
-        if (&m->value == event.data_member || !names::reads_as(json::view(m->name), "data")) continue;
-        if (shadowed_data_holds_verified(m->value, max_depth)) return true;
-    }
-    return false;
+    return client_verified_places(event, max_depth) != 0;
 }
 
 }  // namespace warden

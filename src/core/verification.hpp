@@ -8,16 +8,28 @@
 
 namespace warden {
 
-// `verified` when `token` is a secret of `team` (Team::is_secret); otherwise `stripped` when
-// the client sent a `$verified` (has_client_verified), else `none`.
-Verification verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth);
+// The verification of an event, and where its forged `$verified` members were (see
+// client_verified_places): non-zero exactly when `stripped`.
+struct VerificationResult {
+    Verification verification = Verification::none;
+    StripPlaces stripped_from = 0;
+};
 
-// True when the client sent a `$verified` anywhere a downstream reader could take it for the
-// verification flag: at the top level, in `properties`, in `properties.$set`/`$set_once`/`$unset`
-// or in the top-level `$set`/`$set_once` — of the outer object, of the client's event and of
-// every shadowed duplicate or NUL-disguised copy of these (a `data` string a first-wins reader
-// would parse included). The renderer removes every one of them from an unverified event, so
-// this is also "a forged `$verified` was stripped".
+// `verified` when `token` is a secret of `team` (Team::is_secret), with no places; otherwise
+// `stripped` with the places of the client's `$verified` (client_verified_places), else `none`.
+VerificationResult verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth);
+
+// Every place the client sent a `$verified` where a downstream reader could take it for the
+// verification flag (StripPlace), 0 for none: at the top level (`event`), in `properties`
+// (`properties`), in `properties.$set`/`$set_once`/`$unset` or in the top-level
+// `$set`/`$set_once` (`person_properties`) — of the outer object and of the client's event, a
+// duplicate or NUL-disguised name counting as the place it reads as — and in a shadowed duplicate
+// `data` a first-wins reader would parse, string or object (`shadowed`, alone: not also the place
+// within it). The renderer removes every one of them from an unverified event, so these are also
+// the places a forged `$verified` was stripped from.
+StripPlaces client_verified_places(const DecodedEvent& event, unsigned max_depth);
+
+// client_verified_places(event, max_depth) != 0.
 bool has_client_verified(const DecodedEvent& event, unsigned max_depth);
 
 }  // namespace warden

@@ -23,11 +23,13 @@ namespace {
 // reused from an earlier run never shows that run's records as this one's.
 class TopicFiles {
 public:
-    TopicFiles(std::filesystem::path dir, const TopicNames& topics) : dir_(std::move(dir)) {
+    TopicFiles(std::filesystem::path dir, const TopicNames& topics, const std::string& audit_topic)
+        : dir_(std::move(dir)) {
         for (Destination d :
              {Destination::analytics, Destination::error_tracking, Destination::heatmaps, Destination::dead_letter}) {
             open(topics.name_of(d));
         }
+        if (!audit_topic.empty()) open(audit_topic);
     }
 
     // Output lines made elsewhere, each ending with a newline.
@@ -228,6 +230,21 @@ private:
     bool stopping_ = false;
 };
 
+// The lanes' audit trails merged into one, its records written as the other outputs are.
+void write_audit_records(std::span<BatchProcessor* const> processors, const std::string& topic, TopicFiles& files) {
+    AuditTrail* merged = processors.front()->audit();
+    if (!merged) return;
+    for (BatchProcessor* lane : processors.subspan(1)) {
+        if (AuditTrail* trail = lane->audit()) merged->merge_from(*trail);
+    }
+    std::string lines;
+    for (const OutputRecord& record : merged->take_records()) {
+        append_envelope_json(lines, topic, record);
+        lines += '\n';
+    }
+    files.write(topic, lines);
+}
+
 }  // namespace
 
 OutcomeCounters process_stream(std::istream& input, BatchProcessor& processor, const ProcessFilesOptions& options) {
@@ -241,7 +258,7 @@ OutcomeCounters process_stream(std::istream& input, std::span<BatchProcessor* co
     std::error_code ec;
     std::filesystem::create_directories(options.output_dir, ec);
     if (ec) throw std::runtime_error("cannot create " + options.output_dir.string() + ": " + ec.message());
-    TopicFiles files(options.output_dir, processors.front()->topics());
+    TopicFiles files(options.output_dir, processors.front()->topics(), options.audit_topic);
     const size_t batch_size = std::max<size_t>(options.batch_size, 1);
 
     // One lane runs on this thread; more run on threads of their own, with enough chunks in
@@ -299,6 +316,7 @@ OutcomeCounters process_stream(std::istream& input, std::span<BatchProcessor* co
     if (input.bad()) throw std::runtime_error("reading the input failed");
     if (reading) submit();
     while (next_to_write < next_sequence) write_next();
+    if (!options.audit_topic.empty()) write_audit_records(processors, options.audit_topic, files);
     files.close();
     return counters;
 }

@@ -132,6 +132,7 @@ std::vector<DependencyCheck> check_kafka_dependencies(const KafkaDependencies& d
     checks.push_back(topic_check(*catalog, "error tracking topic", d.outputs.error_tracking, "--error-tracking-topic"));
     checks.push_back(topic_check(*catalog, "heatmaps topic", d.outputs.heatmaps, "--heatmaps-topic"));
     checks.push_back(topic_check(*catalog, "dead-letter topic", d.outputs.dead_letter, "--dlq-topic"));
+    if (!d.audit_topic.empty()) checks.push_back(topic_check(*catalog, "audit topic", d.audit_topic, "--audit-topic"));
     if (const std::vector<int32_t> partitions = catalog->partitions(d.input_topic); !partitions.empty()) {
         DependencyCheck group = group_offsets_check(client.get(), d, partitions);
         if (group.passed) describe_group(client.get(), d, group);

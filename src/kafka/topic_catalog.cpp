@@ -123,17 +123,17 @@ std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& h
 }
 
 std::optional<TopicCatalog> check_cluster(rd_kafka_t* client, BrokerHealth& health, std::string_view brokers,
-                                          const RequiredTopic& input, const TopicNames& outputs,
-                                          const BrokerWait& wait) {
+                                          const RequiredTopic& input, const TopicNames& outputs, const BrokerWait& wait,
+                                          const std::vector<RequiredTopic>& also) {
     std::optional<TopicCatalog> catalog = wait_for_brokers(client, health, brokers, wait);
     if (catalog) {
-        require_topics(*catalog,
-                       {input,
-                        {outputs.analytics, "--analytics-topic"},
-                        {outputs.error_tracking, "--error-tracking-topic"},
-                        {outputs.heatmaps, "--heatmaps-topic"},
-                        {outputs.dead_letter, "--dlq-topic"}},
-                       brokers);
+        std::vector<RequiredTopic> required = {input,
+                                               {outputs.analytics, "--analytics-topic"},
+                                               {outputs.error_tracking, "--error-tracking-topic"},
+                                               {outputs.heatmaps, "--heatmaps-topic"},
+                                               {outputs.dead_letter, "--dlq-topic"}};
+        required.insert(required.end(), also.begin(), also.end());
+        require_topics(*catalog, required, brokers);
     }
     return catalog;
 }

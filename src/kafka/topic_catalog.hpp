@@ -59,11 +59,11 @@ struct BrokerWait {
 std::optional<TopicCatalog> wait_for_brokers(rd_kafka_t* client, BrokerHealth& health, std::string_view brokers,
                                              const BrokerWait& wait);
 
-// The start-up check of `run` and `replay`: waits for the brokers, then requires `input` and the
-// four output topics. Nothing when stopped while waiting; throws std::runtime_error as
-// wait_for_brokers and require_topics do.
+// The start-up check of `run` and `replay`: waits for the brokers, then requires `input`, the
+// four output topics and `also` (the audit topic). Nothing when stopped while waiting; throws
+// std::runtime_error as wait_for_brokers and require_topics do.
 std::optional<TopicCatalog> check_cluster(rd_kafka_t* client, BrokerHealth& health, std::string_view brokers,
-                                          const RequiredTopic& input, const TopicNames& outputs,
-                                          const BrokerWait& wait);
+                                          const RequiredTopic& input, const TopicNames& outputs, const BrokerWait& wait,
+                                          const std::vector<RequiredTopic>& also = {});
 
 }  // namespace warden::kafka

@@ -91,6 +91,11 @@ public:
           delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         processor_.set_quota(options_.quota);
+        if (!options_.audit_topic.empty()) {
+            audit_.emplace(options_.audit_key ? *options_.audit_key : FingerprintKey::random(), options_.audit);
+            processor_.set_audit(&*audit_);
+            delivery_.attach_audit(*audit_, options_.audit_topic);
+        }
         kafka::ConfPtr conf = kafka::make_conf(worker_consumer_properties(options_));
         rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::on_rebalance);
         rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_client_error);
@@ -155,9 +160,11 @@ private:
             }
             delivery_.poll(std::chrono::milliseconds(0));
             if (transactions_) {
+                // The audit records go out with the transaction that holds their inputs (drain_all).
                 if (transactions_->due(Clock::now(), options_.transaction_interval))
                     commit_transaction(commit_deadline());
             } else {
+                delivery_.flush_audit(false);
                 store_offsets();
             }
         }
@@ -184,8 +191,14 @@ private:
         wait.stop = &stop_;
         wait.on_turn = [this] { bump([](WorkerStats& s) { s.last_progress = Clock::now(); }); };
         return kafka::check_cluster(consumer_.get(), broker_health_, options_.brokers,
-                                    {options_.input_topic, "--input-topic"}, options_.topics, wait)
+                                    {options_.input_topic, "--input-topic"}, options_.topics, wait,
+                                    audit_required_topic())
             .has_value();
+    }
+
+    std::vector<kafka::RequiredTopic> audit_required_topic() const {
+        if (options_.audit_topic.empty()) return {};
+        return {{options_.audit_topic, "--audit-topic"}};
     }
 
     void subscribe() {
@@ -409,6 +422,10 @@ private:
         stats_.paused = paused_;
         stats_.last_progress = Clock::now();
         stats_.team_cache = cache_.stats();
+        if (audit_) {
+            stats_.audit_occurrences = audit_->occurrences();
+            stats_.audit_records = audit_->records_taken();
+        }
     }
 
     // Fetching is paused while either the producer is behind or the team store is away.
@@ -510,6 +527,7 @@ private:
             if (lost) {
                 // The whole assignment went, so nothing is left to rewind.
                 transactions_->abort(commit_deadline());
+                delivery_.discard_audit();  // its occurrences are processed again by the new owners
                 batch_.clear();
                 copy_transaction_stats();
             } else {
@@ -573,6 +591,7 @@ private:
     // consumer fetched before it). A worker that is stopping processes nothing more: no rewind.
     void rewind() {
         batch_.clear();
+        delivery_.discard_audit();  // its occurrences are processed again
         rd_kafka_topic_partition_list_t* assignment = nullptr;
         if (rd_kafka_assignment(consumer_.get(), &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
         kafka::PartitionListPtr owned(assignment);
@@ -686,6 +705,7 @@ private:
     const std::atomic<bool>& stop_;
     TeamCache& cache_;
     kafka::BrokerHealth broker_health_;  // outlives the clients, whose callbacks use it
+    std::optional<AuditTrail> audit_;    // with an audit topic; the processor and delivery use it
     BatchProcessor processor_;
     kafka::OutputProducer producer_;  // the sink; read directly only for its Kafka figures
     Delivery delivery_;               // owns the assigned partitions, their epochs and offsets

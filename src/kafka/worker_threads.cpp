@@ -72,6 +72,8 @@ WorkerStats combine_member_stats(std::span<const WorkerStats> members) {
         all.group_joined = all.group_joined && s.group_joined;
         all.group_lost = all.group_lost || s.group_lost;
         all.dead_letters_cut += s.dead_letters_cut;
+        for (size_t k = 0; k < audit_kind_count; ++k) all.audit_occurrences[k] += s.audit_occurrences[k];
+        all.audit_records += s.audit_records;
         all.fetch_stall += s.fetch_stall;
         all.last_progress = std::min(all.last_progress, s.last_progress);
         all.last_delivery = std::max(all.last_delivery, s.last_delivery);

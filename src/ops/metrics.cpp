@@ -236,6 +236,18 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
                   static_cast<double>(q.failures));
     }
 
+    // Every kind, zeros included, so that an alert's rate() has a series from the start.
+    auto& audit = f.family("warden_audit_occurrences_total",
+                           "Security-relevant occurrences the audit trail recorded, by kind (its records' counts add "
+                           "up to these)",
+                           MetricType::Counter);
+    for (size_t k = 0; k < audit_kind_count; ++k) {
+        audit.metric.push_back(Families::counter_metric({{"kind", std::string(to_string(AuditKind(k)))}},
+                                                        static_cast<double>(s.audit_occurrences[k])));
+    }
+    f.counter("warden_audit_records_total", "Audit records sent to the audit topic",
+              static_cast<double>(s.audit_records));
+
     const Health health = evaluate_health(s, now, ctx.health);
     f.gauge("warden_live", "1 while the processing loop makes progress", health.live ? 1 : 0);
     f.gauge("warden_ready", "1 while the worker is ready (see /readyz)", health.ready ? 1 : 0);

@@ -30,6 +30,10 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
             resolution.quota_limited = at->second;
         }
         processor_.process(batch[i], resolution, now_ms, out);
+        if (audit_) {
+            MessageOutcome& outcome = out.outcomes.back();
+            outcome.audit_hold = audit_->observe(batch[i], resolution, outcome, now_ms);
+        }
     }
     return Status::done;
 }

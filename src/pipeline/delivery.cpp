@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 namespace warden {
 
@@ -44,7 +45,9 @@ std::optional<uint32_t> Delivery::epoch_of(int32_t partition) const {
 
 DestinationBytes Delivery::deliver(const SourceTag& source, const MessageOutcome& outcome, BatchResult& result) {
     // Tracked before sending: an acknowledgement can arrive while send() waits.
-    tracker_.track(source.partition, source.offset, outcome.record_count);
+    const bool held = outcome.audit_hold && audit_;
+    tracker_.track(source.partition, source.offset, outcome.record_count + (held ? 1 : 0));
+    if (held) audit_holds_.push_back(source);
     DestinationBytes sent{};
     for (uint32_t r = 0; r < outcome.record_count; ++r) {
         OutputRecord& record = result.records[outcome.first_record + r];
@@ -56,11 +59,45 @@ DestinationBytes Delivery::deliver(const SourceTag& source, const MessageOutcome
     return sent;
 }
 
+void Delivery::attach_audit(AuditTrail& audit, std::string topic) {
+    audit_ = &audit;
+    audit_topic_ = std::move(topic);
+}
+
+void Delivery::flush_audit(bool force) {
+    if (!audit_ || audit_->empty() || (!force && !audit_->due())) return;
+    std::vector<OutputRecord> records = audit_->take_records();
+    if (records.empty()) {  // nothing to wait for (the trail had nothing to say)
+        for (const SourceTag& hold : std::exchange(audit_holds_, {})) acknowledged(hold);
+        return;
+    }
+    const uint64_t id = next_audit_flush_++;
+    // Listed before sending: an acknowledgement can arrive while send() waits.
+    audit_flushes_.push_back({id, records.size(), std::exchange(audit_holds_, {})});
+    for (const OutputRecord& record : records) sink_.send(audit_topic_, record, {audit_partition, int64_t(id), 0});
+}
+
+void Delivery::discard_audit() {
+    if (audit_) audit_->discard();
+    audit_holds_.clear();
+}
+
+void Delivery::audit_acknowledged(uint64_t flush) {
+    const auto it = std::find_if(audit_flushes_.begin(), audit_flushes_.end(),
+                                 [flush](const AuditFlush& f) { return f.id == flush; });
+    if (it == audit_flushes_.end() || --it->unacknowledged > 0) return;
+    const std::vector<SourceTag> holds = std::move(it->holds);
+    audit_flushes_.erase(it);
+    for (const SourceTag& hold : holds) acknowledged(hold);
+}
+
 bool Delivery::drain_all(OutputSink::Clock::time_point deadline) {
+    flush_audit(true);
     return sink_.poll_until([this] { return sink_.in_flight() == 0; }, deadline);
 }
 
 bool Delivery::drain(std::span<const int32_t> partitions, OutputSink::Clock::time_point deadline) {
+    flush_audit(true);
     return sink_.poll_until(
         [&] {
             return std::all_of(partitions.begin(), partitions.end(),
@@ -76,6 +113,7 @@ void Delivery::collect_refused(OutcomeCounters& counters) {
 }
 
 void Delivery::acknowledged(const SourceTag& source) {
+    if (source.partition == audit_partition) return audit_acknowledged(static_cast<uint64_t>(source.offset));
     const auto epoch = epochs_.find(source.partition);
     if (epoch == epochs_.end() || epoch->second != source.epoch) return;  // from an earlier assignment
     tracker_.acknowledge(source.partition, source.offset);

@@ -20,12 +20,21 @@ bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor&
         resolution.parsed = lookup.parsed;
         switch (lookup.status) {
             case TokenStatus::missing: resolution.drop = DropCause::no_token; break;
-            case TokenStatus::invalid: resolution.drop = DropCause::invalid_token; break;
+            case TokenStatus::invalid:
+                resolution.drop = DropCause::invalid_token;
+                if (lookup.personal_key) {
+                    resolution.personal_key = true;
+                    resolution.token = lookup.token;
+                }
+                break;
             case TokenStatus::unreadable: break;  // the processor dead-letters it
             case TokenStatus::candidate:
                 resolution.token = tokens_[next_team];  // moved there from the lookup
                 resolution.team = teams_[next_team++].get();
-                if (!resolution.team) resolution.drop = DropCause::invalid_token;
+                if (!resolution.team) {
+                    resolution.drop = DropCause::invalid_token;
+                    resolution.token_shared = cache.is_shared(resolution.token);
+                }
                 break;
         }
     }

@@ -110,10 +110,10 @@ void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time
     }
 }
 
-void TeamCache::insert_negative(const std::string& token, steady_clock::time_point now) {
+void TeamCache::insert_negative(const std::string& token, steady_clock::time_point now, bool shared) {
     const auto expires = expiry(now);
     erase_token(token);
-    by_token_[token] = Entry{nullptr, expires};
+    by_token_[token] = Entry{nullptr, expires, shared};
     ++negative_count_;
     negative_order_.emplace_back(token, expires);
     while (negative_count_ > options_.max_negative && !negative_order_.empty()) {
@@ -185,7 +185,7 @@ TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std
         insert_team(team, now);
     }
     // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
-    for (std::string_view token : shared) insert_negative(std::string(token), now);
+    for (std::string_view token : shared) insert_negative(std::string(token), now, true);
     for (const auto& [token, team] : answer) {
         if (!team && !shared.contains(token)) insert_negative(std::string(token), now);
     }
@@ -235,6 +235,11 @@ bool TeamCache::check_store() {
     }
     last_error_.reset();
     return true;
+}
+
+bool TeamCache::is_shared(std::string_view token) const {
+    const auto it = by_token_.find(std::string(token));
+    return it != by_token_.end() && !it->second.team && it->second.shared;
 }
 
 TeamCache::Stats TeamCache::stats() const {

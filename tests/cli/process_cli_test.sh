@@ -25,6 +25,8 @@ for name in os.listdir(out):
     topic = name[:-len(".jsonl")]
     with open(os.path.join(out, name), "rb") as f:
         lines = f.read().splitlines()
+    if topic == "events_security_audit":
+        continue  # the audit trail, checked below
     check(len(lines) == s["produced"].get(topic, 0), f"{topic} line count matches the summary")
     total += len(lines)
     if topic == "events_dlq":
@@ -55,7 +57,9 @@ head -n 1 "$root/samples/events.jsonl" > "$work/one.jsonl"
 for topic in events_analytics events_error_tracking events_heatmaps events_dlq; do
     [ -f "$work/out/$topic.jsonl" ] || { echo "FAIL: $topic.jsonl missing"; exit 1; }
 done
-[ "$(cat "$work/out"/*.jsonl | wc -l)" -eq 1 ] || { echo "FAIL: records of the earlier run left in $work/out"; exit 1; }
+[ "$(cat "$work/out"/events_{analytics,error_tracking,heatmaps,dlq}.jsonl | wc -l)" -eq 1 ] ||
+    { echo "FAIL: records of the earlier run left in $work/out"; exit 1; }
+[ ! -s "$work/out/events_security_audit.jsonl" ] || { echo "FAIL: audit records of the earlier run left"; exit 1; }
 
 # --quota-file: Acme over its events quota, the limit set on one of its tokens or its id; its
 # events are dropped whichever token they were sent with (the sample uses all three), its error
@@ -94,6 +98,91 @@ set -e
 grep -q "quota file $work/quota.json: resource \"events\", member #1" "$work/err" || { echo "FAIL: $(cat "$work/err")"; exit 1; }
 if grep -q "phs_" "$work/err"; then echo "FAIL: the quota file error shows a token"; exit 1; fi
 echo "quota file OK"
+
+# The audit trail (events_security_audit.jsonl): one record per team and kind for the whole input
+# (an attack of 100,000 forged events makes one record),
+# counts matching the summary, fingerprints the HMAC-SHA256 of --audit-key-file's key, and never a
+# token or a fragment of a payload. Teams 7 and 8 (wrongly) share a secret.
+"$py" - "$root/samples/teams.json" "$work/audit_teams.json" <<'PY'
+import json, sys
+teams = json.load(open(sys.argv[1]))
+teams.append({"id": 7, "project_id": 7, "name": "Seven", "api_token": "phc_Seven0000000000000000000000000000000007",
+              "secret_api_token": "phs_SharedByTwo00000000000000000000000000000078"})
+teams.append({"id": 8, "project_id": 8, "name": "Eight", "api_token": "phc_Eight0000000000000000000000000000000008",
+              "secret_api_token_backup": "phs_SharedByTwo00000000000000000000000000000078"})
+json.dump(teams, open(sys.argv[2], "w"))
+PY
+"$py" - "$work/audit_input.jsonl" <<'PY'
+import json, sys
+acme, beta = "phc_DemoPublicAcme0000000000000000000000000001", "phc_DemoPublicBeta0000000000000000000000000002"
+def line(token, props):
+    data = {"token": token, "event": "$pageview", "distinct_id": "PayloadUserMarker", "properties": props}
+    return json.dumps({"token": token, "uuid": "0190b6c8-4f5a-7cde-8f00-%012d" % len(lines),
+                       "distinct_id": "PayloadUserMarker", "now": "2026-11-20T10:00:01.000Z", "data": json.dumps(data)})
+lines = []
+for _ in range(100000):  # an attack: forged $verified through the public token
+    lines.append(line(acme, {"$verified": True, "$current_url": "https://payload.example/secretpath"}))
+lines.append(line(beta, {"$set": {"$verified": True}}))
+lines.append(line("phs_DemoBackupAcme000000000000000000000000000001", {}))
+lines.append(line("phs_NeverIssued00000000000000000000000000000001", {}))
+lines.append(line("phx_PersonalKeyMustNeverIngest000000000000000", {}))
+lines.append(line("phs_SharedByTwo00000000000000000000000000000078", {}))
+lines.append(line(beta, {"leak": "phs_DemoSecretAcme000000000000000000000000000001"}))
+lines.append(line("phc_Seven0000000000000000000000000000000007", {}))  # over quota
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+printf 'audit-key-for-the-process-test-0123\n' > "$work/audit.key"
+printf '{"events": {"7": 4102444800}}' > "$work/audit_quota.json"
+audited=$("$warden" process --teams "$work/audit_teams.json" --input "$work/audit_input.jsonl" --output-dir "$work/audit" \
+    --quota-file "$work/audit_quota.json" --audit-key-file "$work/audit.key" --threads 2 | tail -n 1)
+"$py" - "$audited" "$work/audit/events_security_audit.jsonl" "$work/audit.key" <<'PY'
+import hashlib, hmac, json, sys
+s = json.loads(sys.argv[1]); raw = open(sys.argv[2], "rb").read(); key = open(sys.argv[3], "rb").read().rstrip(b"\n")
+def check(cond, what):
+    if not cond:
+        print("FAIL (audit):", what); print(raw.decode()); sys.exit(1)
+for fragment in (b"phc_", b"phs_", b"phx_", b"PayloadUserMarker", b"payload.example", b"secretpath", b"leak"):
+    check(fragment not in raw, "no token or payload fragment: %r" % fragment)
+records = {}
+for l in raw.splitlines():
+    env = json.loads(l)
+    r = json.loads(env["payload"])
+    check((r["kind"], r["team_id"]) not in records, "one record per team and kind")
+    records[(r["kind"], r["team_id"])] = r
+    check(dict(zip(env["headers"][::2], env["headers"][1::2]))["audit_kind"] == r["kind"], "audit_kind header")
+    check(env["key"] == (None if r["team_id"] is None else str(r["team_id"])), "keyed by team")
+want = {("forged_verified_stripped", 2): 100000, ("forged_verified_stripped", 3): 1, ("verified_with_backup_secret", 2): 1,
+        ("unknown_secret_token", None): 1, ("personal_key_as_token", None): 1, ("token_owned_by_two_teams", None): 1,
+        ("secret_redacted", 3): 1, ("quota_limited", 7): 1}
+check({k: r["count"] for k, r in records.items()} == want, "kinds, teams and counts")
+check(sum(r["count"] for (k, _), r in records.items() if k == "forged_verified_stripped") == s["stripped"], "stripped matches the summary")
+check(records[("secret_redacted", 3)]["count"] == s["redacted"], "redacted matches the summary")
+check(records[("quota_limited", 7)]["count"] == s["dropped"]["quota_limited"], "quota drops match the summary")
+check(records[("forged_verified_stripped", 2)]["found_in"] == ["properties"], "found in properties")
+check(records[("forged_verified_stripped", 3)]["found_in"] == ["person_properties"], "found in person properties")
+check(records[("forged_verified_stripped", 2)]["sample"] == {"topic": "events_plugin_ingestion", "partition": 0, "offset": 0},
+      "the first occurrence is the sample")
+def fingerprint(token):
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:16]
+check(records[("unknown_secret_token", None)]["token_fingerprint"] == fingerprint("phs_NeverIssued00000000000000000000000000000001"), "keyed fingerprint")
+check(records[("verified_with_backup_secret", 2)]["token_fingerprint"] == fingerprint("phs_DemoBackupAcme000000000000000000000000000001"), "backup fingerprint")
+check(len({r["fingerprint_key_id"] for r in records.values()}) == 1, "one key id")
+print("audit trail of process OK:", len(records), "records for", sum(want.values()), "occurrences")
+PY
+"$warden" process --teams "$work/audit_teams.json" --input "$work/audit_input.jsonl" --output-dir "$work/noaudit" --no-audit >/dev/null
+[ ! -e "$work/noaudit/events_security_audit.jsonl" ] || { echo "FAIL: --no-audit wrote an audit file"; exit 1; }
+set +e
+"$warden" process --teams "$work/audit_teams.json" --input "$work/audit_input.jsonl" --output-dir "$work/a2" \
+    --audit-topic events_dlq >/dev/null 2>"$work/err"; code=$?
+[ "$code" -eq 2 ] && grep -q -- "--audit-topic names the same topic as --dlq-topic" "$work/err" ||
+    { echo "FAIL: audit topic shared with dead letters: exit $code, $(cat "$work/err")"; exit 1; }
+printf 'tooShortKey\n' > "$work/short.key"
+"$warden" process --teams "$work/audit_teams.json" --input "$work/audit_input.jsonl" --output-dir "$work/a2" \
+    --audit-key-file "$work/short.key" >/dev/null 2>"$work/err"; code=$?
+set -e
+[ "$code" -eq 2 ] && grep -q "at least 16 bytes" "$work/err" && ! grep -q tooShortKey "$work/err" ||
+    { echo "FAIL: short audit key: exit $code, $(cat "$work/err")"; exit 1; }
+echo "audit options OK"
 
 # Exit codes: 2 for wrong usage, 1 for I/O failure, 0 for hostile but readable input.
 set +e

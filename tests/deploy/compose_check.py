@@ -54,7 +54,7 @@ from free_port import free_loopback_port  # noqa: E402
 failures = []
 # Leaving the group after the drain: the final commit and LeaveGroup (as tests/deploy/k8s_check.py).
 leave_margin_seconds = 10
-warden_topics = ("input-topic", "analytics-topic", "error-tracking-topic", "heatmaps-topic", "dlq-topic")
+warden_topics = ("input-topic", "analytics-topic", "error-tracking-topic", "heatmaps-topic", "dlq-topic", "audit-topic")
 
 
 def check(ok, what):

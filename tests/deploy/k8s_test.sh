@@ -75,6 +75,7 @@ must_fail "a PodDisruptionBudget that selects nothing" policy '/^kind: PodDisrup
 echo "--- warden accepts the ConfigMap's config file"
 mkdir -p "$work/secrets"
 echo "not-a-real-password" >"$work/secrets/postgres-password"
+echo "not-a-real-audit-fingerprint-key" >"$work/secrets/audit-fingerprint-key"
 /usr/bin/python3 - "$production" "$work" <<'PY'
 import re, sys, yaml
 rendered, work = sys.argv[1], sys.argv[2]

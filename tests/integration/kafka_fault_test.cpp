@@ -26,6 +26,7 @@ struct HeatmapOutage {
             cluster.set_leader(topic, cluster.output_partitions(),
                                topic == cluster.topics().heatmaps ? heatmaps_broker : 1);
         }
+        cluster.set_leader(cluster.audit_topic(), 1, 1);  // audit records are delivered throughout
         REQUIRE(rd_kafka_mock_coordinator_set(cluster.mock(), "group", group.c_str(), 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
     }
     void set_down() {

@@ -4,8 +4,12 @@
 
 #include "integration_checks.hpp"
 #include "kafka_test_support.hpp"
+#include "ops_probe.hpp"
+
+#include <rapidjson/document.h>
 
 #include <csignal>
+#include <map>
 
 using namespace itest;
 
@@ -43,6 +47,64 @@ TEST_CASE("routing: a worker produces exactly the outputs the offline pipeline c
                         << " analytics, " << expected_counts.at(topics.error_tracking) << " error tracking, "
                         << expected_counts.at(topics.heatmaps) << " heatmaps, "
                         << expected_counts.at(topics.dead_letter) << " dead letters");
+}
+
+TEST_CASE("audit: the worker's audit records count what its metrics count, and hold their inputs' offsets") {
+    TestCluster cluster;
+    Corpus corpus = Corpus::generate(11, 3000);
+    // Besides the corpus's forged $verified and backup secrets: secret-shaped tokens no team owns,
+    // and personal keys, sent as ingestion tokens.
+    for (size_t n = 0; n < corpus.messages.size(); n += 97) {
+        for (auto& [name, value] : corpus.messages[n].headers) {
+            if (name == "token") value = (n % 2 ? "phx_PersonalKey" : "phs_NeverIssued") + std::to_string(n);
+        }
+    }
+    InputProducer producer(cluster, corpus);
+    producer.produce(0, corpus.messages.size());
+    REQUIRE(producer.flush(30s));
+
+    auto worker = cluster.start_worker("audited", "worker", {"--audit-interval-ms", "300"}, "info");
+    INFO("worker stderr:\n" << worker->stderr_tail());
+    const int port = ops_port(*worker, 30s);
+    REQUIRE(port > 0);
+    GroupOffsets offsets(cluster, "audited");
+    // An offset is committed only once the audit records counting it are acknowledged.
+    REQUIRE(offsets.wait_all_committed(60s));
+    std::map<std::string, double> metrics;
+    for (const char* kind : {"forged_verified_stripped", "verified_with_backup_secret", "unknown_secret_token",
+                             "personal_key_as_token", "token_owned_by_two_teams", "secret_redacted", "quota_limited"}) {
+        metrics[kind] = metric_sum(port, std::string("warden_audit_occurrences_total{kind=\"") + kind + "\"}");
+        REQUIRE(metrics[kind] >= 0);
+    }
+    const double stripped = metric_sum(port, "warden_verified_property_total{action=\"stripped\"}");
+    const double records_sent = metric_sum(port, "warden_audit_records_total");
+    CHECK(stop_worker(*worker) == 0);
+
+    std::map<std::string, double> counted;
+    size_t records = 0;
+    for (const std::string& value : topic_values(cluster, cluster.audit_topic(), 1)) {
+        ++records;
+        rapidjson::Document d;
+        d.Parse(value.c_str(), value.size());
+        REQUIRE(d.IsObject());
+        counted[d["kind"].GetString()] += d["count"].GetDouble();
+        for (const char* fragment : {"phc_", "phs_", "phx_", "distinct_id", "$pageview", "uuid"}) {
+            CHECK(value.find(fragment) == std::string::npos);
+        }
+    }
+    for (const auto& [kind, count] : metrics) {
+        CAPTURE(kind);
+        CHECK(counted[kind] == count);
+    }
+    CHECK(counted["forged_verified_stripped"] == stripped);
+    CHECK(metrics["forged_verified_stripped"] > 0);
+    CHECK(metrics["verified_with_backup_secret"] > 0);
+    CHECK(metrics["unknown_secret_token"] > 0);
+    CHECK(metrics["personal_key_as_token"] > 0);
+    CHECK(double(records) >= records_sent);  // a restart may send some again, never fewer
+    MESSAGE("audit: " << records << " records for " << counted["forged_verified_stripped"] << " forged, "
+                      << counted["verified_with_backup_secret"] << " backup, " << counted["unknown_secret_token"]
+                      << " unknown secret, " << counted["personal_key_as_token"] << " personal key occurrences");
 }
 
 TEST_CASE("two workers in one group share the partitions and lose nothing") {

@@ -129,7 +129,8 @@ TestCluster::TestCluster(int brokers) : teams_json_(warden::loadgen::teams_json(
     topics_ = {topic_prefix_ + defaults.analytics, topic_prefix_ + defaults.error_tracking,
                topic_prefix_ + defaults.heatmaps, topic_prefix_ + defaults.dead_letter};
     output_topics_ = {topics_.analytics, topics_.error_tracking, topics_.heatmaps, topics_.dead_letter};
-    std::vector<TopicSpec> specs = {{input_topic_, input_partitions, {}}};
+    audit_topic_ = topic_prefix_ + std::string(warden::default_audit_topic);
+    std::vector<TopicSpec> specs = {{input_topic_, input_partitions, {}}, {audit_topic_, 1, {}}};
     for (const std::string& topic : output_topics_) specs.push_back({topic, output_partitions_, {}});
     create_topics_now(specs);
 
@@ -166,6 +167,12 @@ rd_kafka_mock_cluster_s* TestCluster::mock() const {
 }
 
 std::vector<std::string> TestCluster::topic_flags(const std::string& input_flag) const {
+    std::vector<std::string> flags = topic_flags_without_audit(input_flag);
+    if (input_flag == "--input-topic") flags.insert(flags.end(), {"--audit-topic", audit_topic_});
+    return flags;
+}
+
+std::vector<std::string> TestCluster::topic_flags_without_audit(const std::string& input_flag) const {
     return {input_flag,
             input_topic_,
             "--analytics-topic",
@@ -376,10 +383,29 @@ Outputs read_outputs(const TestCluster& cluster) {
 
 std::string find_in_topic(const TestCluster& cluster, const std::string& topic, int partitions,
                           std::string_view needle) {
-    // Uncommitted records too: a record hidden by an open transaction is found, not missed.
+    std::string found;
+    for_each_value(cluster, topic, partitions, "read_uncommitted",
+                   [&](int32_t partition, int64_t offset, std::string_view value) {
+                       if (value.find(needle) == std::string_view::npos) return;
+                       found += "partition " + std::to_string(partition) + " offset " + std::to_string(offset) + "; ";
+                   });
+    return found;
+}
+
+std::vector<std::string> topic_values(const TestCluster& cluster, const std::string& topic, int partitions) {
+    std::vector<std::string> values;
+    for_each_value(cluster, topic, partitions, "read_committed",
+                   [&](int32_t, int64_t, std::string_view value) { values.emplace_back(value); });
+    return values;
+}
+
+void for_each_value(const TestCluster& cluster, const std::string& topic, int partitions, const std::string& isolation,
+                    const std::function<void(int32_t, int64_t, std::string_view)>& visit) {
+    // read_uncommitted finds a record hidden by an open transaction too.
     warden::kafka::ClientPtr consumer = make_consumer({{"bootstrap.servers", cluster.brokers()},
                                                        {"group.id", "itest-search"},
-                                                       {"isolation.level", "read_uncommitted"}});
+                                                       {"isolation.level", isolation},
+                                                       {"enable.partition.eof", "true"}});
     warden::kafka::PartitionListPtr assignment = warden::kafka::make_partition_list(partitions);
     std::map<int32_t, int64_t> ends;
     for (int32_t p = 0; p < partitions; ++p) {
@@ -395,21 +421,19 @@ std::string find_in_topic(const TestCluster& cluster, const std::string& topic, 
         rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     }
     rd_kafka_assign(consumer.get(), assignment.get());
-    std::string found;
     const auto deadline = Clock::now() + 60s;
     while (!ends.empty() && Clock::now() < deadline) {
         warden::kafka::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
-        if (!message || message->err) continue;
+        if (!message) continue;
         const auto end = ends.find(message->partition);
         if (end == ends.end()) continue;
-        const std::string_view value(static_cast<const char*>(message->payload), message->len);
-        if (value.find(needle) != std::string_view::npos) {
-            found +=
-                "partition " + std::to_string(message->partition) + " offset " + std::to_string(message->offset) + "; ";
-        }
+        // With read_committed, commit markers take the last offsets: the end of a partition is its EOF.
+        if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) ends.erase(end);
+        if (message->err) continue;
+        visit(message->partition, message->offset,
+              std::string_view(static_cast<const char*>(message->payload), message->len));
         if (message->offset + 1 >= end->second) ends.erase(end);
     }
-    return found;
 }
 
 std::string find_input(const TestCluster& cluster, std::string_view needle) {

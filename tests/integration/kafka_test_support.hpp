@@ -130,8 +130,10 @@ public:
     // Analytics, error tracking, heatmaps, dead letters.
     const std::vector<std::string>& output_topics() const { return output_topics_; }
     int output_partitions() const { return output_partitions_; }
+    // The security audit topic (1 partition).
+    const std::string& audit_topic() const { return audit_topic_; }
     // The topic flags of this cluster's topics, the input as `input_flag` (--input-topic for
-    // `run`, --topic for `replay`).
+    // `run` and `check`, with --audit-topic; --topic for `replay`, which writes no audit trail).
     std::vector<std::string> topic_flags(const std::string& input_flag) const;
 
     // Creates another topic, before clients use it, and returns its name: `name` on the mock,
@@ -159,6 +161,8 @@ private:
     std::string input_topic_;
     warden::TopicNames topics_;
     std::vector<std::string> output_topics_;
+    std::string audit_topic_;
+    std::vector<std::string> topic_flags_without_audit(const std::string& input_flag) const;
     int output_partitions_ = 0;
     std::vector<std::string> created_topics_;  // deleted with the cluster on the real broker
     TempDir dir_;
@@ -236,6 +240,12 @@ Outputs read_outputs(const TestCluster& cluster);
 // or not): "partition P offset O; ...", or "" when none does.
 std::string find_in_topic(const TestCluster& cluster, const std::string& topic, int partitions,
                           std::string_view needle);
+
+// The values of `topic`'s committed records, from its beginning to its end.
+std::vector<std::string> topic_values(const TestCluster& cluster, const std::string& topic, int partitions);
+// Calls `visit` with each record of `topic` read with `isolation` (read_committed or read_uncommitted).
+void for_each_value(const TestCluster& cluster, const std::string& topic, int partitions, const std::string& isolation,
+                    const std::function<void(int32_t, int64_t, std::string_view)>& visit);
 
 // Where the input topic holds a message whose value contains `needle` ("partition P offset O; ..."),
 // or "not in the input topic": for failure messages about a lost output.

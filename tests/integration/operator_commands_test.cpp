@@ -233,7 +233,7 @@ TEST_CASE("check reads the group's committed offsets and lag, and describes the 
                                       std::to_string(input_partitions) + " partitions of " + cluster.input_topic() +
                                       ", 0 messages behind";
     CHECK(with_member.find(all_committed) != std::string::npos);
-    CHECK(with_member.find("all 8 checks passed") != std::string::npos);
+    CHECK(with_member.find("all 9 checks passed") != std::string::npos);
     if (cluster.real()) {
         const int members = members_per_worker();
         CHECK(with_member.find("; state Stable, " + std::to_string(members) +

@@ -54,7 +54,7 @@ check() {
 # Everything as `run` needs it: the reader role of deploy/sql/003, the triggers of 002.
 check "reader" 0 '^  pass  team lookup' '^  pass  team store role: role warden_reader reads the lookup' \
     '^  pass  team change notifications' '^  pass  input topic events_plugin_ingestion: 2 partitions' \
-    '^all 10 checks passed$' \
+    '^all 11 checks passed$' \
     -- --postgres "$reader" --postgres-password-file "$work/reader_password"
 
 # Where each setting came from, and credentials masked wherever they were given.
@@ -68,7 +68,7 @@ WARDEN_CONFIG="$work/warden.toml" WARDEN_BATCH_SIZE=20 WARDEN_KAFKA_SASL_PASSWOR
 
 # A superuser is more than warden needs; its password, given in the conninfo, is not shown.
 check "superuser" 1 '^  FAIL  team store role: role postgres has more than it needs: SUPERUSER' \
-    '^  postgres = .*password=' '^1 of 10 checks failed$' -- --postgres "$WARDEN_TEST_PG"
+    '^  postgres = .*password=' '^1 of 11 checks failed$' -- --postgres "$WARDEN_TEST_PG"
 
 # A reader that may also write, and one that reads every column of a wider table.
 admin "DROP ROLE IF EXISTS wide_reader; CREATE ROLE wide_reader LOGIN PASSWORD '$reader_password'"
@@ -94,7 +94,7 @@ admin "ALTER TABLE posthog_team ENABLE TRIGGER warden_team_truncate"
 
 # A misspelt topic is named with its setting; the rest still passes.
 check "topic typo" 1 '^  FAIL  dead-letter topic events_dql: does not exist: create it, or correct --dlq-topic' \
-    '^  pass  analytics topic' '^1 of 10 checks failed$' \
+    '^  pass  analytics topic' '^1 of 11 checks failed$' \
     -- --postgres "$reader" --postgres-password-file "$work/reader_password" --dlq-topic events_dql
 
 # Unreachable brokers and a wrong password: each failure says what to check.
@@ -105,7 +105,7 @@ check "wrong password" 1 '^  FAIL  team lookup: .*password authentication failed
     -- --postgres "$reader" --postgres-password-file "$work/wrong_password"
 
 # A teams file instead of PostgreSQL.
-check "teams file" 0 "^  pass  teams file: $root/samples/teams.json: 2 teams$" '^all 8 checks passed$' \
+check "teams file" 0 "^  pass  teams file: $root/samples/teams.json: 2 teams$" '^all 9 checks passed$' \
     -- --teams "$root/samples/teams.json"
 
 # A usage error is refused as `run` refuses it (exit 2), before anything is checked.

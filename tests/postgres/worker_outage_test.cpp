@@ -39,8 +39,8 @@ TEST_CASE("worker: a PostgreSQL outage mid-stream pauses processing and drops no
     }
 
     MockCluster cluster;
-    for (const char* topic :
-         {"events_plugin_ingestion", "events_analytics", "events_error_tracking", "events_heatmaps", "events_dlq"}) {
+    for (const char* topic : {"events_plugin_ingestion", "events_analytics", "events_error_tracking", "events_heatmaps",
+                              "events_dlq", "events_security_audit"}) {
         cluster.create_topic(topic, 2);
     }
     PostgresStoreOptions store_options;

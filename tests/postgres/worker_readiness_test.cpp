@@ -40,7 +40,7 @@ struct RunningWorker {
 
     RunningWorker(TeamCache& cache, const std::string& group) {
         for (const char* topic : {"events_plugin_ingestion", "events_analytics", "events_error_tracking",
-                                  "events_heatmaps", "events_dlq"}) {
+                                  "events_heatmaps", "events_dlq", "events_security_audit"}) {
             cluster.create_topic(topic, 2);
         }
         WorkerOptions options;

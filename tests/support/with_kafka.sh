@@ -248,7 +248,7 @@ create_topic() {
 creations=()
 create_topic events_plugin_ingestion "$partitions" &
 creations+=($!)
-for topic in events_analytics events_error_tracking events_heatmaps events_dlq; do
+for topic in events_analytics events_error_tracking events_heatmaps events_dlq events_security_audit; do
     create_topic "$topic" "$output_partitions" &
     creations+=($!)
 done

@@ -189,3 +189,71 @@ TEST_CASE_FIXTURE(Discarding, "delivery: offsets of a partition must increase") 
     messages.deliver(delivery, {0, 7, epoch}, 0);
     CHECK_THROWS_AS(messages.deliver(delivery, {0, 7, epoch}, 0), std::logic_error);
 }
+
+TEST_CASE("delivery: an offset the audit trail holds is committed only once the audit records are acknowledged") {
+    HeldSink sink;
+    Delivery delivery(sink, TopicNames{});
+    AuditTrail trail(FingerprintKey::from_secret("0123456789abcdef-key", "test"));
+    delivery.attach_audit(trail, "audit_topic");
+    const uint32_t epoch = delivery.assign(0);
+    Team team;
+    team.id = 2;
+    Resolution resolution;
+    resolution.team = &team;
+    MessageOutcome stripped;
+    stripped.verification = Verification::stripped;
+    stripped.stripped_from = strip_place(StripPlace::properties);
+
+    // Offset 10 is stripped (the trail holds it), 11 is an ordinary drop.
+    Messages messages;
+    MessageView view;
+    view.offset = 10;
+    messages.result.outcomes.push_back(stripped);
+    messages.result.outcomes.back().audit_hold = trail.observe(view, resolution, stripped, 0);
+    REQUIRE(messages.result.outcomes.back().audit_hold);
+    delivery.deliver({0, 10, epoch}, messages.result.outcomes.back(), messages.result);
+    messages.deliver(delivery, {0, 11, epoch}, 0);
+    CHECK_FALSE(delivery.take_committable(0));  // the audit record is not even sent yet
+
+    delivery.flush_audit(/*force=*/false);  // the interval is not over
+    CHECK(sink.sent.empty());
+    delivery.flush_audit(/*force=*/true);
+    REQUIRE(sink.sent.size() == 1);
+    CHECK(sink.sent[0].topic == "audit_topic");
+    CHECK_FALSE(delivery.take_committable(0));
+    sink.ack_all();
+    CHECK(delivery.take_committable(0) == 12);
+}
+
+TEST_CASE("delivery: draining sends the open audit interval first, since it may hold the offsets drained") {
+    HeldSink sink;
+    sink.ack_on_poll = true;
+    Delivery delivery(sink, TopicNames{});
+    AuditTrail trail(FingerprintKey::from_secret("0123456789abcdef-key", "test"));
+    delivery.attach_audit(trail, "audit_topic");
+    const uint32_t epoch = delivery.assign(5);
+    MessageOutcome quota;
+    quota.drop = DropCause::quota_limited;
+    MessageView view;
+    view.partition = 5;
+    view.offset = 7;
+    quota.audit_hold = trail.observe(view, Resolution{}, quota, 0);
+    BatchResult result;
+    delivery.deliver({5, 7, epoch}, quota, result);
+    const int32_t partitions[] = {5};
+    CHECK(delivery.drain(partitions, OutputSink::Clock::now() + std::chrono::seconds(5)));
+    CHECK(sink.sent.size() == 1);
+    CHECK(delivery.take_committable(5) == 8);
+    CHECK(trail.records_taken() == 1);
+}
+
+TEST_CASE("delivery: without an audit trail attached, audit holds are ignored") {
+    HeldSink sink;
+    Delivery delivery(sink, TopicNames{});
+    const uint32_t epoch = delivery.assign(0);
+    MessageOutcome held;
+    held.audit_hold = true;
+    BatchResult result;
+    delivery.deliver({0, 3, epoch}, held, result);
+    CHECK(delivery.take_committable(0) == 4);
+}

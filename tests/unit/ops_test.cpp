@@ -143,8 +143,14 @@ TEST_CASE("metrics: the exposition carries the contract's counters with bounded 
     s.batch_latency.record(0.003);
     s.batch_latency.record(7.0);
     s.fetch_stall = std::chrono::milliseconds(2500);
+    s.audit_occurrences[static_cast<size_t>(AuditKind::personal_key_as_token)] = 6;
+    s.audit_records = 2;
     MetricsContext ctx{"events_plugin_ingestion", {}, {}};
     const std::string text = render_metrics(s, ctx);
+
+    CHECK(text.find("warden_audit_occurrences_total{kind=\"personal_key_as_token\"} 6") != std::string::npos);
+    CHECK(text.find("warden_audit_occurrences_total{kind=\"quota_limited\"} 0") != std::string::npos);
+    CHECK(text.find("warden_audit_records_total 2") != std::string::npos);
 
     CHECK(text.find("warden_verified_property_total{action=\"verified\"} 3") != std::string::npos);
     CHECK(text.find("warden_verified_property_total{action=\"stripped\"} 2") != std::string::npos);

@@ -2,11 +2,12 @@
 // differ only in CoreLimits::single_pass, and a description of how their results differ. Shared by
 // tests/unit/single_pass_differential_test.cpp and fuzz/fuzz_differential.cpp.
 //
-// What must be the same, per message: the outcome (drop cause, dead-letter reason, verification,
-// secret_redacted, record count) and the records in order: destination, key, headers (names and
-// values, in order) and the value. Dead letters are compared byte for byte; other values as JSON
-// values, since the single-pass renderer may write a number or a string as the client did (`1.50`,
-// `"\u00e9"`) where the DOM path writes `1.5` and `"é"`:
+// What must be the same, per message: the outcome (drop cause, dead-letter reason, verification and
+// the places a forged `$verified` was stripped from, secret_redacted, record count) and the records
+// in order: destination, key, headers (names and values, in order) and the value. Dead letters are
+// compared byte for byte; other values as JSON values, since the single-pass renderer may write a
+// number or a string as the client did (`1.50`, `"\u00e9"`) where the DOM path writes `1.5` and
+// `"é"`:
 // - objects compare by name whatever the member order, duplicates in their order (first- and
 //   last-wins readers must see the same), strings byte for byte;
 // - numbers exactly: both paths read a number as the double nearest to it (an integer that fits 64
@@ -193,6 +194,7 @@ inline std::string describe_outcome(const warden::MessageOutcome& o) {
     out += o.dead_letter ? warden::to_string(*o.dead_letter) : "-";
     out += " verification=";
     out += verification_name(o.verification);
+    out += " stripped_from=" + std::to_string(unsigned{o.stripped_from});
     out += " secret_redacted=";
     out += o.secret_redacted ? "true" : "false";
     out += " records=" + std::to_string(o.record_count);
@@ -289,7 +291,8 @@ inline std::optional<std::string> message_difference(const warden::MessageView& 
         return std::string("an outcome's records lie outside its batch's records");
     }
     if (a.drop != b.drop || a.dead_letter != b.dead_letter || a.verification != b.verification ||
-        a.secret_redacted != b.secret_redacted || a.record_count != b.record_count) {
+        a.stripped_from != b.stripped_from || a.secret_redacted != b.secret_redacted ||
+        a.record_count != b.record_count) {
         if (size_flip_explained(input, a, records_a, b, records_b, limit)) {
             if (explained_flips) ++*explained_flips;
             return std::nullopt;

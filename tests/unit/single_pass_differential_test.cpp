@@ -203,13 +203,25 @@ TEST_CASE("differential comparison: JSON values compare by meaning, everything e
         m.b.records[0].destination = D::error_tracking;
         CHECK(m.differences().find("destinations differ") != std::string::npos);
     }
-    SUBCASE("outcomes: drop, dead letter, verification, redaction, record count") {
+    SUBCASE("outcomes: drop, dead letter, verification, strip places, redaction, record count") {
         MadeUp m("{}", {{D::analytics, "{}"}});
         m.b.outcomes[0].drop = warden::DropCause::heatmap_opt_in_disabled;
         CHECK(m.differences().find("outcomes differ") != std::string::npos);
         m.b = m.a;
         m.b.outcomes[0].verification = warden::Verification::stripped;
         CHECK_FALSE(m.differences().empty());
+        // Both stripped, from different places.
+        m.a.outcomes[0].verification = warden::Verification::stripped;
+        m.a.outcomes[0].stripped_from = warden::strip_place(warden::StripPlace::properties);
+        m.b.outcomes[0].stripped_from = warden::strip_place(warden::StripPlace::properties);
+        CHECK(m.differences().empty());
+        m.b.outcomes[0].stripped_from |= warden::strip_place(warden::StripPlace::person_properties);
+        const std::string places = m.differences();
+        CHECK(places.find("outcomes differ") != std::string::npos);
+        CHECK(places.find("stripped_from=2") != std::string::npos);
+        CHECK(places.find("stripped_from=6") != std::string::npos);
+        m.a.outcomes[0].verification = warden::Verification::none;
+        m.a.outcomes[0].stripped_from = 0;
         m.b = m.a;
         m.b.outcomes[0].secret_redacted = true;
         CHECK_FALSE(m.differences().empty());

@@ -36,7 +36,10 @@ TEST_CASE("token: a header or field that cannot be a token is invalid, an accept
     CHECK(token::classify("phc_abc").status == TokenStatus::candidate);
     CHECK(token::classify("phc_abc").token == "phc_abc");
     CHECK(token::classify("phx_personal").status == TokenStatus::invalid);
-    CHECK(token::classify("phx_personal").token.empty());  // never carried further
+    CHECK(token::classify("phx_personal").personal_key);
+    // Kept only for the audit trail's fingerprint: never looked up, never rendered.
+    CHECK(token::classify("phx_personal").token == "phx_personal");
+    CHECK_FALSE(token::classify("phc_abc").personal_key);
     CHECK(token::classify(std::string(65, 'a')).status == TokenStatus::invalid);
 }
 

@@ -1,7 +1,11 @@
 // SPEC §4 ($verified) and §5 (heatmap split, secrets never leave), on every output.
 #include "support.hpp"
 
+#include "single_pass.hpp"
 #include "utf8.hpp"
+
+#include <string>
+#include <vector>
 
 using namespace warden;
 using test::Harness;
@@ -223,4 +227,160 @@ TEST_CASE("heatmaps_opt_in = false: no heatmap output, analytics still goes out,
     CHECK(beta.run_one(test::event_with("phc_public_beta",
                                         R"({"event":"$pageview","distinct_id":"u","properties":{"$heatmap_data":{}}})"))
               .records.size() == 2);
+}
+
+// ---- where a forged $verified was stripped from (MessageOutcome::stripped_from) ----
+
+namespace {
+
+constexpr StripPlaces in_event = strip_place(StripPlace::event);
+constexpr StripPlaces in_properties = strip_place(StripPlace::properties);
+constexpr StripPlaces in_person = strip_place(StripPlace::person_properties);
+constexpr StripPlaces in_shadowed = strip_place(StripPlace::shadowed);
+
+struct PlaceCase {
+    const char* what;
+    std::string data;         // the client's event
+    std::string extra_outer;  // outer members appended (a later `data` is the one the merge uses)
+    StripPlaces places;
+    bool single_pass_takes;  // the single-pass renderer accepts the shape (else only the DOM path runs)
+};
+
+// The client's event with `members` added after its event name and distinct id.
+std::string client(const std::string& members = "") {
+    return R"({"event":"e","distinct_id":"u")" + (members.empty() ? "" : "," + members) + "}";
+}
+
+// A later outer `data` string: the merge takes it, the capture value's own `data` is shadowed.
+const std::string clean_later_data = R"("data":"{\"event\":\"e\",\"distinct_id\":\"u\"}")";
+
+const std::vector<PlaceCase> place_cases = {
+    {"nothing", client(R"("properties":{"verified":true,"x":{"$verified":1}})"), "", 0, true},
+    {"the client's top level", client(R"("$verified":true)"), "", in_event, true},
+    {"the outer top level", client(), R"("$verified":true)", in_event, false},
+    {"properties.$verified", client(R"("properties":{"$verified":true})"), "", in_properties, true},
+    {"properties.$set.$verified", client(R"("properties":{"$set":{"$verified":true}})"), "", in_person, true},
+    {"properties.$set_once.$verified", client(R"("properties":{"$set_once":{"a":1,"$verified":1}})"), "", in_person,
+     true},
+    {"properties.$unset: [\"$verified\"]", client(R"("properties":{"$unset":["a","$verified"]})"), "", in_person,
+     false},
+    {"top-level $set.$verified", client(R"("$set":{"$verified":true})"), "", in_person, false},
+    {"top-level $set_once.$verified", client(R"("$set_once":{"$verified":true})"), "", in_person, false},
+    {"the outer $set.$verified", client(), R"("$set":{"$verified":1})", in_person, false},
+    {"a shadowed data string", client(R"("$verified":true)"), clean_later_data, in_shadowed, false},
+    {"a shadowed data string's properties", client(R"("properties":{"$set":{"$verified":1}})"), clean_later_data,
+     in_shadowed, false},
+    // Duplicated and disguised names count as the place they read as.
+    {"a duplicate properties", client(R"("properties":{},"properties":{"$verified":true})"), "", in_properties, false},
+    {"a NUL-disguised properties.$verified", client(R"("properties":{"$verified\u0000x":true})"), "", in_properties,
+     false},
+    {"an escaped properties.$verified", client(R"("properties":{"\u0024verified":true})"), "", in_properties, false},
+    {"a disguised properties.$set", client(R"("properties":{"$set\u0000":{"$verified":true}})"), "", in_person, false},
+    {"a duplicate $set", client(R"("properties":{"$set":{},"$set":{"$verified":true}})"), "", in_person, false},
+    // Several places: their union.
+    {"event, properties and person properties",
+     client(R"("$verified":1,"properties":{"$verified":true,"$set":{"$verified":true}})"), "",
+     in_event | in_properties | in_person, true},
+    {"properties and person properties", client(R"("properties":{"$set_once":{"$verified":true},"$verified":0})"), "",
+     in_properties | in_person, true},
+    {"every place but a shadowed copy",
+     client(R"("$verified":1,"properties":{"$verified":true,"$unset":["$verified"]})"), R"("$set":{"$verified":1})",
+     in_event | in_properties | in_person, false},
+    {"every place", client(R"("properties":{"$verified":true})"),
+     R"("$verified":1,"data":"{\"event\":\"e\",\"distinct_id\":\"u\",\"properties\":{\"$verified\":1,\"$set\":{\"$verified\":1}}}")",
+     in_event | in_properties | in_person | in_shadowed, false},
+};
+
+// Runs `in` alone through the DOM path, then the single-pass path, and hands `check` each result.
+template <typename Check>
+void on_both_paths(const test::Input& in, Check&& check) {
+    for (const bool single_pass : {false, true}) {
+        CAPTURE(single_pass);
+        CoreLimits limits;
+        limits.single_pass = single_pass;
+        Harness h(limits);
+        const auto& r = h.run_one(in);
+        REQUIRE(r.outcomes.size() == 1);
+        check(r);
+    }
+}
+
+Team acme_team() {
+    Team t;
+    t.id = 2;
+    t.project_id = 20;
+    t.api_token = "phc_public_acme";
+    t.secret_api_token = "phs_secret_acme";
+    t.secret_api_token_backup = "phs_backup_acme";
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("stripped_from: each place alone, unions of places, on both paths") {
+    for (const PlaceCase& c : place_cases) {
+        CAPTURE(c.what);
+        const test::Input in = test::event_with("phc_public_acme", c.data, c.extra_outer);
+        // Whether the single-pass renderer takes the shape, and what it finds there.
+        SinglePass pass;
+        SinglePassResult fast;
+        REQUIRE(pass.render(in.value, acme_team(), false, false, 64, fast) == c.single_pass_takes);
+        if (c.single_pass_takes) {
+            CHECK(fast.stripped_from == c.places);
+            CHECK(fast.verification == (c.places != 0 ? Verification::stripped : Verification::none));
+        }
+        on_both_paths(in, [&](const BatchResult& r) {
+            CHECK(r.outcomes[0].stripped_from == c.places);
+            CHECK(r.outcomes[0].verification == (c.places != 0 ? Verification::stripped : Verification::none));
+            REQUIRE(r.records.size() == 1);
+            CHECK(r.records[0].destination == Destination::analytics);
+        });
+    }
+}
+
+TEST_CASE("stripped_from: events sent with a secret have none, whatever they carry") {
+    for (const PlaceCase& c : place_cases) {
+        for (const char* token : {"phs_secret_acme", "phs_backup_acme"}) {
+            CAPTURE(c.what);
+            CAPTURE(token);
+            const test::Input in = test::event_with(token, c.data, c.extra_outer);
+            SinglePass pass;
+            SinglePassResult fast;
+            if (pass.render(in.value, acme_team(), true, false, 64, fast)) {
+                CHECK(fast.verification == Verification::verified);
+                CHECK(fast.stripped_from == 0);
+            }
+            on_both_paths(in, [](const BatchResult& r) {
+                CHECK(r.outcomes[0].verification == Verification::verified);
+                CHECK(r.outcomes[0].stripped_from == 0);
+            });
+        }
+    }
+}
+
+TEST_CASE("stripped_from: dropped and dead-lettered events have none") {
+    for (const bool single_pass : {false, true}) {
+        CAPTURE(single_pass);
+        CoreLimits limits;
+        limits.single_pass = single_pass;
+        Harness h(limits);
+        // A forged $verified in a heatmap event of a team that opted out: dropped before verification counts.
+        const auto& dropped = h.run_one(test::event_with(
+            "phc_public_noheat",
+            R"({"event":"$$heatmap","distinct_id":"u","properties":{"$verified":true,"$heatmap_data":{}}})"));
+        REQUIRE(dropped.outcomes.size() == 1);
+        CHECK(dropped.outcomes[0].drop == DropCause::heatmap_opt_in_disabled);
+        CHECK(dropped.outcomes[0].verification == Verification::none);
+        CHECK(dropped.outcomes[0].stripped_from == 0);
+        // Past the size limit: a dead letter, not a strip.
+        CoreLimits small = limits;
+        small.max_message_bytes = CoreLimits::min_message_bytes;
+        Harness tight(small);
+        const auto& dead = tight.run_one(test::event_with(
+            "phc_public_acme", client(R"("properties":{"$verified":true,"pad":")" + std::string(2000, 'x') + "\"}")));
+        REQUIRE(dead.outcomes.size() == 1);
+        CHECK(dead.outcomes[0].dead_letter.has_value());
+        CHECK(dead.outcomes[0].verification == Verification::none);
+        CHECK(dead.outcomes[0].stripped_from == 0);
+    }
 }
