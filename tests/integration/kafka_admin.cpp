@@ -3,6 +3,7 @@
 
 #include <warden/kafka_handles.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -104,9 +105,23 @@ void create_topics(const std::string& brokers, const std::vector<TopicSpec>& top
     if (const std::string failure = first_failure(results, count); !failure.empty()) {
         throw std::runtime_error("cannot create topic " + failure);
     }
-    // Created is not yet usable: clients need metadata with a leader for every partition.
+    // Created is not yet usable: clients need metadata with a leader for every partition, from
+    // whichever node they ask, and each node learns of a new topic from the controller a moment
+    // later. A client that knows one node only asks that node.
+    std::vector<std::string> nodes;
+    for (size_t at = 0; at <= brokers.size();) {
+        const size_t comma = std::min(brokers.find(',', at), brokers.size());
+        if (comma > at) nodes.push_back(brokers.substr(at, comma - at));
+        at = comma + 1;
+    }
+    const auto listed_everywhere = [&] {
+        return std::all_of(nodes.begin(), nodes.end(), [&](const std::string& node) {
+            const AdminClient one_node(node);
+            return all_listed(one_node.client.get(), topics);
+        });
+    };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (!all_listed(admin.client.get(), topics)) {
+    while (!listed_everywhere()) {
         if (std::chrono::steady_clock::now() > deadline) {
             throw std::runtime_error("the created test topics did not appear in the metadata within 30 s");
         }
