@@ -5,6 +5,8 @@
 // under callgrind for instruction counts.
 //
 //   pipeline_bench [--events N] [--seed S] [--passes P] [--batch B] [--teams T] [--single-pass 0|1]
+//                  [--audit 0|1]
+#include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/files.hpp>
 #include <warden/loadgen.hpp>
@@ -41,12 +43,13 @@ struct Options {
     size_t batch = 1000;
     int teams = 50;
     bool single_pass = true;  // 0: every value through the DOM path, for the comparison
+    bool audit = true;        // the audit trail observes every message, as in `run` and `process`
 };
 
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "pipeline_bench: %s\nusage: pipeline_bench [--events N] [--seed S] [--passes P] "
-                 "[--batch B] [--teams T] [--single-pass 0|1]\n",
+                 "[--batch B] [--teams T] [--single-pass 0|1] [--audit 0|1]\n",
                  why);
     std::exit(2);
 }
@@ -65,6 +68,7 @@ Options parse_args(int argc, char** argv) {
         else if (arg == "--batch") o.batch = v;
         else if (arg == "--teams") o.teams = static_cast<int>(v);
         else if (arg == "--single-pass" && v <= 1) o.single_pass = v == 1;
+        else if (arg == "--audit" && v <= 1) o.audit = v == 1;
         else usage("unknown flag");
     }
     if (o.events == 0 || o.passes < 1 || o.batch == 0 || o.teams < 1) usage("values must be positive");
@@ -196,6 +200,8 @@ int main(int argc, char** argv) {
     CoreLimits limits;
     limits.single_pass = opt.single_pass;
     BatchProcessor processor(cache, {}, limits, [] { return int64_t{1'795'168'800'000}; });
+    AuditTrail audit(FingerprintKey::random());
+    if (opt.audit) processor.set_audit(&audit);
 
     // Core and floor passes alternate, so both meet the same machine load.
     const PassResult warm = run_pass(processor, corpus, opt.batch);
