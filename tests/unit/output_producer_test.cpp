@@ -102,3 +102,45 @@ TEST_CASE("output producer: an output too large for the producer becomes a dead 
     CHECK(mock.producer->dead_letters_cut() == 1);
     CHECK(mock.producer->max_record_bytes() == 4000);
 }
+
+TEST_CASE("output producer: a transactional producer fenced with outputs in flight is destroyed cleanly") {
+    // librdkafka frees a transactional producer's error text when its main thread ends; a broker
+    // thread handling a fenced produce response after that frees it a second time. With thousands
+    // of outputs queued, tearing the client down takes long enough for delayed fenced responses to
+    // land in that window: without the purge before destruction, half of 10-round runs aborted
+    // (double free, or a corrupted heap at thread exit).
+    constexpr int rounds = 25;
+    constexpr int partitions = 8;
+    constexpr auto fenced = RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+    for (int round = 0; round < rounds; ++round) {
+        MockCluster cluster{1};
+        cluster.create_topic("events_analytics", partitions);
+        cluster.create_topic("events_dlq", 1);
+        OutputProducerOptions options;
+        options.properties = {{"bootstrap.servers", cluster.bootstraps()}, {"linger.ms", "0"}};
+        options.source_topic = "events_plugin_ingestion";
+        options.transactional_id = "fenced-" + std::to_string(round);
+        auto producer = std::make_unique<OutputProducer>(std::move(options));
+        REQUIRE(rd_kafka_init_transactions(producer->client(), 10'000) == nullptr);
+        REQUIRE(rd_kafka_begin_transaction(producer->client()) == nullptr);
+        // Every produce response says the producer was fenced, after round trips of 0 to 4 ms.
+        for (int i = 0; i < 64; ++i) {
+            rd_kafka_mock_broker_push_request_error_rtts(cluster.handle(), 1, produce_api_key, 1, fenced, i % 5);
+        }
+        std::string error;
+        try {
+            for (int64_t offset = 0; offset < 5000; ++offset) {
+                OutputRecord r = record_of(100);
+                const std::string key = std::to_string(offset);  // spread over the partitions
+                r.key = key;
+                producer->send("events_analytics", r, SourceTag{static_cast<int32_t>(offset % partitions), offset, 1});
+                if (offset % 500 == 0) producer->poll(0ms);
+            }
+            producer->poll_until([] { return false; }, std::chrono::steady_clock::now() + 2s);
+        } catch (const std::runtime_error& e) {
+            error = e.what();
+        }
+        CHECK_MESSAGE(error.find("fenced this producer") != std::string::npos, "round " << round << ": " << error);
+        producer.reset();  // with outputs still queued and fenced responses on their way
+    }
+}
