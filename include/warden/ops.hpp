@@ -2,11 +2,13 @@
 // them with liveness and readiness.
 #pragma once
 
+#include <warden/admin.hpp>
 #include <warden/worker_stats.hpp>
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,12 +53,23 @@ std::vector<prometheus::MetricFamily> worker_metric_families(const WorkerStats& 
 // Prometheus text exposition of the worker and process metrics.
 std::string render_metrics(const WorkerStats& stats, const MetricsContext& context);
 
-// Serves GET /metrics, /healthz and /readyz (200 or 503 with a one-line JSON reason).
+// The admin endpoints of the ops server (see admin.hpp), served only when signing secrets are
+// configured: POST /admin/teams/{id}/invalidate and POST /admin/cache/flush.
+struct OpsAdmin {
+    AdminAuthOptions auth;
+    SharedTeamStore* teams = nullptr;     // every cache over its views forgets what a request names
+    AdminAuthenticator::UnixClock clock;  // null: the system clock
+};
+
+// Serves GET /metrics, /healthz and /readyz (200 or 503 with a one-line JSON reason), and with
+// `admin` the admin endpoints, each request logged and counted in warden_admin_requests_total.
 class OpsServer {
 public:
     using StatsSource = std::function<WorkerStats()>;
-    // `address` is host:port (port 0 picks a free one). Throws std::runtime_error when it cannot listen.
-    OpsServer(const std::string& address, StatsSource stats, MetricsContext context);
+    // `address` is host:port (port 0 picks a free one). Throws std::runtime_error when it cannot
+    // listen, std::invalid_argument for unusable admin settings (never quoting a secret).
+    OpsServer(const std::string& address, StatsSource stats, MetricsContext context,
+              std::optional<OpsAdmin> admin = std::nullopt);
     ~OpsServer();
     OpsServer(const OpsServer&) = delete;
     OpsServer& operator=(const OpsServer&) = delete;

@@ -69,10 +69,19 @@ public:
 
     TeamStore& view(size_t index);
 
+    // Has every view's cache forget `changes` at its next batch, exactly as if the store had
+    // notified them (the admin endpoints, for stores whose notifications cannot arrive). Safe
+    // from any thread; never waits for a store call in progress.
+    void invalidate(const TeamStore::Invalidations& changes);
+
 private:
     class View;
+    // Adds `news` to what every view has yet to take; pending_mutex_ held.
+    void add_pending(const TeamStore::Invalidations& news);
+
     TeamStore& store_;
-    std::mutex mutex_;
+    std::mutex mutex_;                               // one store call at a time
+    std::mutex pending_mutex_;                       // guards pending_; taken after mutex_, never before
     std::vector<TeamStore::Invalidations> pending_;  // per view, not yet taken
     std::vector<std::unique_ptr<View>> views_;
 };

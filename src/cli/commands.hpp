@@ -39,6 +39,10 @@ Command add_check_command(CLI::App& root);
 CLI::App& add_dlq_group(CLI::App& root);
 Command add_dlq_inspect_command(CLI::App& dlq);
 Command add_dlq_redrive_command(CLI::App& dlq);
+// `warden admin`, the group of the signed admin requests, and its commands.
+CLI::App& add_admin_group(CLI::App& root);
+Command add_admin_invalidate_command(CLI::App& admin);
+Command add_admin_flush_command(CLI::App& admin);
 
 // `run` or, for a command in a group, `dlq inspect`.
 std::string full_name(const Command& command);

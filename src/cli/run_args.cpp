@@ -2,10 +2,12 @@
 
 #include "layered_args.hpp"
 #include "option_checks.hpp"
+#include "secret_file.hpp"
 #include "shared_options.hpp"
 #include "thread_count.hpp"
 #include "usage.hpp"
 
+#include <warden/admin.hpp>
 #include <warden/log.hpp>
 
 #include <unistd.h>
@@ -21,6 +23,38 @@ std::string default_transactional_id(const WorkerOptions& w) {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
     return "warden-" + w.group + "-" + (host[0] ? host : "host") + "-" + std::to_string(getpid());
+}
+
+// The admin endpoints' signing secrets, the current first; none without --admin-signing-secret-file.
+std::vector<std::string> read_admin_secrets(const RunArgs& args) {
+    if (args.admin_secret_file.empty()) {
+        if (!args.admin_previous_secret_file.empty()) {
+            throw UsageError(
+                "--admin-signing-secret-previous-file needs --admin-signing-secret-file: the previous secret is "
+                "accepted beside the current one during a rotation");
+        }
+        return {};
+    }
+    if (args.metrics_address == "off") {
+        throw UsageError(
+            "--admin-signing-secret-file needs the ops server: the admin endpoints are served on --metrics-address, "
+            "which is off");
+    }
+    std::vector<std::string> secrets;
+    const std::pair<const char*, const std::string*> files[] = {
+        {"--admin-signing-secret-file", &args.admin_secret_file},
+        {"--admin-signing-secret-previous-file", &args.admin_previous_secret_file}};
+    for (const auto& [setting, path] : files) {
+        if (path->empty()) continue;
+        std::string secret = read_secret_file(setting, *path, std::string(setting) + " takes a file holding the secret",
+                                              SecretFilePart::content_without_final_line_breaks);
+        if (secret.size() < admin_min_secret_bytes) {
+            throw UsageError(std::string(setting) + ": the admin signing secret must hold at least " +
+                             std::to_string(admin_min_secret_bytes) + " bytes (such as `openssl rand -hex 32`)");
+        }
+        secrets.push_back(std::move(secret));
+    }
+    return secrets;
 }
 
 }  // namespace
@@ -77,6 +111,19 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
         ->envname("WARDEN_METRICS_ADDRESS")
         ->capture_default_str()
         ->check(listen_address());
+    cmd->add_option("--admin-signing-secret-file", args.admin_secret_file,
+                    "File holding the secret (32 bytes or more) that signs admin requests; with it --metrics-address "
+                    "also serves POST /admin/teams/{id}/invalidate and /admin/cache/flush (see `warden admin`)")
+        ->envname("WARDEN_ADMIN_SIGNING_SECRET_FILE");
+    cmd->add_option("--admin-signing-secret-previous-file", args.admin_previous_secret_file,
+                    "During a rotation of the admin signing secret: file holding the previous one, accepted as well")
+        ->envname("WARDEN_ADMIN_SIGNING_SECRET_PREVIOUS_FILE");
+    cmd->add_option("--admin-signature-tolerance-s", args.admin_tolerance_s,
+                    "How far the time an admin request was signed at may be from this worker's clock, either way "
+                    "(accepted signatures are remembered as long, and refused when replayed)")
+        ->envname("WARDEN_ADMIN_SIGNATURE_TOLERANCE_S")
+        ->capture_default_str()
+        ->check(whole_number_range(1, 3600));
 }
 
 void prepare_run(RunArgs& args) {
@@ -106,6 +153,7 @@ void prepare_run(RunArgs& args) {
     args.worker.producer_properties = std::move(properties.producer);
     check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
+    args.admin_secrets = read_admin_secrets(args);
 }
 
 }  // namespace warden::cli

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace warden::cli {
 
@@ -26,7 +27,11 @@ struct RunArgs {
     KafkaClientArgs kafka;
     int64_t shutdown_timeout_ms = 30'000;
     std::string metrics_address = "0.0.0.0:9464";
-    unsigned threads = 0;  // 0: the cores available
+    unsigned threads = 0;                    // 0: the cores available
+    std::string admin_secret_file;           // --admin-signing-secret-file: serves the admin endpoints
+    std::string admin_previous_secret_file;  // during a rotation, accepted beside the current one
+    int64_t admin_tolerance_s = 300;
+    std::vector<std::string> admin_secrets;  // read by prepare_run: the current, then the previous
 };
 
 // Every option of `run` (and of `check`), with its environment variable and its checks.
@@ -34,7 +39,9 @@ void add_run_options(CLI::App& cmd, RunArgs& args);
 
 // The checks that span options, then the worker's options completed from the flags: the
 // processing guarantee, the Kafka client properties (their credentials registered for redaction
-// from here on) and timeouts. Throws UsageError for a combination that cannot run.
+// from here on), timeouts and the admin signing secrets (read and registered likewise). Throws
+// UsageError for a combination that cannot run, std::runtime_error for a secret file it cannot
+// read.
 void prepare_run(RunArgs& args);
 
 }  // namespace warden::cli

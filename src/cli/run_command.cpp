@@ -13,6 +13,7 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace warden::cli {
@@ -34,6 +35,11 @@ int run_worker(RunArgs& args) {
     if (threads > 1) log::info("group members in this process", {{"threads", std::to_string(threads)}});
     std::unique_ptr<OpsServer> ops;
     if (args.metrics_address != "off") {
+        std::optional<OpsAdmin> admin;
+        if (!args.admin_secrets.empty()) {
+            // The caches of every member forget what an admin request names, as after a store notice.
+            admin = OpsAdmin{{args.admin_secrets, std::chrono::seconds(args.admin_tolerance_s)}, &shared, nullptr};
+        }
         ops = std::make_unique<OpsServer>(
             args.metrics_address,
             [&workers, &quota, &args] {
@@ -42,7 +48,8 @@ int run_worker(RunArgs& args) {
                 return stats;
             },
             MetricsContext{args.worker.input_topic, args.worker.topics,
-                           HealthPolicy{.quota_staleness = std::chrono::milliseconds(args.quota.max_staleness_ms)}});
+                           HealthPolicy{.quota_staleness = std::chrono::milliseconds(args.quota.max_staleness_ms)}},
+            std::move(admin));
     }
     const StopOnSignal stop(workers);
     if (wait_for_quota(args.quota, quota)) workers.run();

@@ -15,8 +15,9 @@ constexpr const char* root_footer =
     "`warden help COMMAND` (or `warden COMMAND --help`) lists a command's settings. Each setting comes from, "
     "later ones winning: a TOML config file (--config FILE or WARDEN_CONFIG), environment variables, flags.\n"
     "Exit status: 0 done; 1 a failure while running (something unreachable or unreadable, a fatal Kafka "
-    "error; for check, a dependency not ready); 2 wrong usage (a bad flag, config file, environment variable or "
-    "range); 3 replay, dlq inspect, dlq redrive, loadgen or produce interrupted.\n";
+    "error; for check, a dependency not ready; for admin, a request not accepted); 2 wrong usage (a bad flag, "
+    "config file, environment variable or range); 3 replay, dlq inspect, dlq redrive, loadgen or produce "
+    "interrupted.\n";
 
 // "--brokers is required" with every way of giving the setting, since it may be missing from the
 // layer the operator expected; empty when `required` is not about one option.
@@ -45,11 +46,20 @@ WardenCli::WardenCli() : app_("warden: resolves, verifies and routes product-ana
     app_.require_subcommand(1);
     app_.footer(root_footer);
     CLI::App& dlq = add_dlq_group(app_);
+    CLI::App& admin = add_admin_group(app_);
     commands_ = {
-        add_run_command(app_),        add_demo_command(app_),         add_replay_command(app_),
-        add_process_command(app_),    add_mock_cluster_command(app_), add_loadgen_command(app_),
-        add_produce_command(app_),    add_check_command(app_),        add_dlq_inspect_command(dlq),
+        add_run_command(app_),
+        add_demo_command(app_),
+        add_replay_command(app_),
+        add_process_command(app_),
+        add_mock_cluster_command(app_),
+        add_loadgen_command(app_),
+        add_produce_command(app_),
+        add_check_command(app_),
+        add_dlq_inspect_command(dlq),
         add_dlq_redrive_command(dlq),
+        add_admin_invalidate_command(admin),
+        add_admin_flush_command(admin),
     };
     // Bound to the options by reference: sized once, never reallocated.
     log_levels_.resize(commands_.size());

@@ -24,6 +24,20 @@ bool is_visible(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// A field value without the spaces and tabs around it (RFC 9110 OWS).
+std::string_view trimmed(std::string_view value) {
+    constexpr std::string_view spaces = " \t";
+    const size_t first = value.find_first_not_of(spaces);
+    if (first == std::string_view::npos) return {};
+    return value.substr(first, value.find_last_not_of(spaces) - first + 1);
+}
+
 // The lines of a head, without their CR LF or LF, up to its blank line.
 std::vector<std::string_view> head_lines(std::string_view head) {
     std::vector<std::string_view> lines;
@@ -55,8 +69,12 @@ const char* reason_phrase(int status) {
     switch (status) {
         case 200: return "OK";
         case 400: return "Bad Request";
+        case 401: return "Unauthorized";
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
+        case 411: return "Length Required";
+        case 413: return "Content Too Large";
+        case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";
         case 503: return "Service Unavailable";
@@ -102,11 +120,43 @@ Request parse_request_head(std::string_view head) {
         // name ":" value; no whitespace before the colon, no folded continuation lines.
         const size_t colon = lines[i].find(':');
         if (colon == std::string_view::npos || !is_token(lines[i].substr(0, colon))) return request;
+        request.fields.emplace_back(lines[i].substr(0, colon), trimmed(lines[i].substr(colon + 1)));
     }
     request.refusal = version[5] == '1' ? 0 : 505;
     request.method = method;
     request.path = path;
     return request;
+}
+
+std::vector<std::string_view> Request::field_values(std::string_view name) const {
+    std::vector<std::string_view> values;
+    for (const auto& [field, value] : fields) {
+        if (equal_ignoring_case(field, name)) values.emplace_back(value);
+    }
+    return values;
+}
+
+BodyLength body_length(const Request& request) {
+    BodyLength length;
+    // A chunked body is not read: such a request counts as one without a length.
+    if (!request.field_values("Transfer-Encoding").empty()) return length;
+    const std::vector<std::string_view> values = request.field_values("Content-Length");
+    if (values.empty()) return length;
+    length.given = true;
+    for (size_t i = 0; i < values.size(); ++i) {
+        // Digits only; 18 of them cannot overflow, and no body the server reads comes close.
+        const std::string_view value = values[i];
+        const bool digits = !value.empty() && value.size() <= 18 &&
+                            std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const size_t bytes = digits ? std::stoull(std::string(value)) : 0;
+        // Two lengths that disagree: which one frames the body is anyone's guess (smuggling).
+        if (!digits || (i > 0 && bytes != length.bytes)) {
+            length.malformed = true;
+            return length;
+        }
+        length.bytes = bytes;
+    }
+    return length;
 }
 
 Response error_response(int status, std::string_view detail) {
@@ -119,7 +169,7 @@ std::string serialize(const Response& response, bool head_only) {
                       "\r\nContent-Type: " + response.content_type +
                       "\r\nContent-Length: " + std::to_string(response.body.size()) +
                       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
-    if (response.status == 405) out += "Allow: GET, HEAD\r\n";
+    if (response.status == 405) out += "Allow: " + response.allow + "\r\n";
     out += "\r\n";
     if (!head_only) out += response.body;
     return out;

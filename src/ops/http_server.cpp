@@ -44,7 +44,10 @@ struct Connection {
     Phase phase = Phase::reading;
     uint32_t watched = 0;  // the epoll events registered
     std::string received;
-    size_t searched = 0;  // how much of `received` find_head_end has seen
+    size_t searched = 0;    // how much of `received` find_head_end has seen
+    size_t body_at = 0;     // where the body begins in `received` once the head is complete; 0 before
+    size_t body_bytes = 0;  // the body a POST announced, awaited after its head
+    Request request;        // a POST's head, while its body arrives
     std::string answer;
     size_t sent = 0;
     size_t dropped = 0;
@@ -54,9 +57,10 @@ struct Connection {
 
 class Server::Loop {
 public:
-    Loop(const std::string& address, Routes routes, Limits limits)
+    Loop(const std::string& address, Routes routes, Limits limits, PostRoutes post)
         : limits_(limits),
           routes_(std::move(routes)),
+          post_(std::move(post)),
           listener_(listen_tcp(address)),
           epoll_(::epoll_create1(EPOLL_CLOEXEC)),
           wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -229,34 +233,81 @@ private:
                 return would_block(errno);
             }
             c.received.append(chunk, static_cast<size_t>(n));
-            const size_t end = find_head_end(c.received, c.searched);
-            c.searched = c.received.size();
-            if (end > limits_.max_head_bytes || (end == 0 && c.received.size() > limits_.max_head_bytes)) {
-                return start_answer(
-                    c, serialize(error_response(
-                           431, "the request head exceeds " + std::to_string(limits_.max_head_bytes) + " bytes")));
+            if (c.body_at == 0) {
+                const size_t end = find_head_end(c.received, c.searched);
+                c.searched = c.received.size();
+                if (end > limits_.max_head_bytes || (end == 0 && c.received.size() > limits_.max_head_bytes)) {
+                    return start_answer(
+                        c, serialize(error_response(
+                               431, "the request head exceeds " + std::to_string(limits_.max_head_bytes) + " bytes")));
+                }
+                if (end == 0) continue;
+                c.body_at = end;
+                if (std::optional<std::string> answer = answer_head(c)) return start_answer(c, std::move(*answer));
             }
-            if (end != 0) return start_answer(c, answer(std::string_view(c.received).substr(0, end)));
+            // A POST whose body is awaited: answered once all of it is here (what follows is ignored).
+            if (c.received.size() - c.body_at >= c.body_bytes) return start_answer(c, answer_post(c));
         }
     }
 
-    std::string answer(std::string_view head) const {
-        const Request request = parse_request_head(head);
+    // The answer to a complete head; nothing when it is a POST whose body is still to come.
+    std::optional<std::string> answer_head(Connection& c) {
+        Request request = parse_request_head(std::string_view(c.received).substr(0, c.body_at));
         if (request.refusal == 505) return serialize(error_response(505, "only HTTP/1.x is spoken here"));
         if (request.refusal != 0) return serialize(error_response(400, "malformed request"));
-        if (request.method != "GET" && request.method != "HEAD") {
-            return serialize(error_response(405, "only GET and HEAD are answered"));
+        if (const auto route = routes_.find(request.path); route != routes_.end()) {
+            if (request.method != "GET" && request.method != "HEAD") {
+                return serialize(error_response(405, "only GET and HEAD are answered"));
+            }
+            try {
+                return serialize(route->second(), request.method == "HEAD");
+            } catch (const std::exception& e) {
+                log::error("an ops endpoint failed", {{"path", request.path}, {"error", e.what()}});
+                return serialize(error_response(500, "the endpoint failed; its error is in the log"));
+            }
         }
-        const auto route = routes_.find(request.path);
-        if (route == routes_.end()) {
+        if (!post_.claims || !post_.claims(request.path)) {
             std::string paths;
             for (const auto& [path, unused] : routes_) paths += (paths.empty() ? "" : ", ") + path;
             return serialize(error_response(404, "the paths served are " + paths));
         }
+        PostRequest post;
+        post.request = std::move(request);
+        post.peer = c.peer;
+        const BodyLength length = body_length(post.request);
+        if (post.request.method != "POST") {
+            post.refusal = 405;
+            post.refusal_reason = "only POST is answered here";
+        } else if (!length.given) {
+            post.refusal = 411;
+            post.refusal_reason = "a body with Content-Length is required (no Transfer-Encoding)";
+        } else if (length.malformed) {
+            post.refusal = 400;
+            post.refusal_reason = "malformed Content-Length";
+        } else if (length.bytes > limits_.max_body_bytes) {
+            // Refused from its length, before any of it is read.
+            post.refusal = 413;
+            post.refusal_reason = "the body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes";
+        }
+        if (post.refusal != 0) return post_answer(post);
+        c.request = std::move(post.request);
+        c.body_bytes = length.bytes;
+        return std::nullopt;
+    }
+
+    std::string answer_post(Connection& c) {
+        PostRequest post;
+        post.request = std::move(c.request);
+        post.body = std::string_view(c.received).substr(c.body_at, c.body_bytes);
+        post.peer = c.peer;
+        return post_answer(post);
+    }
+
+    std::string post_answer(const PostRequest& post) {
         try {
-            return serialize(route->second(), request.method == "HEAD");
+            return serialize(post_.answer(post), post.request.method == "HEAD");
         } catch (const std::exception& e) {
-            log::error("an ops endpoint failed", {{"path", request.path}, {"error", e.what()}});
+            log::error("an ops endpoint failed", {{"path", post.request.path}, {"error", e.what()}});
             return serialize(error_response(500, "the endpoint failed; its error is in the log"));
         }
     }
@@ -303,6 +354,7 @@ private:
 
     Limits limits_;
     Routes routes_;
+    PostRoutes post_;
     UniqueFd listener_, epoll_, wake_;
     int port_ = 0;
     std::map<uint64_t, Connection> connections_;  // by key, which grows with each accept: the first is the oldest
@@ -311,8 +363,8 @@ private:
     std::optional<Clock::time_point> accept_resumes_;
 };
 
-Server::Server(const std::string& address, Routes routes, Limits limits)
-    : loop_(std::make_unique<Loop>(address, std::move(routes), limits)),
+Server::Server(const std::string& address, Routes routes, Limits limits, PostRoutes post)
+    : loop_(std::make_unique<Loop>(address, std::move(routes), limits, std::move(post))),
       thread_([loop = loop_.get()] { loop->run(); }) {}
 
 Server::~Server() {

@@ -1,12 +1,15 @@
-// host:port parsing and the listening socket behind the operations endpoints.
+// host:port parsing, the listening socket behind the operations endpoints and the admin client's
+// connection to it.
 #include "listen_socket.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
 
@@ -74,6 +77,48 @@ UniqueFd listen_tcp(const std::string& address) {
     if (::bind(fd.get(), found->ai_addr, found->ai_addrlen) != 0) fail("cannot bind", errno);
     if (::listen(fd.get(), SOMAXCONN) != 0) fail("cannot listen", errno);
     return fd;
+}
+
+UniqueFd connect_tcp(const std::string& address, std::chrono::steady_clock::time_point deadline) {
+    const HostPort where = split(all_digits(address) ? "127.0.0.1:" + address : address);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    if (const int error = ::getaddrinfo(where.host.c_str(), where.port.c_str(), &hints, &found); error != 0) {
+        throw std::runtime_error("cannot resolve " + where.host + ": " + ::gai_strerror(error));
+    }
+    const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owned(found, &::freeaddrinfo);
+    int error = ETIMEDOUT;
+    // Each address the name resolves to, in the resolver's order, until one answers.
+    for (const addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
+        UniqueFd fd(::socket(candidate->ai_family, candidate->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                             candidate->ai_protocol));
+        if (!fd) fail("cannot create a socket", errno);
+        error = ::connect(fd.get(), candidate->ai_addr, candidate->ai_addrlen) == 0 ? 0 : errno;
+        if (error == EINPROGRESS) {
+            error = ETIMEDOUT;
+            if (wait_until_ready(fd.get(), POLLOUT, deadline)) {
+                socklen_t size = sizeof error;
+                if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+            }
+        }
+        if (error == 0) return fd;
+    }
+    throw std::runtime_error("cannot connect to " + address + ": " + std::strerror(error));
+}
+
+bool wait_until_ready(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        const auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return false;
+        pollfd watched{fd, events, 0};
+        const int ready = ::poll(&watched, 1, static_cast<int>(std::min<long long>(left, 60'000)));
+        if (ready > 0) return true;
+        if (ready < 0 && errno != EINTR) return false;
+    }
 }
 
 int local_port(int fd) {

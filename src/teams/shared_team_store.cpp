@@ -22,14 +22,8 @@ public:
         std::lock_guard lock(shared_.mutex_);
         // Whatever the store tells one view, every view is told.
         const Invalidations news = shared_.store_.poll_invalidations();
-        for (Invalidations& pending : shared_.pending_) {
-            pending.everything = pending.everything || news.everything;
-            pending.team_ids.insert(pending.team_ids.end(), news.team_ids.begin(), news.team_ids.end());
-            // A view that seldom polls (an idle member of `run --threads`) would otherwise keep
-            // every change forever; past what a cache reloads one by one, it forgets everything.
-            if (pending.team_ids.size() > TeamCache::max_pending_reloads) pending.everything = true;
-            if (pending.everything) pending.team_ids = {};  // forgetting everything covers them
-        }
+        std::lock_guard pending_lock(shared_.pending_mutex_);
+        shared_.add_pending(news);
         return std::exchange(shared_.pending_[index_], {});
     }
 
@@ -45,5 +39,22 @@ SharedTeamStore::SharedTeamStore(TeamStore& store, size_t views) : store_(store)
 SharedTeamStore::~SharedTeamStore() = default;
 
 TeamStore& SharedTeamStore::view(size_t index) { return *views_.at(index); }
+
+void SharedTeamStore::invalidate(const TeamStore::Invalidations& changes) {
+    // Not mutex_: a store call in progress (a slow query) must not hold up the caller.
+    std::lock_guard lock(pending_mutex_);
+    add_pending(changes);
+}
+
+void SharedTeamStore::add_pending(const TeamStore::Invalidations& news) {
+    for (TeamStore::Invalidations& pending : pending_) {
+        pending.everything = pending.everything || news.everything;
+        pending.team_ids.insert(pending.team_ids.end(), news.team_ids.begin(), news.team_ids.end());
+        // A view that seldom polls (an idle member of `run --threads`) would otherwise keep
+        // every change forever; past what a cache reloads one by one, it forgets everything.
+        if (pending.team_ids.size() > TeamCache::max_pending_reloads) pending.everything = true;
+        if (pending.everything) pending.team_ids = {};  // forgetting everything covers them
+    }
+}
 
 }  // namespace warden

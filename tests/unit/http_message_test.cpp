@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace warden::http;
 
@@ -72,4 +74,52 @@ TEST_CASE("http answer: the bytes the endpoints have always written; HEAD keeps 
     CHECK(refused.find("\r\n\r\n405 Method Not Allowed: only GET and HEAD are answered\n") != std::string::npos);
     CHECK(serialize(error_response(431, "too big")).rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
     CHECK(serialize(error_response(400, "x")).find("Allow:") == std::string::npos);
+}
+
+TEST_CASE("http head: header fields are kept in order, found by any case, their values without spaces around") {
+    const Request r = parse_request_head(
+        "POST /admin/cache/flush HTTP/1.1\r\nHost: x\r\nx-warden-signature:  t=1,v1=ab \t\r\nContent-Length: 2\r\n"
+        "X-Warden-Signature:second\r\n\r\n");
+    REQUIRE(r.refusal == 0);
+    CHECK(r.method == "POST");
+    REQUIRE(r.fields.size() == 4);
+    CHECK(r.fields[1].first == "x-warden-signature");
+    CHECK(r.field_values("X-Warden-Signature") == std::vector<std::string_view>{"t=1,v1=ab", "second"});
+    CHECK(r.field_values("content-length") == std::vector<std::string_view>{"2"});
+    CHECK(r.field_values("Accept").empty());
+}
+
+TEST_CASE("http body: only a Content-Length body, the same in every field; chunked counts as none") {
+    const auto length_of = [](const std::string& fields) {
+        return body_length(parse_request_head("POST /p HTTP/1.1\r\n" + fields + "\r\n"));
+    };
+    CHECK_FALSE(length_of("").given);
+    BodyLength b = length_of("Content-Length: 4096\r\n");
+    CHECK((b.given && !b.malformed && b.bytes == 4096));
+    b = length_of("Content-Length: 0\r\n");
+    CHECK((b.given && !b.malformed && b.bytes == 0));
+    b = length_of("Content-Length: 12\r\ncontent-length: 012\r\n");  // the same number twice
+    CHECK((b.given && !b.malformed && b.bytes == 12));
+    for (const char* malformed :
+         {"Content-Length: x\r\n", "Content-Length: -1\r\n", "Content-Length: 1 2\r\n", "Content-Length:\r\n",
+          "Content-Length: +5\r\n", "Content-Length: 1234567890123456789\r\n",
+          "Content-Length: 2\r\nContent-Length: 3\r\n"}) {
+        CAPTURE(malformed);
+        b = length_of(malformed);
+        CHECK(b.given);
+        CHECK(b.malformed);
+    }
+    CHECK_FALSE(length_of("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n").given);
+}
+
+TEST_CASE("http answer: a 405 names the methods its response allows; the new statuses have their phrases") {
+    Response post_only = error_response(405, "only POST is answered here");
+    post_only.allow = "POST";
+    const std::string refused = serialize(post_only);
+    CHECK(refused.find("Allow: POST\r\n") != std::string::npos);
+    CHECK(refused.find("GET") == std::string::npos);
+    CHECK(serialize(error_response(401, "x")).rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+    CHECK(serialize(error_response(411, "x")).rfind("HTTP/1.1 411 Length Required\r\n", 0) == 0);
+    CHECK(serialize(error_response(413, "x")).rfind("HTTP/1.1 413 Content Too Large\r\n", 0) == 0);
+    CHECK(serialize(error_response(429, "x")).rfind("HTTP/1.1 429 Too Many Requests\r\n", 0) == 0);
 }

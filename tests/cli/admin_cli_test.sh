@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# `warden admin` against `warden run` (two members, a mock cluster, all on loopback): a signed
+# invalidation (twice within a second) and a flush are answered 200 (exit 0), a request signed with
+# another secret 401 (exit 1), usage errors exit 2; the worker logs and counts every call and never
+# a secret. Before that, `run` refuses unusable admin settings, naming them but no secret.
+#   admin_cli_test.sh WARDEN ROOT
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+
+secret="admin-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+wrong="wrong-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$secret" >"$work/admin-secret"
+printf '%s\n' "$wrong" >"$work/wrong-secret"
+chmod 600 "$work/admin-secret" "$work/wrong-secret"
+
+# `run` refuses unusable admin settings before it connects to anything, naming the setting only.
+short="short-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"  # 30 bytes
+printf '%s\n' "$short" >"$work/short-secret"
+expect_run_refusal() {
+    local expected=$1 named=$2 status=0
+    shift 2
+    timeout 20 "$warden" run --brokers 127.0.0.1:1 --teams "$root/samples/teams.json" "$@" >/dev/null \
+        2>"$work/refusal" || status=$?
+    [[ $status -eq $expected ]] || { cat "$work/refusal"; fail "run $* exited $status, expected $expected"; }
+    grep -qF -- "$named" "$work/refusal" || fail "run's refusal does not name $named: $(cat "$work/refusal")"
+    if grep -qF -- "$short" "$work/refusal"; then fail "run's refusal quotes the secret"; fi
+}
+expect_run_refusal 2 "--admin-signing-secret-file: the admin signing secret must hold at least 32 bytes" \
+    --admin-signing-secret-file "$work/short-secret"
+expect_run_refusal 2 "--admin-signing-secret-previous-file: the admin signing secret must hold at least 32" \
+    --admin-signing-secret-file "$work/admin-secret" --admin-signing-secret-previous-file "$work/short-secret"
+expect_run_refusal 2 "--admin-signing-secret-previous-file needs --admin-signing-secret-file" \
+    --admin-signing-secret-previous-file "$work/short-secret"
+expect_run_refusal 2 "--admin-signing-secret-file needs the ops server" --metrics-address off \
+    --admin-signing-secret-file "$work/short-secret"
+expect_run_refusal 1 "the file given for --admin-signing-secret-file does not exist" \
+    --admin-signing-secret-file "$short"
+WARDEN_ADMIN_SIGNATURE_TOLERANCE_S=0 expect_run_refusal 2 "WARDEN_ADMIN_SIGNATURE_TOLERANCE_S"
+
+start_mock_cluster 2
+[[ -n "$brokers" ]] || fail "the mock cluster did not start within 10 s"
+
+"$warden" run --brokers "$brokers" --teams "$root/samples/teams.json" --threads 2 \
+    --metrics-address 127.0.0.1:0 --admin-signing-secret-file "$work/admin-secret" \
+    --consumer-property fetch.wait.max.ms=10 >"$work/summary" 2>"$work/run.log" &
+run_pid=$!
+pids+=($run_pid)
+port=
+for _ in $(seq 150); do
+    port=$(grep -o '"msg":"serving /metrics[^}]*"port":"[0-9]*"' "$work/run.log" | grep -o '[0-9]*"$' | tr -d '"' || true)
+    [[ -n "$port" ]] && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n "$port" ]] || { tail -n 5 "$work/run.log"; fail "the worker logged no ops port within 15 s"; }
+grep -q '"msg":"serving the admin endpoints' "$work/run.log" || fail "the worker did not say it serves the admin endpoints"
+address="127.0.0.1:$port"
+
+# Runs `warden admin ARGS…` (at most 20 s) and checks its exit status; its output is in $work/out.
+expect_admin() {
+    local expected=$1 status=0
+    shift
+    timeout 20 "$warden" admin "$@" >"$work/out" 2>"$work/err" || status=$?
+    if [[ $status -ne $expected ]]; then
+        cat "$work/out" "$work/err"
+        fail "warden admin $1 exited $status, expected $expected"
+    fi
+}
+
+expect_admin 0 invalidate --team 2 --address "$address" --signing-secret-file "$work/admin-secret"
+grep -q '"status":"ok"' "$work/out" || fail "invalidate printed no ok answer: $(cat "$work/out")"
+grep -q '"team_id":2' "$work/out" || fail "invalidate's answer names no team: $(cat "$work/out")"
+# The same again at once, within the same second: a new signature, not a replay.
+expect_admin 0 invalidate --team 2 --address "$address" --signing-secret-file "$work/admin-secret"
+
+WARDEN_ADMIN_SIGNING_SECRET_FILE="$work/admin-secret" expect_admin 0 flush --address "$address"
+grep -q '"action":"flush"' "$work/out" || fail "flush printed no answer: $(cat "$work/out")"
+
+expect_admin 1 flush --address "$address" --signing-secret-file "$work/wrong-secret"
+grep -q 'bad signature' "$work/out" || fail "the wrong secret's answer gives no reason: $(cat "$work/out")"
+grep -q '401' "$work/err" || fail "the wrong secret's status is not named: $(cat "$work/err")"
+
+# Usage errors: no team, a team that is no positive number, no secret file, an unknown action.
+expect_admin 2 invalidate --address "$address" --signing-secret-file "$work/admin-secret"
+expect_admin 2 invalidate --team 0 --address "$address" --signing-secret-file "$work/admin-secret"
+expect_admin 2 invalidate --team two --address "$address" --signing-secret-file "$work/admin-secret"
+expect_admin 2 flush --address "$address"
+expect_admin 2 drop --address "$address" --signing-secret-file "$work/admin-secret"
+# Nothing listens there: a failure, not a usage error.
+expect_admin 1 flush --address 127.0.0.1:1 --signing-secret-file "$work/admin-secret"
+
+metrics=$(timeout 10 /usr/bin/python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics", timeout=5).read().decode())' "$port")
+for series in 'action="invalidate",result="ok"} 2' 'action="flush",result="ok"} 1' \
+    'action="flush",result="bad_signature"} 1'; do
+    grep -qF "warden_admin_requests_total{$series" <<<"$metrics" || fail "no metric warden_admin_requests_total{$series"
+done
+
+kill -TERM "$run_pid"
+for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$run_pid" 2>/dev/null && fail "the worker did not stop within 30 s of SIGTERM"
+wait "$run_pid" || fail "the worker exited $?"
+
+grep -q '"msg":"admin request".*"action":"invalidate","team_id":"2","result":"ok","peer":"127.0.0.1"' "$work/run.log" ||
+    fail "the invalidation is not in the worker's log"
+grep -q '"msg":"admin request".*"action":"flush","team_id":"all","result":"ok"' "$work/run.log" ||
+    fail "the flush is not in the worker's log"
+grep -q '"level":"warn".*"msg":"refused an admin request: bad_signature".*"action":"flush"' "$work/run.log" ||
+    fail "the refused request is not in the worker's log"
+for leaked in "$secret" "$wrong" "v1="; do
+    if grep -qF -- "$leaked" "$work/run.log" "$work/summary"; then fail "the worker's log holds a secret or signature"; fi
+done
+echo "admin cli: invalidate and flush answered 200, a wrong secret 401, usage errors 2; logged and counted, no secret"
