@@ -136,7 +136,7 @@ TEST_CASE("output producer: a transactional producer fenced with outputs in flig
                 producer->send("events_analytics", r, SourceTag{static_cast<int32_t>(offset % partitions), offset, 1});
                 if (offset % 500 == 0) producer->poll(0ms);
             }
-            producer->poll_until([] { return false; }, std::chrono::steady_clock::now() + 2s);
+            producer->poll_until([] { return false; }, std::chrono::steady_clock::now() + 30s);  // ends by throwing
         } catch (const std::runtime_error& e) {
             error = e.what();
         }
