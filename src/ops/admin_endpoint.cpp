@@ -130,6 +130,16 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
         return finish(target.action, false, Result::bad_request, 400,
                       "the team id in the path must be a positive whole number", post.peer);
     }
+    // The signature covers the body, not the path: the body must name what the path asks, or a
+    // signature caught on its way could be spent on another action. Checked before the signature
+    // is verified and remembered, so that a signature sent to the wrong path is not used up.
+    const std::optional<AdminAction> signed_action = parse_admin_request_body(post.body);
+    if (!signed_action || signed_action->kind != target.action.kind ||
+        signed_action->team_id != target.action.team_id) {
+        return finish(target.action, true, Result::bad_request, 400,
+                      "the body names another action than the path; sign " + admin_request_body(target.action),
+                      post.peer);
+    }
     const std::vector<std::string_view> headers = post.request.field_values(admin_signature_header);
     const AdminVerdict verdict =
         headers.size() > 1
@@ -138,15 +148,6 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
     if (!verdict.accepted()) {
         const int status = verdict.outcome == AdminAuthOutcome::replay_memory_full ? 429 : 401;
         return finish(target.action, true, auth_results[static_cast<size_t>(verdict.outcome)], status, verdict.reason,
-                      post.peer);
-    }
-    // The signature covers the body, not the path: the body must name what the path asks, or a
-    // signature caught on its way could be spent on another action.
-    const std::optional<AdminAction> signed_action = parse_admin_request_body(post.body);
-    if (!signed_action || signed_action->kind != target.action.kind ||
-        signed_action->team_id != target.action.team_id) {
-        return finish(target.action, true, Result::bad_request, 400,
-                      "the signed body names another action than the path; sign " + admin_request_body(target.action),
                       post.peer);
     }
     TeamStore::Invalidations changes;
