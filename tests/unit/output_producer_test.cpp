@@ -3,11 +3,14 @@
 // failed deliveries, or as the dead letter that replaced it.
 #include "kafka/output_producer.hpp"
 
+#include "../support/slowdown.hpp"
+
 #include <warden/mock_cluster.hpp>
 
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -109,7 +112,8 @@ TEST_CASE("output producer: a transactional producer fenced with outputs in flig
     // of outputs queued, tearing the client down takes long enough for delayed fenced responses to
     // land in that window: without the purge before destruction, half of 10-round runs aborted
     // (double free, or a corrupted heap at thread exit).
-    constexpr int rounds = 25;
+    // Fewer under the sanitizers' slowdown (ThreadSanitizer is not what catches this).
+    const int rounds = std::max(5, static_cast<int>(25 / test::slowdown()));
     constexpr int partitions = 8;
     constexpr auto fenced = RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
     for (int round = 0; round < rounds; ++round) {
