@@ -98,7 +98,7 @@ OutputProducer::OutputProducer(OutputProducerOptions options) : options_(std::mo
 OutputProducer::~OutputProducer() {
     // Undelivered messages are abandoned (their input offsets were never committed, so they are
     // redone by the next owner), and no produce request may still await its response: librdkafka
-    // (2.0 to at least 2.12) frees a transactional producer's error text when its main thread
+    // (2.0 to at least 2.15) frees a transactional producer's error text when its main thread
     // ends, and a broker thread handling a fenced response after that frees it a second time.
     // The purge waits until every broker thread has let go of its requests.
     if (const rd_kafka_resp_err_t error =
