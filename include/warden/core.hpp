@@ -1,6 +1,8 @@
 // warden core: the event semantics of SPEC §1–§6 as pure functions, no I/O.
 #pragma once
 
+#include <warden/token_digest.hpp>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -12,27 +14,42 @@
 
 namespace warden {
 
-// A team row as the stores load it (SPEC §1).
+// What an event's token is to the team it resolved to (SPEC §3): a secret verifies, the public
+// token does not.
+enum class Credential { public_token, secret, backup_secret };
+
+// A team row as the stores load it (SPEC §1). Its secrets are held as digests (token_digest.hpp).
 struct Team {
     int64_t id = 0;
     int64_t project_id = 0;
     std::string name;
-    std::string api_token;
-    std::optional<std::string> secret_api_token;
-    std::optional<std::string> secret_api_token_backup;
+    std::string api_token;  // public: shipped in apps, kept as it is
+    std::optional<SecretToken> secret_api_token;
+    std::optional<SecretToken> secret_api_token_backup;
     bool anonymize_ips = false;
     std::optional<bool> heatmaps_opt_in;
 
-    // True when `token` is this team's secret or backup secret (null secrets never match), and
-    // not also its public token.
-    bool is_secret(std::string_view token) const;
+    // True when `token` is this team's secret or backup secret (null or empty secrets never
+    // match), and not also its public token.
+    bool is_secret(const TokenDigest& token) const;
+    bool is_secret(std::string_view token) const { return is_secret(TokenDigest::of(token)); }
 
-    // Calls f(const std::string&) for each non-empty token: public, secret, backup.
+    // Calls f(const TokenDigest&, Credential) for each token the team owns, once per distinct
+    // token: the public one, then the secret, then the backup. A secret equal to the public token
+    // is the public token (it proves nothing); a backup equal to the secret is the secret.
     template <typename F>
     void for_each_token(F&& f) const {
-        if (!api_token.empty()) f(api_token);
-        if (secret_api_token && !secret_api_token->empty()) f(*secret_api_token);
-        if (secret_api_token_backup && !secret_api_token_backup->empty()) f(*secret_api_token_backup);
+        const TokenDigest public_digest = TokenDigest::of(api_token);
+        if (!api_token.empty()) f(public_digest, Credential::public_token);
+        const auto differs = [&](const std::optional<SecretToken>& secret, const TokenDigest& other) {
+            return secret && !secret->empty() && !(secret->digest() == other);
+        };
+        if (differs(secret_api_token, public_digest)) f(secret_api_token->digest(), Credential::secret);
+        if (differs(secret_api_token_backup, public_digest) &&
+            !(secret_api_token && !secret_api_token->empty() &&
+              secret_api_token->digest() == secret_api_token_backup->digest())) {
+            f(secret_api_token_backup->digest(), Credential::backup_secret);
+        }
     }
 };
 
@@ -218,13 +235,14 @@ struct TokenLookup {
 
 // Per-message team resolution handed to the processor.
 struct Resolution {
-    std::optional<DropCause> drop;  // no_token / invalid_token
-    const Team* team = nullptr;     // set when drop is empty, except for unreadable messages
-    std::string_view token;         // the credential the event was sent with
-    ParsedValue* parsed = nullptr;  // TokenLookup::parsed
-    QuotaFlags quota_limited = 0;   // the resources the team is over its quota for
-    bool personal_key = false;      // invalid_token: a personal API key (`phx_`), `token` holds it
-    bool token_shared = false;      // invalid_token: the token is owned by two teams
+    std::optional<DropCause> drop;                     // no_token / invalid_token
+    const Team* team = nullptr;                        // set when drop is empty, except for unreadable messages
+    std::string_view token;                            // the credential the event was sent with
+    Credential credential = Credential::public_token;  // what `token` is to `team`
+    ParsedValue* parsed = nullptr;                     // TokenLookup::parsed
+    QuotaFlags quota_limited = 0;                      // the resources the team is over its quota for
+    bool personal_key = false;                         // invalid_token: a personal API key (`phx_`), `token` holds it
+    bool token_shared = false;                         // invalid_token: the token is owned by two teams
 
     // Whether an event routed to `destination` is dropped as quota_limited.
     bool over_quota(Destination destination) const {

@@ -22,15 +22,20 @@ class QuotaLimits {
 public:
     // Members (tokens or team ids, as text) and the Unix second each one's limit holds until.
     using Members = std::unordered_map<std::string, int64_t>;
+    // The same keyed by each member's digest: how they are kept, since a member may be a secret.
+    using HashedMembers = std::unordered_map<TokenDigest, int64_t, TokenDigestHash>;
 
     QuotaLimits() = default;
-    explicit QuotaLimits(std::array<Members, quota_resource_count> members) : members_(std::move(members)) {}
+    explicit QuotaLimits(std::array<HashedMembers, quota_resource_count> members) : members_(std::move(members)) {}
+    explicit QuotaLimits(const std::array<Members, quota_resource_count>& members);
 
     // The resources `team` is limited for at `now_s`, as QuotaFlags bits. A limit holds while
     // its score is in the future.
     QuotaFlags limited(const Team& team, int64_t now_s) const;
 
-    const Members& members(QuotaResource resource) const { return members_[static_cast<size_t>(resource)]; }
+    // The score of `member` for `resource`, if it is a member.
+    std::optional<int64_t> score(QuotaResource resource, std::string_view member) const;
+    size_t member_count(QuotaResource resource) const { return members_[static_cast<size_t>(resource)].size(); }
     bool empty() const;
 
     // Reads a file of limits: a JSON object whose keys are resources ("events", "exceptions"; others
@@ -41,7 +46,7 @@ public:
     static QuotaLimits parse(std::string_view json, const std::string& origin);
 
 private:
-    std::array<Members, quota_resource_count> members_;
+    std::array<HashedMembers, quota_resource_count> members_;
 };
 
 // Where the quota stage gets its limits: a file read once, or a store refreshed in the

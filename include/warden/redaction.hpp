@@ -1,10 +1,12 @@
 // redaction: replaces secrets in a text in one pass, in time linear in the text whatever the
-// number of matches (a hostile message can carry a hundred thousand of them): literal values (a
-// team's secrets, the credentials warden was given) and secret or personal API keys
-// (secret_keys.hpp). Shared by the output redaction and the log.
+// number of matches (a hostile message can carry a hundred thousand of them): literal values (the
+// credentials warden was given), secrets known by their digest only (a team's secret that is not
+// key-shaped, token_digest.hpp) and secret or personal API keys (secret_keys.hpp). Shared by the
+// output redaction and the log.
 #pragma once
 
 #include <warden/secret_keys.hpp>
+#include <warden/token_digest.hpp>
 
 #include <span>
 #include <string>
@@ -30,8 +32,13 @@ public:
         bool found() const { return begin != std::string_view::npos; }
     };
 
-    Matcher(std::string_view text, std::span<const std::string_view> literals)
-        : text_(text), literals_(literals), next_(literals.size(), unsearched) {}
+    Matcher(std::string_view text, std::span<const std::string_view> literals,
+            std::span<const SecretToken* const> secrets = {})
+        : text_(text),
+          literals_(literals),
+          secrets_(secrets),
+          next_(literals.size(), unsearched),
+          next_secret_(secrets.size(), unsearched) {}
 
     // The earliest match starting at or after `from`; at one position, the longest.
     Match next(size_t from) {
@@ -47,6 +54,12 @@ public:
             }
             if (next_[i] != none) consider(next_[i], literals_[i].size(), false);
         }
+        for (size_t i = 0; i < secrets_.size(); ++i) {
+            if (next_secret_[i] == unsearched || (next_secret_[i] != none && next_secret_[i] < from)) {
+                next_secret_[i] = secrets_[i]->find_in(text_, from);
+            }
+            if (next_secret_[i] != none) consider(next_secret_[i], secrets_[i]->size(), false);
+        }
         if (key_.begin == unsearched || (key_.begin != none && key_.begin < from)) {
             const secret_keys::Span key = secret_keys::find_key(text_, from);
             key_ = key.found() ? key : secret_keys::Span{none, 0};
@@ -60,23 +73,31 @@ private:
     static constexpr size_t none = std::string_view::npos;
     std::string_view text_;
     std::span<const std::string_view> literals_;
-    std::vector<size_t> next_;  // per literal: its next occurrence, `none`, or `unsearched`
+    std::span<const SecretToken* const> secrets_;
+    std::vector<size_t> next_;         // per literal: its next occurrence, `none`, or `unsearched`
+    std::vector<size_t> next_secret_;  // the same per secret
     secret_keys::Span key_{unsearched, 0};
 };
 
-// True when `text` holds any of the literals or a key. A literal that is itself a key (a prefix
-// and a key character) is found by the key search wherever it occurs, so only others are searched.
-inline bool contains(std::string_view text, std::span<const std::string_view> literals) {
+// True when `text` holds any of the literals, any of the secrets or a key. A literal that is itself
+// a key (a prefix and a key character) is found by the key search wherever it occurs, so only
+// others are searched.
+inline bool contains(std::string_view text, std::span<const std::string_view> literals,
+                     std::span<const SecretToken* const> secrets = {}) {
     for (std::string_view literal : literals) {
         const bool key_shaped = secret_keys::find_key(literal.substr(0, 5)).begin == 0;
         if (!literal.empty() && !key_shaped && text.find(literal) != std::string_view::npos) return true;
     }
+    for (const SecretToken* secret : secrets) {
+        if (secret->find_in(text) != std::string_view::npos) return true;
+    }
     return secret_keys::find_key(text).found();
 }
 
-// Replaces every literal and key in `text`; returns true when anything was replaced.
-inline bool redact(std::string& text, std::span<const std::string_view> literals, KeyForm form) {
-    Matcher matcher(text, literals);
+// Replaces every literal, secret and key in `text`; returns true when anything was replaced.
+inline bool redact(std::string& text, std::span<const std::string_view> literals, KeyForm form,
+                   std::span<const SecretToken* const> secrets = {}) {
+    Matcher matcher(text, literals, secrets);
     Matcher::Match match = matcher.next(0);
     if (!match.found()) return false;
     std::string out;

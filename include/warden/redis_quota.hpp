@@ -69,7 +69,7 @@ public:
 
 private:
     struct Connection;
-    std::optional<std::string> read_limits(std::array<QuotaLimits::Members, quota_resource_count>& into);
+    std::optional<std::string> read_limits(std::array<QuotaLimits::HashedMembers, quota_resource_count>& into);
     void run();
 
     RedisQuotaOptions options_;

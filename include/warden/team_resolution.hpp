@@ -14,6 +14,11 @@ namespace warden {
 
 class TeamResolution {
 public:
+    TeamResolution() = default;
+    ~TeamResolution();
+    TeamResolution(const TeamResolution&) = delete;
+    TeamResolution& operator=(const TeamResolution&) = delete;
+
     // Classifies each message's token (EventProcessor::find_token) and resolves the candidates.
     // False when the store failed (see TeamCache::last_failure): nothing is resolved then.
     bool resolve(std::span<const MessageView> batch, EventProcessor& processor, TeamCache& cache);
@@ -22,9 +27,13 @@ public:
     Resolution operator[](size_t i) const { return resolutions_[i]; }
 
 private:
+    // Overwrites the last batch's token texts: a secret sent in a message is not kept past it.
+    void forget_tokens();
+
     std::vector<TokenLookup> lookups_;
-    std::vector<std::string> tokens_;
-    std::vector<std::shared_ptr<const Team>> teams_;
+    std::vector<std::string> tokens_;  // each candidate message's token, in batch order
+    std::vector<TokenKey> keys_;       // the same, with their digests
+    std::vector<ResolvedToken> resolved_;
     std::vector<Resolution> resolutions_;
 };
 

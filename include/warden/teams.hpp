@@ -19,10 +19,19 @@
 
 namespace warden {
 
+// A token as the cache and the stores look it up: its text, which a store may compare (it came in
+// the message being processed), and its digest, which is what the cache keeps.
+struct TokenKey {
+    std::string_view text;
+    TokenDigest digest;
+    explicit TokenKey(std::string_view token) : text(token), digest(TokenDigest::of(token)) {}
+    TokenKey(std::string_view token, const TokenDigest& known) : text(token), digest(known) {}
+};
+
 // One store round trip: the teams owning any of `tokens` (as public, secret or backup token),
 // and the teams with the given ids (rows that changed, whose new tokens the cache must learn).
 struct TeamQuery {
-    std::span<const std::string> tokens;
+    std::span<const TokenKey> tokens;
     std::span<const int64_t> team_ids;
 };
 
@@ -48,7 +57,10 @@ public:
     // The teams matching `query`, plus every team sharing a token with one of them, in one
     // round trip: whoever caches a token sees all the rows that own it, never just the first.
     virtual FetchResult fetch(const TeamQuery& query) = 0;
-    FetchResult fetch_by_tokens(std::span<const std::string> tokens) { return fetch({tokens, {}}); }
+    FetchResult fetch_by_tokens(std::span<const std::string> tokens) {
+        const std::vector<TokenKey> keys(tokens.begin(), tokens.end());
+        return fetch({keys, {}});
+    }
     // Never blocks. Stores without change notifications rely on the cache TTL alone.
     virtual Invalidations poll_invalidations() { return {}; }
     // Whether the store can answer lookups now: everything a fetch needs, done without looking a
@@ -98,8 +110,11 @@ public:
     uint64_t fetch_count() const { return fetches_; }
 
 private:
+    // from_json() without wiping the thread's traces of the text.
+    static std::unique_ptr<FileTeamStore> parse(std::string_view json, const std::string& origin);
+
     std::vector<Team> teams_;
-    std::unordered_multimap<std::string, size_t> by_token_;  // a token may be (wrongly) shared
+    std::unordered_multimap<TokenDigest, size_t, TokenDigestHash> by_token_;  // a token may be (wrongly) shared
     std::unordered_map<int64_t, size_t> by_id_;
     uint64_t fetches_ = 0;
 };
@@ -164,7 +179,15 @@ struct TeamCacheOptions {
     double max_store_fetches_per_second = 50;
 };
 
+// What the cache answers for a token.
+struct ResolvedToken {
+    std::shared_ptr<const Team> team;  // null: refused (unknown, or owned by two teams)
+    Credential credential = Credential::public_token;
+    bool shared = false;  // refused because two teams own it: what the audit trail reports
+};
+
 // TTL cache of token → team, warmed across every token of a loaded team, with negative entries.
+// Keyed by token digests: it holds no secret, nor any unknown token a sender tried.
 class TeamCache {
 public:
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -174,6 +197,8 @@ public:
 
     // Resolves every token; all misses go to the store in one fetch. Returns false (and resolves
     // nothing) when the store failed: the caller must wait and retry, never drop.
+    bool resolve_batch(std::span<const TokenKey> tokens, std::vector<ResolvedToken>& resolved);
+    // The same for token texts, answering teams only.
     bool resolve_batch(std::span<const std::string> tokens, std::vector<std::shared_ptr<const Team>>& teams);
 
     // Forgets every key of the team (all its tokens, old ones included).
@@ -202,31 +227,26 @@ public:
     };
     Stats stats() const;
 
-    // Whether `token` is cached as refused because two teams own it (resolve_batch answers null
-    // for it, as for an unknown token): what the audit trail reports.
-    bool is_shared(std::string_view token) const;
-
     // More pending changes than this (a bulk update) forget the whole cache instead.
     static constexpr size_t max_pending_reloads = 10'000;
 
 private:
     struct Entry {
-        std::shared_ptr<const Team> team;  // null: a negative entry
+        ResolvedToken answer;  // team null: a negative entry
         std::chrono::steady_clock::time_point expires;
-        bool shared = false;  // negative because two teams own the token
     };
     std::chrono::steady_clock::time_point expiry(std::chrono::steady_clock::time_point now);
     void insert_team(std::shared_ptr<const Team> team, std::chrono::steady_clock::time_point now);
-    void insert_negative(const std::string& token, std::chrono::steady_clock::time_point now, bool shared = false);
-    void erase_token(const std::string& token);
+    void insert_negative(const TokenDigest& token, std::chrono::steady_clock::time_point now, bool shared = false);
+    void erase_token(const TokenDigest& token);
     void clear_negative();
     // One store round trip through the query cap; nothing (and last_error() set) on failure.
     std::optional<TeamStore::FetchResult> fetch(const TeamQuery& query, std::chrono::steady_clock::time_point now);
     // Learns the current tokens of teams the store reported changed; false when the store failed.
     bool reload_changed_teams(std::chrono::steady_clock::time_point now);
-    // The owner of each `wanted` token (null: unknown, or owned by more than one team), cached.
-    using Owners = std::unordered_map<std::string_view, std::shared_ptr<const Team>>;
-    Owners cache_fetched(const std::vector<Team>& fetched, std::span<const std::string> wanted,
+    // The answer for each `wanted` token (no team: unknown, or owned by more than one team), cached.
+    using Owners = std::unordered_map<TokenDigest, ResolvedToken, TokenDigestHash>;
+    Owners cache_fetched(const std::vector<Team>& fetched, std::span<const TokenKey> wanted,
                          std::chrono::steady_clock::time_point now);
 
     void record_store_error(const TeamStore::FetchResult& failed);
@@ -237,11 +257,11 @@ private:
     Sleep sleep_;
     RateLimiter fetch_limiter_;
     std::mt19937_64 rng_;
-    std::unordered_map<std::string, Entry> by_token_;
+    std::unordered_map<TokenDigest, Entry, TokenDigestHash> by_token_;
     std::unordered_map<int64_t, Entry> by_id_;
     // Insertion order for FIFO eviction; a record is stale when its expiry no longer matches.
     std::deque<std::pair<int64_t, std::chrono::steady_clock::time_point>> team_order_;
-    std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> negative_order_;
+    std::deque<std::pair<TokenDigest, std::chrono::steady_clock::time_point>> negative_order_;
     size_t negative_count_ = 0;
     std::vector<int64_t> changed_teams_;  // reported changed, current tokens not yet learnt
     std::optional<std::string> last_error_;

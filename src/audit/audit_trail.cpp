@@ -1,4 +1,5 @@
 #include <warden/audit.hpp>
+#include <warden/token_digest.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -26,17 +27,6 @@ constexpr std::string_view kind_names[audit_kind_count] = {
 };
 
 constexpr uint8_t bit(AuditKind kind) { return static_cast<uint8_t>(1U << static_cast<unsigned>(kind)); }
-
-std::string hex(const unsigned char* bytes, size_t count) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(count * 2);
-    for (size_t i = 0; i < count; ++i) {
-        out += digits[bytes[i] >> 4];
-        out += digits[bytes[i] & 0xF];
-    }
-    return out;
-}
 
 // 2026-12-04T11:20:00.123Z
 std::string utc_text(int64_t ms) {
@@ -75,7 +65,7 @@ FingerprintKey::FingerprintKey(std::string secret) : secret_(std::move(secret)) 
     std::string labelled = "warden audit key id:" + secret_;
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(labelled.data()), labelled.size(), digest);
-    id_ = hex(digest, 4);
+    id_ = to_hex({digest, 4});
 }
 
 FingerprintKey FingerprintKey::random() {
@@ -97,7 +87,7 @@ std::string FingerprintKey::fingerprint(std::string_view token) const {
     unsigned int size = 0;
     HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
          reinterpret_cast<const unsigned char*>(token.data()), token.size(), mac, &size);
-    return hex(mac, std::min<size_t>(size, 8));
+    return to_hex({mac, std::min<size_t>(size, 8)});
 }
 
 // ---- which occurrences a message shows ----
@@ -105,8 +95,7 @@ std::string FingerprintKey::fingerprint(std::string_view token) const {
 uint8_t audit_kinds(const Resolution& r, const MessageOutcome& outcome) {
     uint8_t kinds = 0;
     if (outcome.verification == Verification::stripped) kinds |= bit(AuditKind::forged_verified_stripped);
-    if (outcome.verification == Verification::verified && r.team && r.team->secret_api_token_backup &&
-        *r.team->secret_api_token_backup == r.token && r.team->secret_api_token != r.token) {
+    if (outcome.verification == Verification::verified && r.credential == Credential::backup_secret) {
         kinds |= bit(AuditKind::verified_with_backup_secret);
     }
     if (outcome.drop == DropCause::invalid_token) {

@@ -118,7 +118,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     // The common shape in one pass; anything else (and any value found without a token header,
     // already parsed) through the documents below.
     if (limits_.single_pass && !resolution.parsed && resolution.team) {
-        const bool verified = resolution.team->is_secret(resolution.token);
+        const bool verified = resolution.credential != Credential::public_token;
         const bool skip_heatmap = message.header("skip_heatmap_processing") == std::optional<std::string_view>("true");
         SinglePassResult& fast = w.single_pass_result;
         if (w.single_pass.render(*message.value, *resolution.team, verified, skip_heatmap, limits_.max_json_depth,
@@ -141,7 +141,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     const Team& team = *resolution.team;
 
     // Verification and routing.
-    const VerificationResult verification = verify(event, team, resolution.token, limits_.max_json_depth);
+    const VerificationResult verification = verify(event, resolution.credential, limits_.max_json_depth);
     const bool verified = verification.verification == Verification::verified;
     const Route where = route(event, team, message);
     // An event of a team over its quota is dropped whole, whatever else would become of it.

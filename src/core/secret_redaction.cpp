@@ -11,14 +11,12 @@
 namespace warden::secrets {
 namespace {
 
-// A character a JSON writer may print otherwise than as itself: RapidJSON's writer escapes quotes
-// and backslashes as \" and \\, and control characters as \b \f \n \r \t or \u00XX; other
-// writers (and clients, whose text the single pass copies) may use \u00xx for any of them. Both of
-// warden's writers print every other byte as it is: `/` too (RapidJSON's writer does not escape it;
-// the single pass declines values holding `\/`), and non-ASCII text as well.
-bool is_escaped(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
-
-bool holds_escaped(std::string_view secret) { return std::any_of(secret.begin(), secret.end(), is_escaped); }
+// SecretToken::json_escaped() names the characters a JSON writer may print otherwise than as
+// themselves: RapidJSON's writer escapes quotes and backslashes as \" and \\, and control
+// characters as \b \f \n \r \t or \u00XX; other writers (and clients, whose text the single pass
+// copies) may use \u00xx for any of them. Both of warden's writers print every other byte as it
+// is: `/` too (RapidJSON's writer does not escape it; the single pass declines values holding
+// `\/`), and non-ASCII text as well.
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -107,29 +105,30 @@ size_t decode_string(std::string_view json, size_t at, std::string& out) {
 // Whether a string (a member name or a value) of JSON text holds `secret` once decoded, however the
 // text spells its characters. Run only for a secret holding escaped characters (rare): it decodes
 // every string of the text.
-bool spelt_in_json(std::string_view json, std::string_view secret) {
+bool spelt_in_json(std::string_view json, const SecretToken& secret) {
     std::string decoded;
     for (size_t at = json.find('"'); at != std::string_view::npos; at = json.find('"', at)) {
         at = decode_string(json, at + 1, decoded);
-        if (decoded.find(secret) != std::string::npos) return true;
+        if (secret.find_in(decoded) != std::string::npos) return true;
     }
     return false;
 }
 
-// The team's non-empty secrets: at most the secret and its backup.
-class TeamSecrets {
+// The team's secrets that are not key-shaped (at most the secret and its backup): a key-shaped one
+// is found by its shape, like every other key.
+class UnshapedSecrets {
 public:
-    explicit TeamSecrets(const Team& team) {
+    explicit UnshapedSecrets(const Team& team) {
         add(team.secret_api_token);
         add(team.secret_api_token_backup);
     }
-    std::span<const std::string_view> views() const { return {views_.data(), count_}; }
+    std::span<const SecretToken* const> secrets() const { return {secrets_.data(), count_}; }
 
 private:
-    void add(const std::optional<std::string>& secret) {
-        if (secret && !secret->empty()) views_[count_++] = *secret;
+    void add(const std::optional<SecretToken>& secret) {
+        if (secret && !secret->empty() && !secret->key_shaped()) secrets_[count_++] = &*secret;
     }
-    std::array<std::string_view, 2> views_{};
+    std::array<const SecretToken*, 2> secrets_{};
     size_t count_ = 0;
 };
 
@@ -144,32 +143,27 @@ void redact_string(json::Value& v, const Team& team, json::Allocator& allocator)
 }  // namespace
 
 bool appears_in_text(std::string_view text, const Team& team) {
-    return redaction::contains(text, TeamSecrets(team).views());
+    return redaction::contains(text, {}, UnshapedSecrets(team).secrets());
 }
 
 bool appears_in_json(std::string_view json, const Team& team) {
     // A key-shaped secret shows in the text by its key, whatever follows it (keys hold no character a
-    // writer escapes), and a secret holding no escaped character as it is: one search finds both.
-    // One holding an escaped character is looked for in the decoded strings instead, since the
-    // text may spell that character in more than one way (\n, \u000A, \u000a).
-    std::array<std::string_view, 2> plain;
-    size_t count = 0;
-    const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
-    for (std::string_view secret : secrets.views()) {
-        if (!holds_escaped(secret) || secret_keys::find_key(secret.substr(0, 5)).begin == 0) {
-            plain[count++] = secret;
-        } else if (spelt_in_json(json, secret)) {
+    // writer escapes), and a secret holding no escaped character as it is. One holding an escaped
+    // character is looked for in the decoded strings instead, since the text may spell that
+    // character in more than one way (\n, \u000A, \u000a).
+    if (secret_keys::contains_key(json)) return true;
+    const UnshapedSecrets unshaped(team);  // named: a temporary would die before the loop body
+    for (const SecretToken* secret : unshaped.secrets()) {
+        if (secret->json_escaped() ? spelt_in_json(json, *secret) : secret->find_in(json) != std::string_view::npos) {
             return true;
         }
     }
-    return redaction::contains(json, {plain.data(), count});
+    return false;
 }
 
 TextScreen::TextScreen(const Team& team) {
-    const TeamSecrets secrets(team);  // named: a temporary would die before the loop body
-    for (std::string_view secret : secrets.views()) {
-        if (secret_keys::find_key(secret.substr(0, 5)).begin != 0) unshaped_[unshaped_count_++] = secret;
-    }
+    const UnshapedSecrets secrets(team);  // named: a temporary would die before the loop body
+    for (const SecretToken* secret : secrets.secrets()) unshaped_[unshaped_count_++] = secret;
 }
 
 bool TextScreen::passes(std::string_view text) const {
@@ -195,13 +189,13 @@ bool TextScreen::passes(std::string_view text) const {
     }
     if (has_prefix_in(at, text.size())) return false;
     for (size_t i = 0; i < unshaped_count_; ++i) {
-        if (text.find(unshaped_[i]) != std::string_view::npos) return false;
+        if (unshaped_[i]->find_in(text) != std::string_view::npos) return false;
     }
     return true;
 }
 
 bool redact_text(std::string& text, const Team& team) {
-    return redaction::redact(text, TeamSecrets(team).views(), redaction::KeyForm::whole);
+    return redaction::redact(text, {}, redaction::KeyForm::whole, UnshapedSecrets(team).secrets());
 }
 
 void redact_tree(json::Value& value, const Team& team, json::Allocator& allocator) {

@@ -33,7 +33,7 @@ public:
 
 private:
     // Key-shaped secrets are caught by their prefix; only other shapes are searched for.
-    std::array<std::string_view, 2> unshaped_{};
+    std::array<const SecretToken*, 2> unshaped_{};
     size_t unshaped_count_ = 0;
 };
 

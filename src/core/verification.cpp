@@ -72,14 +72,16 @@ bool shadowed_data_holds_verified(const json::Value& data, unsigned max_depth) {
 
 }  // namespace
 
-bool Team::is_secret(std::string_view token) const {
-    if (token == api_token) return false;  // a secret that is also the public token proves nothing
-    return (secret_api_token && *secret_api_token == token) ||
-           (secret_api_token_backup && *secret_api_token_backup == token);
+bool Team::is_secret(const TokenDigest& token) const {
+    bool secret = false;
+    for_each_token([&](const TokenDigest& owned, Credential credential) {
+        secret = secret || (credential != Credential::public_token && owned == token);
+    });
+    return secret;
 }
 
-VerificationResult verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth) {
-    if (team.is_secret(token)) return {Verification::verified, 0};
+VerificationResult verify(const DecodedEvent& event, Credential credential, unsigned max_depth) {
+    if (credential != Credential::public_token) return {Verification::verified, 0};
     const StripPlaces places = client_verified_places(event, max_depth);
     return {places != 0 ? Verification::stripped : Verification::none, places};
 }

@@ -15,9 +15,10 @@ struct VerificationResult {
     StripPlaces stripped_from = 0;
 };
 
-// `verified` when `token` is a secret of `team` (Team::is_secret), with no places; otherwise
-// `stripped` with the places of the client's `$verified` (client_verified_places), else `none`.
-VerificationResult verify(const DecodedEvent& event, const Team& team, std::string_view token, unsigned max_depth);
+// `verified` when the event was sent with a secret of its team (Resolution::credential), with no
+// places; otherwise `stripped` with the places of the client's `$verified`
+// (client_verified_places), else `none`.
+VerificationResult verify(const DecodedEvent& event, Credential credential, unsigned max_depth);
 
 // Every place the client sent a `$verified` where a downstream reader could take it for the
 // verification flag (StripPlace), 0 for none: at the top level (`event`), in `properties`

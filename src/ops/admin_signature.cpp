@@ -1,6 +1,7 @@
 // Signatures of admin requests (HMAC-SHA256 of "<t>.<body>"), their verification with a window
 // and a replay memory, and the bodies that name what a request asks for.
 #include <warden/admin.hpp>
+#include <warden/token_digest.hpp>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -27,17 +28,6 @@ AdminDigest hmac_sha256(std::string_view secret, int64_t unix_seconds, std::stri
         throw std::runtime_error("HMAC-SHA256 failed");
     }
     return digest;
-}
-
-std::string hex(const AdminDigest& digest) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(digest.size() * 2);
-    for (const unsigned char byte : digest) {
-        out += digits[byte >> 4];
-        out += digits[byte & 0x0f];
-    }
-    return out;
 }
 
 int hex_value(char c) {
@@ -104,7 +94,7 @@ int64_t system_unix_seconds() {
 }  // namespace
 
 std::string sign_admin_request(std::string_view secret, int64_t unix_seconds, std::string_view body) {
-    return "t=" + std::to_string(unix_seconds) + ",v1=" + hex(hmac_sha256(secret, unix_seconds, body));
+    return "t=" + std::to_string(unix_seconds) + ",v1=" + to_hex(hmac_sha256(secret, unix_seconds, body));
 }
 
 bool admin_digests_equal(const AdminDigest& a, const AdminDigest& b) {

@@ -1,19 +1,36 @@
 #include <warden/team_resolution.hpp>
 
+#include <unordered_map>
+
 namespace warden {
+
+TeamResolution::~TeamResolution() { forget_tokens(); }
+
+void TeamResolution::forget_tokens() {
+    for (std::string& token : tokens_) wipe(token);
+    for (TokenLookup& lookup : lookups_) wipe(lookup.token);  // a personal key's
+    tokens_.clear();
+    lookups_.clear();
+    keys_.clear();
+}
 
 bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor& processor, TeamCache& cache) {
     processor.start_batch();
-    lookups_.clear();
-    tokens_.clear();
+    forget_tokens();  // the last batch's tokens are not kept past it
     for (const MessageView& message : batch) {
         lookups_.push_back(processor.find_token(message));
         if (lookups_.back().status == TokenStatus::candidate) tokens_.push_back(std::move(lookups_.back().token));
     }
-    if (!cache.resolve_batch(tokens_, teams_)) return false;
+    // A batch holds few distinct tokens: each is hashed once.
+    std::unordered_map<std::string_view, size_t> first_key;
+    for (const std::string& token : tokens_) {
+        auto [it, fresh] = first_key.emplace(token, keys_.size());
+        keys_.push_back(fresh ? TokenKey(token) : TokenKey(token, keys_[it->second].digest));
+    }
+    if (!cache.resolve_batch(keys_, resolved_)) return false;
 
     resolutions_.assign(batch.size(), Resolution{});
-    size_t next_team = 0;
+    size_t next_token = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
         const TokenLookup& lookup = lookups_[i];
         Resolution& resolution = resolutions_[i];
@@ -28,14 +45,17 @@ bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor&
                 }
                 break;
             case TokenStatus::unreadable: break;  // the processor dead-letters it
-            case TokenStatus::candidate:
-                resolution.token = tokens_[next_team];  // moved there from the lookup
-                resolution.team = teams_[next_team++].get();
+            case TokenStatus::candidate: {
+                const ResolvedToken& resolved = resolved_[next_token];
+                resolution.token = tokens_[next_token++];  // moved there from the lookup
+                resolution.team = resolved.team.get();
+                resolution.credential = resolved.credential;
                 if (!resolution.team) {
                     resolution.drop = DropCause::invalid_token;
-                    resolution.token_shared = cache.is_shared(resolution.token);
+                    resolution.token_shared = resolved.shared;
                 }
                 break;
+            }
         }
     }
     return true;

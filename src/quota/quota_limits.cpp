@@ -30,27 +30,42 @@ std::optional<QuotaResource> resource_named(std::string_view name) {
 
 }  // namespace
 
+QuotaLimits::QuotaLimits(const std::array<Members, quota_resource_count>& members) {
+    for (size_t r = 0; r < quota_resource_count; ++r) {
+        for (const auto& [member, score] : members[r]) members_[r].emplace(TokenDigest::of(member), score);
+    }
+}
+
 QuotaFlags QuotaLimits::limited(const Team& team, int64_t now_s) const {
+    if (empty()) return 0;
     char id[24];
     const std::string_view id_text(id, static_cast<size_t>(std::to_chars(id, id + sizeof id, team.id).ptr - id));
+    // Every key the team is known by, hashed once: a limit set on one token covers the others.
+    std::array<TokenDigest, 4> keys{TokenDigest::of(id_text)};
+    size_t key_count = 1;
+    team.for_each_token([&](const TokenDigest& token, Credential) { keys[key_count++] = token; });
     QuotaFlags flags = 0;
     for (size_t r = 0; r < quota_resource_count; ++r) {
-        const Members& members = members_[r];
-        if (members.empty()) continue;
-        const auto holds = [&](std::string_view member) {
-            const auto it = members.find(std::string(member));
-            return it != members.end() && it->second > now_s;
-        };
-        // Any of the team's keys: a limit set on one token covers the others.
-        bool limited = holds(id_text);
-        team.for_each_token([&](const std::string& token) { limited = limited || holds(token); });
-        if (limited) flags |= quota_flag(static_cast<QuotaResource>(r));
+        const HashedMembers& members = members_[r];
+        for (size_t k = 0; k < key_count && !members.empty(); ++k) {
+            const auto it = members.find(keys[k]);
+            if (it != members.end() && it->second > now_s) {
+                flags |= quota_flag(static_cast<QuotaResource>(r));
+                break;
+            }
+        }
     }
     return flags;
 }
 
+std::optional<int64_t> QuotaLimits::score(QuotaResource resource, std::string_view member) const {
+    const HashedMembers& members = members_[static_cast<size_t>(resource)];
+    const auto it = members.find(TokenDigest::of(member));
+    return it == members.end() ? std::nullopt : std::optional<int64_t>(it->second);
+}
+
 bool QuotaLimits::empty() const {
-    return std::all_of(members_.begin(), members_.end(), [](const Members& m) { return m.empty(); });
+    return std::all_of(members_.begin(), members_.end(), [](const HashedMembers& m) { return m.empty(); });
 }
 
 QuotaLimits QuotaLimits::parse(std::string_view json, const std::string& origin) {
@@ -63,7 +78,7 @@ QuotaLimits QuotaLimits::parse(std::string_view json, const std::string& origin)
     if (!doc.IsObject()) fail(origin, "not a JSON object of resources (\"events\", \"exceptions\")");
     // Read through const values: RapidJSON's mutable member iterators compare ambiguously in C++20.
     const rapidjson::Value& root = doc;
-    std::array<Members, quota_resource_count> members;
+    std::array<HashedMembers, quota_resource_count> members;
     std::array<bool, quota_resource_count> seen{};
     for (const auto& resource : root.GetObject()) {
         const std::string_view name(resource.name.GetString(), resource.name.GetStringLength());
@@ -80,8 +95,8 @@ QuotaLimits QuotaLimits::parse(std::string_view json, const std::string& origin)
             // Members are tokens, secret ones included: a message names them by position only.
             const std::string which = where + ", member #" + std::to_string(index);
             if (!member.value.IsInt64()) fail(origin, which + ": the score is not a whole number of Unix seconds");
-            auto [at, fresh] = members[r].emplace(std::string(member.name.GetString(), member.name.GetStringLength()),
-                                                  member.value.GetInt64());
+            auto [at, fresh] = members[r].emplace(
+                TokenDigest::of({member.name.GetString(), member.name.GetStringLength()}), member.value.GetInt64());
             if (!fresh) fail(origin, which + " repeats an earlier member; keep one");
         }
     }

@@ -164,7 +164,8 @@ RedisQuotaSource::Status RedisQuotaSource::status() const {
     return status_;
 }
 
-std::optional<std::string> RedisQuotaSource::read_limits(std::array<QuotaLimits::Members, quota_resource_count>& into) {
+std::optional<std::string> RedisQuotaSource::read_limits(
+    std::array<QuotaLimits::HashedMembers, quota_resource_count>& into) {
     // Only limits still in force: the score is the second the limit ends.
     std::string after_now = std::to_string(wall_clock_());
     after_now.insert(after_now.begin(), '(');  // exclusive; not "(" + …: gcc 12 warns of an overlap that cannot be
@@ -185,7 +186,7 @@ std::optional<std::string> RedisQuotaSource::read_limits(std::array<QuotaLimits:
             return key + " holds " + std::to_string(reply.elements / 2) + " limits in force, more than the " +
                    std::to_string(options_.max_members) + " allowed (--quota-max-members); the last set is kept";
         }
-        QuotaLimits::Members& members = into[r];
+        QuotaLimits::HashedMembers& members = into[r];
         members.reserve(reply.elements / 2);
         for (size_t i = 0; i < reply.elements; i += 2) {
             const redisReply& member = *reply.element[i];
@@ -197,7 +198,9 @@ std::optional<std::string> RedisQuotaSource::read_limits(std::array<QuotaLimits:
             // now < score, so a fractional second rounds up.
             const double until = std::strtod(std::string(score.str, score.len).c_str(), nullptr);
             const int64_t seconds = std::isfinite(until) ? static_cast<int64_t>(std::ceil(until)) : INT64_MAX;
-            auto [at, fresh] = members.emplace(std::string(member.str, member.len), seconds);
+            // Kept by digest, and the reply's copy wiped: a member may be a secret token.
+            auto [at, fresh] = members.emplace(TokenDigest::of({member.str, member.len}), seconds);
+            wipe(member.str, member.len);
             if (!fresh) at->second = std::max(at->second, seconds);
         }
     }
@@ -206,7 +209,7 @@ std::optional<std::string> RedisQuotaSource::read_limits(std::array<QuotaLimits:
 
 bool RedisQuotaSource::refresh() {
     std::lock_guard refreshing(refresh_mutex_);
-    std::array<QuotaLimits::Members, quota_resource_count> members;
+    std::array<QuotaLimits::HashedMembers, quota_resource_count> members;
     const std::optional<std::string> error = read_limits(members);
     std::lock_guard lock(mutex_);
     if (error) {

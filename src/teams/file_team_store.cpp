@@ -4,10 +4,14 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 namespace warden {
@@ -16,6 +20,15 @@ namespace {
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
     throw std::runtime_error("teams file " + origin + ": " + what);
 }
+
+// Wipes a text that held secrets when it goes out of scope, however the scope ends.
+struct WipedOnExit {
+    std::string& text;
+    explicit WipedOnExit(std::string& held) : text(held) {}
+    WipedOnExit(const WipedOnExit&) = delete;
+    WipedOnExit& operator=(const WipedOnExit&) = delete;
+    ~WipedOnExit() { wipe(text); }
+};
 
 // A key as it may be shown: printable ASCII, cut at 64 characters.
 std::string printable(std::string_view key) {
@@ -42,11 +55,20 @@ Team parse_team(const rapidjson::Value& v, size_t index, const std::string& orig
         if (!m || !m->IsInt64()) fail(origin, where + ": \"" + name + "\" must be an integer");
         return m->GetInt64();
     };
-    auto optional_string = [&](const char* name) -> std::optional<std::string> {
+    auto optional_view = [&](const char* name) -> std::optional<std::string_view> {
         const rapidjson::Value* m = member(name);
         if (!m || m->IsNull()) return std::nullopt;
         if (!m->IsString()) fail(origin, where + ": \"" + name + "\" must be a string or null");
-        return std::string(m->GetString(), m->GetStringLength());
+        return std::string_view(m->GetString(), m->GetStringLength());
+    };
+    auto optional_string = [&](const char* name) -> std::optional<std::string> {
+        const std::optional<std::string_view> text = optional_view(name);
+        return text ? std::optional<std::string>(*text) : std::nullopt;
+    };
+    // Hashed from the document's own bytes, which the caller wipes: no copy of a secret is left.
+    auto optional_secret = [&](const char* name) -> std::optional<SecretToken> {
+        const std::optional<std::string_view> text = optional_view(name);
+        return text ? std::optional<SecretToken>(*text) : std::nullopt;
     };
     Team t;
     t.id = required_int("id");
@@ -55,8 +77,8 @@ Team parse_team(const rapidjson::Value& v, size_t index, const std::string& orig
     std::optional<std::string> api_token = optional_string("api_token");
     if (!api_token || api_token->empty()) fail(origin, where + ": \"api_token\" is required");
     t.api_token = *api_token;
-    t.secret_api_token = optional_string("secret_api_token");
-    t.secret_api_token_backup = optional_string("secret_api_token_backup");
+    t.secret_api_token = optional_secret("secret_api_token");
+    t.secret_api_token_backup = optional_secret("secret_api_token_backup");
     if (const rapidjson::Value* m = member("anonymize_ips"); m && !m->IsNull()) {
         if (!m->IsBool()) fail(origin, where + ": \"anonymize_ips\" must be a boolean");
         t.anonymize_ips = m->GetBool();
@@ -73,16 +95,44 @@ Team parse_team(const rapidjson::Value& v, size_t index, const std::string& orig
 std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory; --teams takes a JSON file of teams");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, "cannot be opened (check the path given with --teams)");
-    std::stringstream text;
-    text << in.rdbuf();
-    return from_json(text.str(), path);
+    // Read without a stream's buffer, into one string that is wiped once parsed: the text holds
+    // every team's secrets.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(path, "cannot be opened (check the path given with --teams)");
+    std::string text;
+    WipedOnExit wiped{text};
+    struct stat info {};
+    if (::fstat(fd, &info) == 0 && info.st_size > 0) text.reserve(static_cast<size_t>(info.st_size) + 1);
+    char chunk[4096];
+    for (;;) {
+        const ssize_t got = ::read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            const bool failed = got < 0;
+            wipe(chunk, sizeof chunk);
+            ::close(fd);
+            if (failed) fail(path, std::string("cannot be read: ") + std::strerror(errno));
+            break;
+        }
+        text.append(chunk, static_cast<size_t>(got));
+    }
+    return from_json(text, path);
 }
 
 std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, const std::string& origin) {
+    std::unique_ptr<FileTeamStore> store = parse(json, origin);
+    wipe_thread_traces();
+    return store;
+}
+
+std::unique_ptr<FileTeamStore> FileTeamStore::parse(std::string_view json, const std::string& origin) {
+    // Parsed in place in a copy that is wiped afterwards, so that no string of the document
+    // (secrets included) outlives the parse.
+    if (json.find('\0') != std::string_view::npos) fail(origin, "holds a NUL byte; is it a JSON text file?");
+    std::string text(json);
+    WipedOnExit wiped{text};
     rapidjson::Document doc;
-    doc.Parse(json.data(), json.size());
+    doc.ParseInsitu(text.data());
     if (doc.HasParseError()) {
         fail(origin, std::string("is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
                          " at byte " + std::to_string(doc.GetErrorOffset()));
@@ -98,7 +148,7 @@ std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, c
             fail(origin, "team #" + std::to_string(it->second) + " and team #" + std::to_string(i) +
                              " have the same id " + std::to_string(t.id) + " (each id must appear once)");
         }
-        t.for_each_token([&](const std::string& token) { store->by_token_.emplace(token, i); });
+        t.for_each_token([&](const TokenDigest& token, Credential) { store->by_token_.emplace(token, i); });
     }
     return store;
 }
@@ -112,11 +162,11 @@ TeamStore::FetchResult FileTeamStore::fetch(const TeamQuery& query) {
         taken[index] = true;
         result.teams.push_back(teams_[index]);
     };
-    auto take_owners = [&](const std::string& token) {
+    auto take_owners = [&](const TokenDigest& token, Credential = Credential::public_token) {
         auto [first, last] = by_token_.equal_range(token);
         for (auto it = first; it != last; ++it) take(it->second);
     };
-    for (const std::string& token : query.tokens) take_owners(token);
+    for (const TokenKey& token : query.tokens) take_owners(token.digest);
     for (int64_t id : query.team_ids) {
         if (auto it = by_id_.find(id); it != by_id_.end()) take(it->second);
     }

@@ -33,7 +33,7 @@ bool plain_identifier(const std::string& name) {
 
 // The tokens as one text[] literal: each element quoted, with '"' and '\' escaped, so no token
 // can change the array's shape (the value is a bound parameter, never part of the SQL text).
-std::string text_array_literal(std::span<const std::string> tokens) {
+std::string text_array_literal(std::span<const std::string_view> tokens) {
     std::string out = "{";
     for (size_t i = 0; i < tokens.size(); ++i) {
         if (i) out += ',';
@@ -54,11 +54,6 @@ std::string id_array_literal(std::span<const int64_t> ids) {
         out += std::to_string(ids[i]);
     }
     return out + "}";
-}
-
-std::optional<std::string> optional_text(const PGresult* r, int row, int col) {
-    if (PQgetisnull(r, row, col)) return std::nullopt;
-    return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
 }
 
 TeamStore::FetchResult failed(const postgres::Failure& failure) {
@@ -90,12 +85,15 @@ public:
         // Stored tokens are printable ASCII; anything else cannot match, and text that is not
         // valid in the database encoding would fail the whole query (and the batch with it).
         matchable_.clear();
-        for (const std::string& t : query.tokens) {
+        for (const TokenKey& key : query.tokens) {
+            const std::string_view t = key.text;
             if (std::all_of(t.begin(), t.end(), [](char c) { return c > 0x20 && c < 0x7f; })) matchable_.push_back(t);
         }
         if (matchable_.empty() && query.team_ids.empty()) return {};
         ++queries_;
-        FetchResult result = lookup(text_array_literal(matchable_), id_array_literal(query.team_ids));
+        std::string tokens = text_array_literal(matchable_);
+        FetchResult result = lookup(tokens, id_array_literal(query.team_ids));
+        wipe(tokens);  // the batch's tokens, secrets among them, are not kept past the lookup
         if (!result.error) loaded_rows_ = true;
         return result;
     }
@@ -192,9 +190,9 @@ private:
             " owned AS (SELECT token::text FROM matched,"
             " LATERAL (VALUES (api_token), (secret_api_token), (secret_api_token_backup)) AS v(token)"
             " WHERE token IS NOT NULL AND token <> '')"
-            " SELECT id, project_id, name, api_token, secret_api_token, secret_api_token_backup, anonymize_ips,"
-            " heatmaps_opt_in FROM " +
-            t +
+            " SELECT id, project_id, name, api_token, " +
+            secret_columns("secret_api_token") + ", " + secret_columns("secret_api_token_backup") +
+            ", anonymize_ips, heatmaps_opt_in FROM " + t +
             " WHERE id = ANY(ARRAY(SELECT id FROM matched)) OR api_token = ANY(ARRAY(SELECT token FROM owned))"
             " OR secret_api_token = ANY(ARRAY(SELECT token FROM owned))"
             " OR secret_api_token_backup = ANY(ARRAY(SELECT token FROM owned))";
@@ -202,16 +200,39 @@ private:
         return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
     }
 
-    static Team team_of(const PGresult* r, int row) {
+    // A secret column as the two columns secret_of() reads: the digest the server computes, and the
+    // secret itself only when it is not plainly a phs_ key (its fingerprint for redaction needs
+    // its bytes: rare, and warned about). A key-shaped secret never leaves the server.
+    static std::string secret_columns(const std::string& column) {
+        return "encode(sha256(convert_to(" + column + ", 'UTF8')), 'hex'), CASE WHEN " + column +
+               " ~ '^phs_[A-Za-z0-9_-]+$' THEN NULL ELSE " + column + " END";
+    }
+
+    static std::optional<SecretToken> secret_of(PGresult* r, int row, int digest_col) {
+        const int text_col = digest_col + 1;
+        if (!PQgetisnull(r, row, text_col)) {
+            char* text = PQgetvalue(r, row, text_col);
+            const auto size = static_cast<size_t>(PQgetlength(r, row, text_col));
+            SecretToken secret(std::string_view(text, size));
+            wipe(text, size);
+            return secret;
+        }
+        if (PQgetisnull(r, row, digest_col)) return std::nullopt;
+        std::optional<TokenDigest> digest = TokenDigest::from_hex(PQgetvalue(r, row, digest_col));
+        if (!digest) return std::nullopt;  // not what sha256() gives: nothing can match it
+        return SecretToken::key_shaped_digest(*digest);
+    }
+
+    static Team team_of(PGresult* r, int row) {
         Team t;
         t.id = std::strtoll(PQgetvalue(r, row, 0), nullptr, 10);
         t.project_id = std::strtoll(PQgetvalue(r, row, 1), nullptr, 10);
         t.name = PQgetvalue(r, row, 2);
         t.api_token = PQgetvalue(r, row, 3);
-        t.secret_api_token = optional_text(r, row, 4);
-        t.secret_api_token_backup = optional_text(r, row, 5);
-        t.anonymize_ips = !PQgetisnull(r, row, 6) && PQgetvalue(r, row, 6)[0] == 't';
-        if (!PQgetisnull(r, row, 7)) t.heatmaps_opt_in = PQgetvalue(r, row, 7)[0] == 't';
+        t.secret_api_token = secret_of(r, row, 4);
+        t.secret_api_token_backup = secret_of(r, row, 6);
+        t.anonymize_ips = !PQgetisnull(r, row, 8) && PQgetvalue(r, row, 8)[0] == 't';
+        if (!PQgetisnull(r, row, 9)) t.heatmaps_opt_in = PQgetvalue(r, row, 9)[0] == 't';
         return t;
     }
 
@@ -220,7 +241,7 @@ private:
     postgres::Reconnecting listener_;
     bool loaded_rows_ = false;     // rows (or their absence) were handed to the cache
     bool missed_changes_ = false;  // to report as `everything` at the next poll
-    std::vector<std::string> matchable_;
+    std::vector<std::string_view> matchable_;
     uint64_t queries_ = 0;
 };
 

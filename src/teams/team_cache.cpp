@@ -1,5 +1,4 @@
 #include <warden/log.hpp>
-#include <warden/secret_keys.hpp>
 #include <warden/teams.hpp>
 
 #include <thread>
@@ -22,10 +21,8 @@ namespace {
 // Another team's secret leaving in an event is recognised by its key shape only: say so for a
 // team whose secret has another shape (without printing the secret).
 void warn_unshaped_secrets(const Team& team) {
-    for (const std::optional<std::string>* secret : {&team.secret_api_token, &team.secret_api_token_backup}) {
-        if (!*secret || (*secret)->empty()) continue;
-        const secret_keys::Span key = secret_keys::find_key(**secret);
-        if (key.begin == 0 && key.size == (*secret)->size() && (*secret)->starts_with("phs_")) continue;
+    for (const std::optional<SecretToken>* secret : {&team.secret_api_token, &team.secret_api_token_backup}) {
+        if (!*secret || (*secret)->empty() || (*secret)->key_shaped()) continue;
         log::warn("a team's secret is not a phs_ key: it is redacted from its own team's events only; rotate it",
                   {{"team_id", std::to_string(team.id)},
                    {"column", secret == &team.secret_api_token ? "secret_api_token" : "secret_api_token_backup"}});
@@ -41,21 +38,21 @@ steady_clock::time_point TeamCache::expiry(steady_clock::time_point now) {
     return now + ttl;
 }
 
-void TeamCache::erase_token(const std::string& token) {
+void TeamCache::erase_token(const TokenDigest& token) {
     auto it = by_token_.find(token);
     if (it == by_token_.end()) return;
-    if (!it->second.team) --negative_count_;
+    if (!it->second.answer.team) --negative_count_;
     by_token_.erase(it);
 }
 
 void TeamCache::evict_team(int64_t team_id) {
     auto it = by_id_.find(team_id);
     if (it == by_id_.end()) return;
-    std::shared_ptr<const Team> team = it->second.team;
+    std::shared_ptr<const Team> team = it->second.answer.team;
     by_id_.erase(it);
-    team->for_each_token([&](const std::string& token) {
+    team->for_each_token([&](const TokenDigest& token, Credential) {
         auto entry = by_token_.find(token);
-        if (entry != by_token_.end() && entry->second.team == team) by_token_.erase(entry);
+        if (entry != by_token_.end() && entry->second.answer.team == team) by_token_.erase(entry);
     });
     ++stats_.evictions;
 }
@@ -87,7 +84,7 @@ void TeamCache::apply_store_changes() {
 }
 
 void TeamCache::clear_negative() {
-    std::erase_if(by_token_, [](const auto& entry) { return !entry.second.team; });
+    std::erase_if(by_token_, [](const auto& entry) { return !entry.second.answer.team; });
     stats_.evictions += negative_count_;
     negative_count_ = 0;
     negative_order_.clear();
@@ -96,11 +93,11 @@ void TeamCache::clear_negative() {
 void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time_point now) {
     evict_team(team->id);  // a reloaded row replaces every key of its previous version
     const auto expires = expiry(now);
-    team->for_each_token([&](const std::string& token) {
+    team->for_each_token([&](const TokenDigest& token, Credential credential) {
         erase_token(token);
-        by_token_[token] = Entry{team, expires};
+        by_token_[token] = Entry{{team, credential}, expires};
     });
-    by_id_[team->id] = Entry{team, expires};
+    by_id_[team->id] = Entry{{team}, expires};
     team_order_.emplace_back(team->id, expires);
     while (by_id_.size() > options_.max_teams && !team_order_.empty()) {
         auto [id, when] = team_order_.front();
@@ -110,16 +107,16 @@ void TeamCache::insert_team(std::shared_ptr<const Team> team, steady_clock::time
     }
 }
 
-void TeamCache::insert_negative(const std::string& token, steady_clock::time_point now, bool shared) {
+void TeamCache::insert_negative(const TokenDigest& token, steady_clock::time_point now, bool shared) {
     const auto expires = expiry(now);
     erase_token(token);
-    by_token_[token] = Entry{nullptr, expires, shared};
+    by_token_[token] = Entry{{nullptr, Credential::public_token, shared}, expires};
     ++negative_count_;
     negative_order_.emplace_back(token, expires);
     while (negative_count_ > options_.max_negative && !negative_order_.empty()) {
         auto& [old, when] = negative_order_.front();
         auto it = by_token_.find(old);
-        if (it != by_token_.end() && !it->second.team && it->second.expires == when) {
+        if (it != by_token_.end() && !it->second.answer.team && it->second.expires == when) {
             by_token_.erase(it);
             --negative_count_;
             ++stats_.evictions;
@@ -151,18 +148,19 @@ bool TeamCache::reload_changed_teams(steady_clock::time_point now) {
     if (!fetched) return false;
     // A changed team's current tokens may be cached for another team or as unknown: forget them
     // (and their co-owners' entries go with them), so their next lookup asks the store.
-    for (const Team& t : fetched->teams) t.for_each_token([&](const std::string& token) { erase_token(token); });
+    for (const Team& t : fetched->teams)
+        t.for_each_token([&](const TokenDigest& token, Credential) { erase_token(token); });
     changed_teams_.clear();
     return true;
 }
 
-TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std::span<const std::string> wanted,
+TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std::span<const TokenKey> wanted,
                                            steady_clock::time_point now) {
     // Every owner of each token: the store returns all co-owners of the teams it matched.
-    std::unordered_map<std::string_view, int64_t> owner;
-    std::unordered_set<std::string_view> shared;
+    std::unordered_map<TokenDigest, int64_t, TokenDigestHash> owner;
+    std::unordered_set<TokenDigest, TokenDigestHash> shared;
     for (const Team& t : fetched) {
-        t.for_each_token([&](const std::string& token) {
+        t.for_each_token([&](const TokenDigest& token, Credential) {
             auto [it, fresh] = owner.emplace(token, t.id);
             if (!fresh && it->second != t.id) shared.insert(token);
         });
@@ -171,54 +169,66 @@ TeamCache::Owners TeamCache::cache_fetched(const std::vector<Team>& fetched, std
     // since their other tokens' owners were not looked up. The answer for the wanted tokens
     // comes from the fetch itself, whatever the cache's bounds keep.
     Owners answer;
-    for (const std::string& token : wanted) answer.emplace(token, nullptr);
+    for (const TokenKey& token : wanted) answer.emplace(token.digest, ResolvedToken{});
     for (const Team& t : fetched) {
         std::shared_ptr<const Team> team;
-        t.for_each_token([&](const std::string& token) {
+        t.for_each_token([&](const TokenDigest& token, Credential credential) {
             auto it = answer.find(token);
             if (it == answer.end() || shared.contains(token)) return;
             if (!team) team = std::make_shared<const Team>(t);
-            it->second = team;
+            it->second = {team, credential};
         });
         if (!team) continue;
         warn_unshaped_secrets(*team);
         insert_team(team, now);
     }
     // A token owned by two teams is ambiguous: refusing it beats verifying the wrong team.
-    for (std::string_view token : shared) insert_negative(std::string(token), now, true);
-    for (const auto& [token, team] : answer) {
-        if (!team && !shared.contains(token)) insert_negative(std::string(token), now);
+    for (const TokenDigest& token : shared) {
+        insert_negative(token, now, true);
+        if (auto it = answer.find(token); it != answer.end()) it->second.shared = true;
+    }
+    for (const auto& [token, resolved] : answer) {
+        if (!resolved.team && !resolved.shared) insert_negative(token, now);
     }
     return answer;
 }
 
-bool TeamCache::resolve_batch(std::span<const std::string> tokens, std::vector<std::shared_ptr<const Team>>& teams) {
+bool TeamCache::resolve_batch(std::span<const TokenKey> tokens, std::vector<ResolvedToken>& resolved) {
     const auto now = clock_();
-    teams.assign(tokens.size(), nullptr);
+    resolved.assign(tokens.size(), ResolvedToken{});
     if (!reload_changed_teams(now)) return false;
-    std::vector<std::string> misses;
-    std::unordered_set<std::string_view> seen_misses;
+    std::vector<TokenKey> misses;
+    std::unordered_set<TokenDigest, TokenDigestHash> seen_misses;
     for (size_t i = 0; i < tokens.size(); ++i) {
-        auto it = by_token_.find(tokens[i]);
+        auto it = by_token_.find(tokens[i].digest);
         if (it != by_token_.end() && it->second.expires > now) {
-            teams[i] = it->second.team;
-            ++(it->second.team ? stats_.hits : stats_.negative_hits);
+            resolved[i] = it->second.answer;
+            ++(it->second.answer.team ? stats_.hits : stats_.negative_hits);
             continue;
         }
         ++stats_.misses;
-        if (seen_misses.insert(tokens[i]).second) misses.push_back(tokens[i]);
+        if (seen_misses.insert(tokens[i].digest).second) misses.push_back(tokens[i]);
     }
     if (misses.empty()) return true;
     std::optional<TeamStore::FetchResult> fetched = fetch({misses, {}}, now);
     if (!fetched) {
-        teams.assign(tokens.size(), nullptr);
+        resolved.assign(tokens.size(), ResolvedToken{});
         return false;
     }
     const Owners owners = cache_fetched(fetched->teams, misses, now);
     for (size_t i = 0; i < tokens.size(); ++i) {
-        if (auto it = owners.find(tokens[i]); it != owners.end()) teams[i] = it->second;
+        if (auto it = owners.find(tokens[i].digest); it != owners.end()) resolved[i] = it->second;
     }
     return true;
+}
+
+bool TeamCache::resolve_batch(std::span<const std::string> tokens, std::vector<std::shared_ptr<const Team>>& teams) {
+    const std::vector<TokenKey> keys(tokens.begin(), tokens.end());
+    std::vector<ResolvedToken> resolved;
+    const bool answered = resolve_batch(keys, resolved);
+    teams.clear();
+    for (ResolvedToken& r : resolved) teams.push_back(std::move(r.team));
+    return answered;
 }
 
 void TeamCache::record_store_error(const TeamStore::FetchResult& failed) {
@@ -235,11 +245,6 @@ bool TeamCache::check_store() {
     }
     last_error_.reset();
     return true;
-}
-
-bool TeamCache::is_shared(std::string_view token) const {
-    const auto it = by_token_.find(std::string(token));
-    return it != by_token_.end() && !it->second.team && it->second.shared;
 }
 
 TeamCache::Stats TeamCache::stats() const {

@@ -190,8 +190,8 @@ TEST_CASE("redis quota: only limits in force are read, and a limit ends at its s
     redis.command({"ZADD", events_key, "+inf", "2"});
     redis.command({"ZADD", "@posthog/quota-limits/exceptions", std::to_string(now_s + 5) + ".25", "phc_public_beta"});
     REQUIRE(source.refresh());
-    CHECK(source.current()->members(QuotaResource::events).at("2") == INT64_MAX);
-    CHECK(source.current()->members(QuotaResource::exceptions).at("phc_public_beta") == now_s + 6);
+    CHECK(source.current()->score(QuotaResource::events, "2") == INT64_MAX);
+    CHECK(source.current()->score(QuotaResource::exceptions, "phc_public_beta") == now_s + 6);
 }
 
 TEST_CASE("redis quota: an outage keeps the last set (no drop, no flip) and a restart is picked up") {

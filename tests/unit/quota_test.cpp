@@ -95,9 +95,9 @@ TEST_CASE("quota: analytics and heatmaps are billed as events, error tracking as
 TEST_CASE("quota file: resources by name, others ignored; errors name the file and line, never a member") {
     const QuotaLimits read = QuotaLimits::parse(
         R"({"events": {"phc_a": 1798761600, "7": 1}, "recordings": {"phc_b": 5}, "exceptions": {}})", "q.json");
-    CHECK(read.members(QuotaResource::events).size() == 2);
-    CHECK(read.members(QuotaResource::events).at("phc_a") == 1798761600);
-    CHECK(read.members(QuotaResource::exceptions).empty());
+    CHECK(read.member_count(QuotaResource::events) == 2);
+    CHECK(read.score(QuotaResource::events, "phc_a") == 1798761600);
+    CHECK(read.member_count(QuotaResource::exceptions) == 0);
     CHECK(QuotaLimits::parse("{}", "q.json").empty());
 
     const auto error_of = [](const std::string& json) {
@@ -128,7 +128,7 @@ TEST_CASE("quota file: resources by name, others ignored; errors name the file a
     const auto dir = std::filesystem::temp_directory_path() / "warden-quota-test";
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "q.json") << R"({"exceptions": {"phc_a": 9}})";
-    CHECK(QuotaLimits::read_file(dir / "q.json").members(QuotaResource::exceptions).size() == 1);
+    CHECK(QuotaLimits::read_file(dir / "q.json").member_count(QuotaResource::exceptions) == 1);
     CHECK_THROWS_WITH(QuotaLimits::read_file(dir / "none.json"),
                       ("quota file " + (dir / "none.json").string() + ": cannot be read").c_str());
     std::filesystem::remove_all(dir);

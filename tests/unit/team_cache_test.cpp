@@ -18,22 +18,29 @@ struct FakeStore : TeamStore {
     Invalidations pending;  // handed out by the next poll_invalidations()
     Invalidations poll_invalidations() override { return std::exchange(pending, {}); }
     FetchResult fetch(const TeamQuery& query) override {
-        if (!query.tokens.empty()) fetches.emplace_back(query.tokens.begin(), query.tokens.end());
+        std::vector<std::string> texts;
+        std::vector<TokenDigest> wanted;
+        for (const TokenKey& key : query.tokens) {
+            texts.emplace_back(key.text);
+            wanted.push_back(key.digest);
+        }
+        if (!texts.empty()) fetches.push_back(texts);
         if (!query.team_ids.empty()) reloads.emplace_back(query.team_ids.begin(), query.team_ids.end());
         if (down) return {{}, "connection refused"};
         FetchResult r;
-        std::vector<std::string> wanted(query.tokens.begin(), query.tokens.end());
-        auto owns_any = [](const Team& t, const std::vector<std::string>& tokens) {
+        auto owns_any = [](const Team& t, const std::vector<TokenDigest>& tokens) {
             bool match = false;
-            t.for_each_token([&](const std::string& tok) {
+            t.for_each_token([&](const TokenDigest& tok, Credential) {
                 for (const auto& want : tokens) match = match || tok == want;
             });
             return match;
         };
-        std::vector<std::string> closure;
+        std::vector<TokenDigest> closure;
         for (const Team& t : teams) {
             const bool by_id = std::find(query.team_ids.begin(), query.team_ids.end(), t.id) != query.team_ids.end();
-            if (by_id || owns_any(t, wanted)) t.for_each_token([&](const std::string& tok) { closure.push_back(tok); });
+            if (by_id || owns_any(t, wanted)) {
+                t.for_each_token([&](const TokenDigest& tok, Credential) { closure.push_back(tok); });
+            }
         }
         for (const Team& t : teams) {
             if (owns_any(t, closure)) r.teams.push_back(t);

@@ -17,30 +17,48 @@ struct ManualClock {
     }
 };
 
-std::string team_json(const Team& t) {
+// A team row in plain text, as the store holds it (a Team keeps its secrets as digests only).
+struct Row {
+    int64_t id = 0;
+    std::string api_token;
+    std::optional<std::string> secret_api_token;
+    std::optional<std::string> secret_api_token_backup;
+
+    template <typename F>
+    void for_each_token(F&& f) const {
+        for (const std::optional<std::string>& token :
+             {std::optional<std::string>(api_token), secret_api_token, secret_api_token_backup}) {
+            if (token && !token->empty()) f(*token);
+        }
+    }
+    bool is_secret(const std::string& token) const {
+        return secret_api_token == token || secret_api_token_backup == token;
+    }
+};
+
+std::string team_json(const Row& t) {
     auto quoted = [](const std::optional<std::string>& s) { return s ? '"' + *s + '"' : std::string("null"); };
     std::string out = "{\"id\":" + std::to_string(t.id);
-    out += ",\"project_id\":" + std::to_string(t.project_id);
+    out += ",\"project_id\":" + std::to_string(t.id * 10);
     out += ",\"api_token\":" + quoted(t.api_token);
     out += ",\"secret_api_token\":" + quoted(t.secret_api_token);
     out += ",\"secret_api_token_backup\":" + quoted(t.secret_api_token_backup);
     return out + "}";
 }
 
-std::string teams_json(const std::vector<Team>& teams) {
+std::string teams_json(const std::vector<Row>& teams) {
     std::string out = "[";
-    for (const Team& t : teams) {
+    for (const Row& t : teams) {
         if (out.size() > 1) out += ',';
         out += team_json(t);
     }
     return out + "]";
 }
 
-Team make_team(int64_t id, std::string pub, std::optional<std::string> secret = {},
-               std::optional<std::string> backup = {}) {
-    Team t;
+Row make_team(int64_t id, std::string pub, std::optional<std::string> secret = {},
+              std::optional<std::string> backup = {}) {
+    Row t;
     t.id = id;
-    t.project_id = id * 10;
     t.api_token = std::move(pub);
     t.secret_api_token = std::move(secret);
     t.secret_api_token_backup = std::move(backup);
@@ -51,20 +69,20 @@ Team make_team(int64_t id, std::string pub, std::optional<std::string> secret = 
 // through a FileTeamStore built from the current rows, so the real lookup contract is used.
 class ChangingStore : public TeamStore {
 public:
-    explicit ChangingStore(std::vector<Team> teams) { replace(std::move(teams), {}); }
+    explicit ChangingStore(std::vector<Row> teams) { replace(std::move(teams), {}); }
 
-    void replace(std::vector<Team> teams, std::vector<int64_t> changed_ids) {
+    void replace(std::vector<Row> teams, std::vector<int64_t> changed_ids) {
         teams_ = std::move(teams);
         file_ = FileTeamStore::from_json(teams_json(teams_), "changing");
         pending_.team_ids.insert(pending_.team_ids.end(), changed_ids.begin(), changed_ids.end());
     }
-    const std::vector<Team>& teams() const { return teams_; }
+    const std::vector<Row>& teams() const { return teams_; }
 
     FetchResult fetch(const TeamQuery& query) override { return file_->fetch(query); }
     Invalidations poll_invalidations() override { return std::exchange(pending_, {}); }
 
 private:
-    std::vector<Team> teams_;
+    std::vector<Row> teams_;
     std::unique_ptr<FileTeamStore> file_;
     Invalidations pending_;
 };
@@ -76,10 +94,10 @@ struct Expected {
     bool verified = false;
 };
 
-Expected expected_for(const std::vector<Team>& teams, const std::string& token) {
+Expected expected_for(const std::vector<Row>& teams, const std::string& token) {
     Expected e;
     int owners = 0;
-    for (const Team& t : teams) {
+    for (const Row& t : teams) {
         bool owns = false;
         t.for_each_token([&](const std::string& tok) { owns = owns || tok == token; });
         if (!owns) continue;
@@ -93,7 +111,7 @@ Expected expected_for(const std::vector<Team>& teams, const std::string& token) 
 }
 
 // Runs one batch of events (one per token) and checks each outcome against the rows.
-void check_batch(BatchProcessor& processor, const std::vector<Team>& teams, const std::vector<std::string>& tokens) {
+void check_batch(BatchProcessor& processor, const std::vector<Row>& teams, const std::vector<std::string>& tokens) {
     std::vector<test::Input> inputs;
     for (const std::string& token : tokens) {
         inputs.push_back(test::event_with(token, R"({"event":"e","distinct_id":"u","properties":{"$verified":true}})"));
@@ -139,7 +157,7 @@ void check_batch(BatchProcessor& processor, const std::vector<Team>& teams, cons
 TEST_CASE(
     "ownership: a token that is one team's public token and another's secret never verifies through a warm cache") {
     // Team 10's public token is team 11's secret.
-    const std::vector<Team> teams = {make_team(10, "phs_shared0000"), make_team(11, "phc_eleven", "phs_shared0000")};
+    const std::vector<Row> teams = {make_team(10, "phs_shared0000"), make_team(11, "phc_eleven", "phs_shared0000")};
     for (bool same_batch : {false, true}) {
         CAPTURE(same_batch);
         auto store = FileTeamStore::from_json(teams_json(teams), "teams.json");
@@ -163,14 +181,14 @@ TEST_CASE("ownership: a store change that makes a cached token shared is seen at
 
     // Team 2 takes team 1's secret as its public token: events with it must be refused now,
     // although the cache holds it as team 1's secret and team 1 itself did not change.
-    std::vector<Team> changed = store.teams();
+    std::vector<Row> changed = store.teams();
     changed[1].api_token = "phs_one_secret";
     store.replace(changed, {2});
     check_batch(processor, store.teams(), {"phs_one_secret", "phc_one"});
 }
 
 TEST_CASE("ownership: a team's public token that equals its own secret does not verify") {
-    const std::vector<Team> teams = {make_team(1, "phs_same", "phs_same")};
+    const std::vector<Row> teams = {make_team(1, "phs_same", "phs_same")};
     auto store = FileTeamStore::from_json(teams_json(teams), "teams.json");
     TeamCache cache(*store);
     BatchProcessor processor(cache, {}, {}, [] { return int64_t{1700000000000}; });
@@ -186,7 +204,7 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
         CAPTURE(scenario);
         // Teams whose tokens are drawn from a small pool, so they overlap often.
         auto random_teams = [&] {
-            std::vector<Team> teams;
+            std::vector<Row> teams;
             const size_t count = 1 + pick(4);
             for (size_t i = 0; i < count; ++i) {
                 auto maybe = [&]() -> std::optional<std::string> {
@@ -233,10 +251,10 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
                     break;
                 }
                 case 2: {  // rows change in the store and each change is announced
-                    std::vector<Team> teams = random_teams();
+                    std::vector<Row> teams = random_teams();
                     std::vector<int64_t> changed;
-                    for (const Team& t : teams) changed.push_back(t.id);
-                    for (const Team& t : store.teams()) changed.push_back(t.id);
+                    for (const Row& t : teams) changed.push_back(t.id);
+                    for (const Row& t : store.teams()) changed.push_back(t.id);
                     store.replace(std::move(teams), changed);
                     steps += " announced-change";
                     break;
@@ -251,8 +269,8 @@ TEST_CASE("ownership property: verification never depends on cache state, order,
                     steps += " clear";
                     break;
                 case 5: {  // one field of one team changes, and only that team is announced
-                    std::vector<Team> teams = store.teams();
-                    Team& t = teams[pick(teams.size())];
+                    std::vector<Row> teams = store.teams();
+                    Row& t = teams[pick(teams.size())];
                     switch (pick(3)) {
                         case 0: t.api_token = pool[pick(pool.size())]; break;
                         case 1:
