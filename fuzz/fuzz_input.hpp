@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fuzz {
@@ -25,8 +26,13 @@ struct TeamTokens {
 inline const TeamTokens team_tokens[] = {
     {"2", {"phc_public_acme", "phs_secret_acme", "phs_backup_acme"}, {"phs_secret_acme", "phs_backup_acme"}},
     {"4", {"phc_public_noheat", "phs_secret_noheat", "phs_unknown_noheat"}, {"phs_secret_noheat"}},
-    {"3", {"phc_public_beta", "phs_unknown_beta1", "phs_unknown_beta2"}, {}},
+    // Beta's secrets are project secret API keys (test_teams.hpp): one with the ingestion scope,
+    // one without, which must never verify.
+    {"3",
+     {"phc_public_beta", "phs_key_beta_scoped", "phs_key_beta_unscoped"},
+     {"phs_key_beta_scoped", "phs_key_beta_unscoped"}},
 };
+inline constexpr std::string_view unscoped_key = "phs_key_beta_unscoped";
 
 inline constexpr size_t small_limit = 2048;
 

@@ -275,6 +275,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     check(o.drop || !result.records.empty(), "message vanished: no output, drop or dead letter");
+    // A project key without the ingestion scope is refused whatever the message holds: never verified.
+    if (message.header("token") == std::optional<std::string_view>(fuzz::unscoped_key)) {
+        check(o.drop == warden::DropCause::insufficient_scope && result.records.empty(),
+              "a project key without the scope was not refused");
+    }
     check(result.records.size() <= 2, "more than two outputs");
     for (const warden::OutputRecord& r : result.records) {
         check(r.destination != warden::Destination::dead_letter, "dead-letter record without a dead-letter outcome");

@@ -28,8 +28,9 @@ enum class AuditKind : uint8_t {
     token_owned_by_two_teams,     // refused: resolving it could verify the wrong team
     secret_redacted,              // a secret removed from an output
     quota_limited,                // dropped: the team is over its quota
+    insufficient_scope,           // refused: a project secret API key without the ingestion scope
 };
-inline constexpr size_t audit_kind_count = 7;
+inline constexpr size_t audit_kind_count = 8;
 std::string_view to_string(AuditKind);
 // Per-kind totals, indexed by AuditKind.
 using AuditCounts = std::array<uint64_t, audit_kind_count>;

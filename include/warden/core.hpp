@@ -15,8 +15,20 @@
 namespace warden {
 
 // What an event's token is to the team it resolved to (SPEC §3): a secret verifies, the public
-// token does not.
-enum class Credential { public_token, secret, backup_secret };
+// token does not. A project secret API key verifies when it carries the ingestion scope; one
+// without it is refused (insufficient_scope).
+enum class Credential { public_token, secret, backup_secret, project_key, project_key_without_scope };
+constexpr bool verifies(Credential credential) {
+    return credential == Credential::secret || credential == Credential::backup_secret ||
+           credential == Credential::project_key;
+}
+
+// A project secret API key of a team (posthog_projectsecretapikey), known by the digest its
+// `secure_value` holds ("sha256$" and the hex SHA-256 of the key): the key itself is never stored.
+struct ProjectKey {
+    TokenDigest digest;
+    bool ingestion_scope = false;  // its scopes include the one ingestion requires
+};
 
 // A team row as the stores load it (SPEC §1). Its secrets are held as digests (token_digest.hpp).
 struct Team {
@@ -28,15 +40,17 @@ struct Team {
     std::optional<SecretToken> secret_api_token_backup;
     bool anonymize_ips = false;
     std::optional<bool> heatmaps_opt_in;
+    std::vector<ProjectKey> project_keys;
 
-    // True when `token` is this team's secret or backup secret (null or empty secrets never
-    // match), and not also its public token.
+    // True when `token` is this team's secret, backup secret or scoped project key (null or empty
+    // secrets never match), and not also its public token.
     bool is_secret(const TokenDigest& token) const;
     bool is_secret(std::string_view token) const { return is_secret(TokenDigest::of(token)); }
 
     // Calls f(const TokenDigest&, Credential) for each token the team owns, once per distinct
-    // token: the public one, then the secret, then the backup. A secret equal to the public token
-    // is the public token (it proves nothing); a backup equal to the secret is the secret.
+    // token: the public one, then the secret, then the backup, then its project keys. A secret
+    // equal to the public token is the public token (it proves nothing); a backup equal to the
+    // secret is the secret; a key equal to any of them is that token.
     template <typename F>
     void for_each_token(F&& f) const {
         const TokenDigest public_digest = TokenDigest::of(api_token);
@@ -49,6 +63,13 @@ struct Team {
             !(secret_api_token && !secret_api_token->empty() &&
               secret_api_token->digest() == secret_api_token_backup->digest())) {
             f(secret_api_token_backup->digest(), Credential::backup_secret);
+        }
+        for (const ProjectKey& key : project_keys) {
+            const auto is = [&](const std::optional<SecretToken>& secret) {
+                return secret && !secret->empty() && secret->digest() == key.digest;
+            };
+            if (key.digest == public_digest || is(secret_api_token) || is(secret_api_token_backup)) continue;
+            f(key.digest, key.ingestion_scope ? Credential::project_key : Credential::project_key_without_scope);
         }
     }
 };
@@ -105,8 +126,8 @@ struct MessageView {
 enum class Destination { analytics, error_tracking, heatmaps, dead_letter };
 inline constexpr size_t destination_count = 4;
 
-enum class DropCause { no_token, invalid_token, heatmap_opt_in_disabled, quota_limited };
-inline constexpr size_t drop_cause_count = 4;
+enum class DropCause { no_token, invalid_token, heatmap_opt_in_disabled, quota_limited, insufficient_scope };
+inline constexpr size_t drop_cause_count = 5;
 
 // What a quota limits (warden/quota.hpp), by destination: analytics and heatmap outputs are billed
 // as events, error tracking as exceptions (its own resource); dead letters are never limited.

@@ -19,6 +19,9 @@
 
 namespace warden {
 
+// The scope a project secret API key needs for its events to be verified (--project-key-scope).
+inline constexpr std::string_view default_ingestion_scope = "event:write";
+
 // A token as the cache and the stores look it up: its text, which a store may compare (it came in
 // the message being processed), and its digest, which is what the cache keeps.
 struct TokenKey {
@@ -102,8 +105,12 @@ private:
 class FileTeamStore : public TeamStore {
 public:
     // Throws std::runtime_error naming the file and the problem when it cannot be used.
-    static std::unique_ptr<FileTeamStore> load(const std::string& path);
-    static std::unique_ptr<FileTeamStore> from_json(std::string_view json, const std::string& origin);
+    // A team object may list its project secret API keys as the key table holds them:
+    //   "project_secret_api_keys": [{"secure_value": "sha256$<hex>", "scopes": ["event:write"]}]
+    static std::unique_ptr<FileTeamStore> load(const std::string& path,
+                                               std::string_view ingestion_scope = default_ingestion_scope);
+    static std::unique_ptr<FileTeamStore> from_json(std::string_view json, const std::string& origin,
+                                                    std::string_view ingestion_scope = default_ingestion_scope);
 
     FetchResult fetch(const TeamQuery& query) override;
     size_t team_count() const { return teams_.size(); }
@@ -111,7 +118,8 @@ public:
 
 private:
     // from_json() without wiping the thread's traces of the text.
-    static std::unique_ptr<FileTeamStore> parse(std::string_view json, const std::string& origin);
+    static std::unique_ptr<FileTeamStore> parse(std::string_view json, const std::string& origin,
+                                                std::string_view ingestion_scope);
 
     std::vector<Team> teams_;
     std::unordered_multimap<TokenDigest, size_t, TokenDigestHash> by_token_;  // a token may be (wrongly) shared
@@ -125,6 +133,9 @@ struct PostgresStoreOptions {
     std::string conninfo;
     std::string password;  // e.g. read from --postgres-password-file; empty: libpq's own sources
     std::string table = "posthog_team";
+    // Project secret API keys (deploy/sql/004); empty: none are looked up.
+    std::string key_table = "posthog_projectsecretapikey";
+    std::string ingestion_scope = std::string(default_ingestion_scope);
     std::string channel = "warden_team_changed";      // NOTIFY channel of deploy/sql/002
     std::chrono::milliseconds connect_timeout{3000};  // a whole connection attempt, every host included
     std::chrono::milliseconds query_timeout{2000};    // statement_timeout of the lookup

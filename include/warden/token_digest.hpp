@@ -47,6 +47,12 @@ public:
     SecretToken(const std::string& plaintext) : SecretToken(std::string_view(plaintext)) {}
     // A key-shaped secret hashed elsewhere (by the database, so it never leaves the server).
     static SecretToken key_shaped_digest(const TokenDigest& digest);
+    // A secret of another shape whose size, escaping and fingerprint (under fingerprint_base())
+    // were computed elsewhere (by the database).
+    static SecretToken from_fingerprint(const TokenDigest& digest, size_t size, bool json_escaped,
+                                        uint64_t fingerprint);
+    // The process's fingerprint base: Σ byte[i] · base^(size - 1 - i) modulo 2^61 - 1.
+    static uint64_t fingerprint_base();
 
     const TokenDigest& digest() const { return digest_; }
     bool empty() const { return empty_; }  // an empty column: never matches

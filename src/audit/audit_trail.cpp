@@ -24,6 +24,7 @@ constexpr std::string_view kind_names[audit_kind_count] = {
     "token_owned_by_two_teams",
     "secret_redacted",
     "quota_limited",
+    "insufficient_scope",
 };
 
 constexpr uint8_t bit(AuditKind kind) { return static_cast<uint8_t>(1U << static_cast<unsigned>(kind)); }
@@ -109,6 +110,7 @@ uint8_t audit_kinds(const Resolution& r, const MessageOutcome& outcome) {
     }
     if (outcome.secret_redacted) kinds |= bit(AuditKind::secret_redacted);
     if (outcome.drop == DropCause::quota_limited) kinds |= bit(AuditKind::quota_limited);
+    if (outcome.drop == DropCause::insufficient_scope) kinds |= bit(AuditKind::insufficient_scope);
     return kinds;
 }
 

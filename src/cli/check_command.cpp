@@ -69,7 +69,7 @@ std::vector<DependencyCheck> team_store_checks(const TeamStoreArgs& store,
                                                const std::optional<PostgresStoreOptions>& postgres) {
     if (postgres) return check_postgres_dependencies(*postgres);
     try {
-        const auto teams = FileTeamStore::load(store.teams_file);
+        const auto teams = FileTeamStore::load(store.teams_file, store.project_key_scope);
         return {{"teams file", true, store.teams_file + ": " + std::to_string(teams->team_count()) + " teams"}};
     } catch (const std::exception& e) {
         return {{"teams file", false, log::redact(e.what())}};

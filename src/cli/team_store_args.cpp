@@ -33,6 +33,18 @@ void add_team_store_options(CLI::App& command, TeamStoreArgs& args) {
         ->envname("WARDEN_POSTGRES_TABLE")
         ->capture_default_str()
         ->check(not_empty("a table name"));
+    command
+        .add_option("--postgres-key-table", args.postgres_key_table,
+                    "Table of project secret API keys (deploy/sql/004); empty: keys are not looked up")
+        ->envname("WARDEN_POSTGRES_KEY_TABLE")
+        ->capture_default_str();
+    command
+        .add_option("--project-key-scope", args.project_key_scope,
+                    "Scope a project secret API key needs for its events to be verified; a key without it is "
+                    "refused (insufficient_scope)")
+        ->envname("WARDEN_PROJECT_KEY_SCOPE")
+        ->capture_default_str()
+        ->check(not_empty("a scope"));
     command.add_option("--cache-ttl-ms", args.cache_ttl_ms, "Team cache time-to-live (±10 % jitter)")
         ->envname("WARDEN_CACHE_TTL_MS")
         ->capture_default_str()
@@ -60,6 +72,8 @@ PostgresStoreOptions postgres_store_options(const TeamStoreArgs& args) {
     PostgresStoreOptions options;
     options.conninfo = args.postgres;
     options.table = args.postgres_table;
+    options.key_table = args.postgres_key_table;
+    options.ingestion_scope = args.project_key_scope;
     if (!args.postgres_password_file.empty()) {
         options.password = read_secret_file("--postgres-password-file", args.postgres_password_file,
                                             "--postgres-password-file takes the name of a file holding the password",
@@ -69,7 +83,7 @@ PostgresStoreOptions postgres_store_options(const TeamStoreArgs& args) {
 }
 
 std::unique_ptr<TeamStore> open_team_store(const TeamStoreArgs& args) {
-    if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file);
+    if (!args.teams_file.empty()) return FileTeamStore::load(args.teams_file, args.project_key_scope);
     if (args.postgres.empty()) throw std::runtime_error("no team store: give --teams FILE or --postgres CONNINFO");
     try {
         return std::make_unique<PostgresTeamStore>(postgres_store_options(args));

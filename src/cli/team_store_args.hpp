@@ -16,6 +16,8 @@ struct TeamStoreArgs {
     std::string postgres;  // conninfo
     std::string postgres_password_file;
     std::string postgres_table = "posthog_team";
+    std::string postgres_key_table = "posthog_projectsecretapikey";
+    std::string project_key_scope = std::string(default_ingestion_scope);
     int64_t cache_ttl_ms = 120'000;
     double max_store_queries_per_second = 50;
     int64_t store_wait_timeout_ms = 300'000;  // process and replay; run waits for ever

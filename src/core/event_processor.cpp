@@ -118,7 +118,7 @@ void EventProcessor::process(const MessageView& message, const Resolution& resol
     // The common shape in one pass; anything else (and any value found without a token header,
     // already parsed) through the documents below.
     if (limits_.single_pass && !resolution.parsed && resolution.team) {
-        const bool verified = resolution.credential != Credential::public_token;
+        const bool verified = verifies(resolution.credential);
         const bool skip_heatmap = message.header("skip_heatmap_processing") == std::optional<std::string_view>("true");
         SinglePassResult& fast = w.single_pass_result;
         if (w.single_pass.render(*message.value, *resolution.team, verified, skip_heatmap, limits_.max_json_depth,

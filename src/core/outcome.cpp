@@ -14,6 +14,7 @@ std::string_view to_string(DropCause cause) {
         case DropCause::invalid_token: return "invalid_token";
         case DropCause::heatmap_opt_in_disabled: return "heatmap_opt_in_disabled";
         case DropCause::quota_limited: return "quota_limited";
+        case DropCause::insufficient_scope: return "insufficient_scope";
     }
     return "unknown";
 }

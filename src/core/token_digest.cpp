@@ -128,6 +128,19 @@ SecretToken SecretToken::key_shaped_digest(const TokenDigest& digest) {
     return secret;
 }
 
+SecretToken SecretToken::from_fingerprint(const TokenDigest& digest, size_t size, bool json_escaped,
+                                          uint64_t fingerprint) {
+    SecretToken secret;
+    secret.digest_ = digest;
+    secret.size_ = size;
+    secret.empty_ = size == 0;
+    secret.json_escaped_ = json_escaped;
+    secret.fingerprint_ = fingerprint;
+    return secret;
+}
+
+uint64_t SecretToken::fingerprint_base() { return process_keys().fingerprint_base; }
+
 size_t SecretToken::find_in(std::string_view text, size_t from) const {
     if (empty_ || key_shaped_ || from > text.size() || text.size() - from < size_) return std::string_view::npos;
     // Rabin-Karp: the fingerprint of each window of the secret's length, rolled one byte at a time;

@@ -75,13 +75,13 @@ bool shadowed_data_holds_verified(const json::Value& data, unsigned max_depth) {
 bool Team::is_secret(const TokenDigest& token) const {
     bool secret = false;
     for_each_token([&](const TokenDigest& owned, Credential credential) {
-        secret = secret || (credential != Credential::public_token && owned == token);
+        secret = secret || (verifies(credential) && owned == token);
     });
     return secret;
 }
 
 VerificationResult verify(const DecodedEvent& event, Credential credential, unsigned max_depth) {
-    if (credential != Credential::public_token) return {Verification::verified, 0};
+    if (verifies(credential)) return {Verification::verified, 0};
     const StripPlaces places = client_verified_places(event, max_depth);
     return {places != 0 ? Verification::stripped : Verification::none, places};
 }

@@ -64,7 +64,7 @@ private:
 };
 
 constexpr DropCause drop_causes[] = {DropCause::no_token, DropCause::invalid_token, DropCause::heatmap_opt_in_disabled,
-                                     DropCause::quota_limited};
+                                     DropCause::quota_limited, DropCause::insufficient_scope};
 constexpr DeadLetterReason dlq_reasons[] = {DeadLetterReason::failed_parse_message, DeadLetterReason::empty_uuid,
                                             DeadLetterReason::invalid_uuid, DeadLetterReason::message_too_large};
 

@@ -53,6 +53,8 @@ bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor&
                 if (!resolution.team) {
                     resolution.drop = DropCause::invalid_token;
                     resolution.token_shared = resolved.shared;
+                } else if (resolved.credential == Credential::project_key_without_scope) {
+                    resolution.drop = DropCause::insufficient_scope;  // the key is known: its team is named
                 }
                 break;
             }

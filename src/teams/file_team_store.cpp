@@ -37,7 +37,39 @@ std::string printable(std::string_view key) {
     return key.size() > 64 ? out + "..." : out;
 }
 
-Team parse_team(const rapidjson::Value& v, size_t index, const std::string& origin) {
+// A team's project secret API keys, as the key table holds them: the "sha256$" form of the hash
+// alone is accepted (another algorithm's prefix is refused, never guessed at).
+std::vector<ProjectKey> parse_project_keys(const rapidjson::Value& keys, const std::string& where,
+                                           const std::string& origin, std::string_view ingestion_scope) {
+    if (!keys.IsArray()) fail(origin, where + ": \"project_secret_api_keys\" must be an array of key objects");
+    std::vector<ProjectKey> out;
+    for (rapidjson::SizeType i = 0; i < keys.Size(); ++i) {
+        const std::string which = where + ", project key #" + std::to_string(i);
+        const rapidjson::Value& key = keys[i];
+        const auto secure = key.IsObject() ? key.FindMember("secure_value") : rapidjson::Value::ConstMemberIterator();
+        if (!key.IsObject() || secure == key.MemberEnd() || !secure->value.IsString()) {
+            fail(origin, which + ": \"secure_value\" must be a string");
+        }
+        const std::string_view value(secure->value.GetString(), secure->value.GetStringLength());
+        std::optional<TokenDigest> digest;
+        if (value.starts_with("sha256$")) digest = TokenDigest::from_hex(value.substr(7));
+        if (!digest) fail(origin, which + ": \"secure_value\" must read sha256$ and 64 hex digits");
+        ProjectKey parsed{*digest};
+        if (const auto scopes = key.FindMember("scopes"); scopes != key.MemberEnd() && !scopes->value.IsNull()) {
+            if (!scopes->value.IsArray()) fail(origin, which + ": \"scopes\" must be an array of strings");
+            for (const auto& scope : scopes->value.GetArray()) {
+                if (!scope.IsString()) fail(origin, which + ": \"scopes\" must be an array of strings");
+                parsed.ingestion_scope =
+                    parsed.ingestion_scope ||
+                    std::string_view(scope.GetString(), scope.GetStringLength()) == ingestion_scope;
+            }
+        }
+        out.push_back(parsed);
+    }
+    return out;
+}
+
+Team parse_team(const rapidjson::Value& v, size_t index, const std::string& origin, std::string_view ingestion_scope) {
     const std::string where = "team #" + std::to_string(index);
     if (!v.IsObject()) fail(origin, where + " is not an object");
     // JSON readers disagree on which of two values of a key counts; a teams file says one thing.
@@ -87,12 +119,15 @@ Team parse_team(const rapidjson::Value& v, size_t index, const std::string& orig
         if (!m->IsBool()) fail(origin, where + ": \"heatmaps_opt_in\" must be a boolean or null");
         t.heatmaps_opt_in = m->GetBool();
     }
+    if (const rapidjson::Value* m = member("project_secret_api_keys"); m && !m->IsNull()) {
+        t.project_keys = parse_project_keys(*m, where, origin, ingestion_scope);
+    }
     return t;
 }
 
 }  // namespace
 
-std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path) {
+std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path, std::string_view ingestion_scope) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory; --teams takes a JSON file of teams");
     // Read without a stream's buffer, into one string that is wiped once parsed: the text holds
@@ -116,16 +151,18 @@ std::unique_ptr<FileTeamStore> FileTeamStore::load(const std::string& path) {
         }
         text.append(chunk, static_cast<size_t>(got));
     }
-    return from_json(text, path);
+    return from_json(text, path, ingestion_scope);
 }
 
-std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, const std::string& origin) {
-    std::unique_ptr<FileTeamStore> store = parse(json, origin);
+std::unique_ptr<FileTeamStore> FileTeamStore::from_json(std::string_view json, const std::string& origin,
+                                                        std::string_view ingestion_scope) {
+    std::unique_ptr<FileTeamStore> store = parse(json, origin, ingestion_scope);
     wipe_thread_traces();
     return store;
 }
 
-std::unique_ptr<FileTeamStore> FileTeamStore::parse(std::string_view json, const std::string& origin) {
+std::unique_ptr<FileTeamStore> FileTeamStore::parse(std::string_view json, const std::string& origin,
+                                                    std::string_view ingestion_scope) {
     // Parsed in place in a copy that is wiped afterwards, so that no string of the document
     // (secrets included) outlives the parse.
     if (json.find('\0') != std::string_view::npos) fail(origin, "holds a NUL byte; is it a JSON text file?");
@@ -140,7 +177,7 @@ std::unique_ptr<FileTeamStore> FileTeamStore::parse(std::string_view json, const
     if (!doc.IsArray()) fail(origin, "must hold a JSON array of team objects");
     auto store = std::make_unique<FileTeamStore>();
     for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
-        store->teams_.push_back(parse_team(doc[i], i, origin));
+        store->teams_.push_back(parse_team(doc[i], i, origin, ingestion_scope));
     }
     for (size_t i = 0; i < store->teams_.size(); ++i) {
         const Team& t = store->teams_[i];

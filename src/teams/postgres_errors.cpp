@@ -120,9 +120,11 @@ Failure statement_failure(const PGconn* conn, const PGresult* result, std::strin
         return {StoreFailure::transient, std::string(what) + " failed (" + said + ")"};
     }
     if (code == "42P01" || code == "3F000") {
-        return {StoreFailure::permanent, "the team table does not exist (" + said +
-                                             "): check --postgres-table (default posthog_team) and the database in "
-                                             "--postgres; deploy/sql/001_schema.sql creates it"};
+        return {StoreFailure::permanent,
+                "a table warden reads does not exist (" + said +
+                    "): check --postgres-table (default posthog_team), --postgres-key-table (default "
+                    "posthog_projectsecretapikey; empty: no project keys) and the database in --postgres; "
+                    "deploy/sql/001_schema.sql and 004_project_secret_api_keys.sql create them"};
     }
     if (code == "42703") {
         return {StoreFailure::permanent, "the team table lacks a column warden reads (" + said +
@@ -130,8 +132,9 @@ Failure statement_failure(const PGconn* conn, const PGresult* result, std::strin
                                              "(deploy/sql/001_schema.sql)"};
     }
     if (code == "42501") {
-        return {StoreFailure::permanent, "the user in --postgres may not read the team table (" + said +
-                                             "): grant it SELECT on the team columns (deploy/sql/003_reader_role.sql)"};
+        return {StoreFailure::permanent, "the user in --postgres may not read a table warden reads (" + said +
+                                             "): grant it SELECT on the columns of deploy/sql/003_reader_role.sql and "
+                                             "004_project_secret_api_keys.sql"};
     }
     return {StoreFailure::permanent,
             "PostgreSQL refuses " + std::string(what) + " (" + said + "): check --postgres and --postgres-table"};

@@ -12,10 +12,10 @@
 # 'postgres'), the teams are rows of posthog_team, read by the least-privilege login
 # warden_reader, and a fourth team D joins them: its secret is not key-shaped (no phs_ prefix; the
 # store reads such a secret once, to fingerprint it, then wipes it) and its backup is. One more
-# event is sent with team D's public token, so its row is fetched. Team D's secret and backup
-# must not be in the worker's memory either. The PostgreSQL server is a process of its own: only
-# the worker's memory is scanned. The lookup's parameters hold the batch's tokens, team A's secret
-# among them (allowed: it was in a message), never a token of a team's row.
+# event, sent last, has team D's public token, so that its row is fetched. Team D's secret and
+# backup must not be in the worker's memory either. The PostgreSQL server is a process of its own:
+# only the worker's memory is scanned. The lookup's parameters hold the batch's tokens, team A's
+# secret among them (allowed: it was in a message), never a token of a team's row.
 #   secret_memory_test.sh [--postgres] WARDEN ROOT
 set -euo pipefail
 store=file
@@ -93,13 +93,16 @@ def envelope(token, n):
     return {"topic": topic, "key": f"{token}:{distinct}", "payload": json.dumps(value),
             "headers": ["token", token, "distinct_id", distinct, "event", event, "uuid", u,
                         "timestamp", "1795168800000"]}
-# One event with team A's secret, three with team B's public token, none for team C (and with
-# --postgres one with team D's public token).
+# One event with team A's secret, three with team B's public token, none for team C. With
+# --postgres, then one with team D's public token, sent once the others are processed: its lookup
+# is then the worker's latest, as in a worker quiet since, so that no copy the next lookup would
+# overwrite goes unseen (the outcome would otherwise hang on which member happened to query last).
 events = [envelope(teams[0]["secret_api_token"], 0)] + [envelope(teams[1]["api_token"], n) for n in (1, 2, 3)]
-if store == "postgres":
-    events.append(envelope(teams[3]["api_token"], 4))
 with open(f"{work}/events.jsonl", "w") as f:
     for e in events: f.write(json.dumps(e) + "\n")
+if store == "postgres":
+    with open(f"{work}/events_late.jsonl", "w") as f:
+        f.write(json.dumps(envelope(teams[3]["api_token"], 4)) + "\n")
 with open(f"{work}/needles.tsv", "w") as f:
     for role, rule, prefix, value in needles: f.write(f"{role}\t{rule}\t{prefix}\t{value}\n")
 open(f"{work}/topic", "w").write(topic)
@@ -131,8 +134,11 @@ pids+=($!)
 for _ in $(seq 100); do [[ -s "$work/bootstrap.topic" ]] && break; sleep 0.1; done
 brokers=$(cat "$work/bootstrap.topic")
 [[ $brokers == 127.0.0.1:* ]] || { echo "FAIL: the mock cluster did not start on loopback: '$brokers'"; exit 1; }
-timeout 60 "$warden" produce --brokers "$brokers" --topic "$topic" --input "$work/events.jsonl" \
-    >/dev/null 2>"$work/produce.log" || { echo "FAIL: produce failed:"; tail -n 5 "$work/produce.log"; exit 1; }
+produce() {  # produce FILE: its events onto the input topic
+    timeout 60 "$warden" produce --brokers "$brokers" --topic "$topic" --input "$1" \
+        >/dev/null 2>"$work/produce.log" || { echo "FAIL: produce failed:"; tail -n 5 "$work/produce.log"; exit 1; }
+}
+produce "$work/events.jsonl"
 
 # Two group members (one team cache each), as a worker on two cores runs. Not wrapped in
 # `timeout`: $worker_pid must be warden itself, whose memory is scanned.
@@ -160,21 +166,29 @@ done
 # Processed: every event consumed and produced, team A's verified (so the worker did look its
 # secret up, and team B's public token, in the teams it loaded; with --postgres team D's as well:
 # an event of an unknown token is not produced, so team D's row, unshaped secret and all, was fetched).
-consumed=0 verified=0 produced=0
-for _ in $(seq 600); do
-    kill -0 "$worker_pid" 2>/dev/null || { echo "FAIL: the worker exited:"; tail -n 5 "$work/run.log"; exit 1; }
-    consumed=$(metric "warden_events_consumed_total{topic=\"$topic\"}" || echo 0)
-    verified=$(metric 'warden_verified_property_total{action="verified"}' || echo 0)
-    produced=$(metric 'warden_events_produced_total{topic="events_analytics"}' || echo 0)
-    ((consumed >= events && verified >= 1 && produced >= events)) && break
-    sleep 0.1
-done
-((consumed == events && verified == 1 && produced == events)) || {
-    echo "FAIL: want $events events consumed and produced, 1 verified; got $consumed consumed," \
-        "$produced produced, $verified verified"
-    tail -n 5 "$work/run.log"
-    exit 1
+wait_processed() {  # wait_processed N: N events processed in all
+    local want=$1 consumed=0 verified=0 produced=0
+    for _ in $(seq 600); do
+        kill -0 "$worker_pid" 2>/dev/null || { echo "FAIL: the worker exited:"; tail -n 5 "$work/run.log"; exit 1; }
+        consumed=$(metric "warden_events_consumed_total{topic=\"$topic\"}" || echo 0)
+        verified=$(metric 'warden_verified_property_total{action="verified"}' || echo 0)
+        produced=$(metric 'warden_events_produced_total{topic="events_analytics"}' || echo 0)
+        ((consumed >= want && verified >= 1 && produced >= want)) && break
+        sleep 0.1
+    done
+    ((consumed == want && verified == 1 && produced == want)) || {
+        echo "FAIL: want $want events consumed and produced, 1 verified; got $consumed consumed," \
+            "$produced produced, $verified verified"
+        tail -n 5 "$work/run.log"
+        exit 1
+    }
 }
+wait_processed "$events"
+if [[ -f $work/events_late.jsonl ]]; then
+    produce "$work/events_late.jsonl"
+    events=$((events + $(grep -c . "$work/events_late.jsonl")))
+    wait_processed "$events"
+fi
 
 # The scan: the worker is stopped (SIGSTOP) so that it reads as one snapshot, as a core dump
 # would; every readable mapping is read through /proc/PID/mem. Never prints a needle's value.
@@ -219,8 +233,9 @@ def in_json_text(buf, i, prefix):
     before = buf[max(0, i - 8 - len(prefix)):i]
     return before.endswith(b'"' + prefix) or before.endswith(b'"')
 
-# Whether an occurrence is a whole field of a PostgreSQL protocol message (its prefix, after the
-# field's 4-byte length): a DataRow (or Bind) left in libpq's buffers.
+# Whether an occurrence is a whole length-prefixed field (its prefix, after a 4-byte big-endian
+# length of the whole token), as in a PostgreSQL protocol message: a DataRow left in libpq's
+# receive buffer, say (a Kafka string's 2-byte length after two zero bytes looks the same).
 def in_wire_field(buf, i, prefix, value):
     start = i - len(prefix)
     return start >= 4 and buf[start:i] == prefix and buf[start - 4:start] == (len(prefix) + len(value)).to_bytes(4, "big")
@@ -255,7 +270,7 @@ for line in maps:
     regions += 1
     for role, n in copies.items():
         note = (f"{n} cop{'y' if n == 1 else 'ies'}" + (f", {as_json[role]} as JSON text" if as_json[role] else "") +
-                (f", {as_wire[role]} as a PostgreSQL protocol field" if as_wire[role] else ""))
+                (f", {as_wire[role]} as a length-prefixed wire field" if as_wire[role] else ""))
         found.setdefault(role, []).append(f"{kind(path)} {span} ({note})")
 # Still the same live process after the scan (not a recycled pid).
 if running() != exe:

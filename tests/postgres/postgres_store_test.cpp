@@ -70,16 +70,7 @@ const Team* resolve_one(TeamCache& cache, const std::string& t) {
     return teams[0].get();
 }
 
-// Milliseconds until `pred` holds, applying store notifications the way each batch does.
-double millis_until(TeamCache& cache, const std::function<bool()>& pred, std::chrono::milliseconds limit = 5000ms) {
-    const auto start = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - start < limit) {
-        cache.apply_store_changes();
-        if (pred()) return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-        std::this_thread::sleep_for(1ms);
-    }
-    return 1e9;
-}
+using pgtest::millis_until;
 
 }  // namespace
 
@@ -487,4 +478,34 @@ TEST_CASE("postgres: a TRUNCATE of the team table forgets every cached team at o
     const double ms = millis_until(cache, [&] { return resolve_one(cache, token("phs_", 44)) == nullptr; });
     MESSAGE("truncated team's secret refused " << ms << " ms after the commit");
     CHECK(ms < 1000);
+}
+
+TEST_CASE("postgres: a secret that is not a phs_ key is fingerprinted by the server, never sent, and still found") {
+    Admin admin;
+    admin.exec("DELETE FROM posthog_team WHERE id = 61");
+    // Quotes, a backslash, a tab and a non-ASCII letter: every byte the fingerprint and the escaping
+    // flag must agree on with the worker's own computation.
+    const std::string secret = "legacy \"s3cr3t\" \\ with\ttab and \xc3\xa9";
+    const std::string backup = "phs_plain_key_shape_61";
+    admin.exec(
+        "INSERT INTO posthog_team (id, project_id, name, api_token, secret_api_token, secret_api_token_backup)"
+        " VALUES (61, 61, 'unshaped', 'phc_unshaped_61', E'legacy \"s3cr3t\" \\\\ with\\ttab and \xc3\xa9', '" +
+        backup + "')");
+    PostgresTeamStore store(store_options());
+    TeamCache cache(store);
+    const Team* team = resolve_one(cache, "phc_unshaped_61");
+    REQUIRE(team);
+    REQUIRE(team->secret_api_token);
+    const SecretToken& fetched = *team->secret_api_token;
+    const SecretToken local(secret);
+    CHECK_FALSE(fetched.key_shaped());
+    CHECK(fetched.json_escaped() == local.json_escaped());
+    CHECK(fetched.json_escaped());
+    CHECK(fetched.size() == secret.size());
+    CHECK(fetched.matches(secret));
+    CHECK(fetched.find_in("before " + secret + " after") == 7);
+    CHECK(fetched.find_in(secret.substr(1)) == std::string_view::npos);
+    CHECK(team->secret_api_token_backup->key_shaped());
+    CHECK(team->is_secret(secret));
+    CHECK(team->is_secret(backup));
 }

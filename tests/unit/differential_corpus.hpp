@@ -46,6 +46,9 @@ inline constexpr Variant variants[] = {
      "phs_secret_noheat"},
     {"NoHeatmaps public", "phc_public_noheat", "phs_secret_noheat", "phs_backup_acme", "phs_secret_acme"},
     {"NoHeatmaps secret", "phs_secret_noheat", "phs_secret_noheat", "phs_backup_acme", "phs_secret_acme"},
+    {"Beta project key", "phs_key_beta_scoped", "phs_key_beta_scoped", "phs_backup_acme", "phs_secret_acme"},
+    {"Beta project key without the scope", "phs_key_beta_unscoped", "phs_key_beta_unscoped", "phs_backup_acme",
+     "phs_secret_acme"},
 };
 
 // How a case is sent: its token in the header (and the value) or only in the value, and whether

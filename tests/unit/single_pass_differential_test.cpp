@@ -340,11 +340,14 @@ TEST_CASE("differential: seeded random capture values") {
     flush(true);
     CHECK(runner.failures() == 0);
     CHECK(runner.compared() == count);
-    // Most values reach the renderer rather than a dead letter or a drop.
+    // Most values sent with a credential that is not refused reach the renderer rather than a dead
+    // letter or a drop.
     const warden::OutcomeCounters& c = runner.normal().reference_counters();
     using D = warden::Destination;
     const auto produced = [&](D d) { return c.produced[static_cast<size_t>(d)]; };
-    CHECK(produced(D::analytics) + produced(D::error_tracking) + produced(D::heatmaps) > c.consumed / 2);
+    const uint64_t refused = c.dropped[static_cast<size_t>(warden::DropCause::insufficient_scope)];
+    CHECK(refused > 0);
+    CHECK(produced(D::analytics) + produced(D::error_tracking) + produced(D::heatmaps) > (c.consumed - refused) / 2);
     CHECK(c.verified > 0);
     CHECK(c.stripped > 0);
     CHECK(c.redacted > 0);
@@ -380,7 +383,9 @@ TEST_CASE("differential: a batch of large values, half without a token header, p
     runner.run(runner.normal(), messages, labels);
     CHECK(runner.failures() == 0);
     const warden::OutcomeCounters& c = runner.normal().reference_counters();
+    const uint64_t refused = c.dropped[static_cast<size_t>(warden::DropCause::insufficient_scope)];
+    CHECK(refused == count / std::size(variants));  // the variant of a key without the scope
     CHECK(c.produced[static_cast<size_t>(warden::Destination::analytics)] +
               c.produced[static_cast<size_t>(warden::Destination::error_tracking)] ==
-          count);
+          count - refused);
 }
