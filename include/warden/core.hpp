@@ -22,6 +22,9 @@ constexpr bool verifies(Credential credential) {
     return credential == Credential::secret || credential == Credential::backup_secret ||
            credential == Credential::project_key;
 }
+constexpr bool is_project_key(Credential credential) {
+    return credential == Credential::project_key || credential == Credential::project_key_without_scope;
+}
 
 // A project secret API key of a team (posthog_projectsecretapikey), known by the digest its
 // `secure_value` holds ("sha256$" and the hex SHA-256 of the key): the key itself is never stored.

@@ -3,6 +3,7 @@
 
 #include <warden/audit.hpp>
 #include <warden/core.hpp>
+#include <warden/key_usage.hpp>
 #include <warden/quota.hpp>
 #include <warden/retry_policy.hpp>
 #include <warden/team_resolution.hpp>
@@ -50,6 +51,9 @@ public:
     // says which offsets it holds). It must outlive the processor; null: none.
     void set_audit(AuditTrail* audit) { audit_ = audit; }
     AuditTrail* audit() const { return audit_; }
+    // Notes the project secret API keys each batch presented, for their `last_used_at`. It must
+    // outlive the processor; null: none.
+    void set_key_usage(KeyUsageRecorder* key_usage) { key_usage_ = key_usage; }
 
     const TopicNames& topics() const { return processor_.topics(); }
 
@@ -60,6 +64,7 @@ private:
     TeamResolution teams_;
     const QuotaSource* quota_ = nullptr;
     AuditTrail* audit_ = nullptr;
+    KeyUsageRecorder* key_usage_ = nullptr;
     std::unordered_map<const Team*, QuotaFlags> quota_of_team_;  // this batch's decisions
 };
 

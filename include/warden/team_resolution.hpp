@@ -25,6 +25,8 @@ public:
 
     // The resolution of the i-th message of the last resolved batch.
     Resolution operator[](size_t i) const { return resolutions_[i]; }
+    // The project secret API keys the last batch presented, each once (with or without the scope).
+    std::span<const TokenDigest> project_keys_used() const { return project_keys_used_; }
 
 private:
     // Overwrites the last batch's token texts: a secret sent in a message is not kept past it.
@@ -35,6 +37,7 @@ private:
     std::vector<TokenKey> keys_;       // the same, with their digests
     std::vector<ResolvedToken> resolved_;
     std::vector<Resolution> resolutions_;
+    std::vector<TokenDigest> project_keys_used_;
 };
 
 }  // namespace warden

@@ -5,6 +5,7 @@
 #include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/kafka_properties.hpp>
+#include <warden/key_usage.hpp>
 #include <warden/processing_guarantee.hpp>
 #include <warden/quota.hpp>
 #include <warden/teams.hpp>
@@ -68,6 +69,9 @@ struct WorkerOptions {
 
     // The quota stage's limits (warden/quota.hpp); null: none. Outlives the worker.
     const QuotaSource* quota = nullptr;
+    // Where the project secret API keys presented are noted (warden/key_usage.hpp); null: nowhere.
+    // Shared by the members of one process; outlives the worker.
+    KeyUsageRecorder* key_usage = nullptr;
 
     // The security audit trail (warden/audit.hpp): its records go to `audit_topic`, unless that is
     // empty. Members of one process share the key; none: a random one of this worker.

@@ -4,12 +4,14 @@
 #include <warden/audit.hpp>
 #include <warden/core.hpp>
 #include <warden/histogram.hpp>
+#include <warden/key_usage.hpp>
 #include <warden/teams.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace warden {
@@ -60,8 +62,9 @@ struct WorkerStats {
     TeamCache::Stats team_cache;
     std::map<int32_t, int64_t> lag;  // per assigned partition: high watermark − committable offset
     QuotaStats quota;
-    AuditCounts audit_occurrences{};  // security-relevant occurrences the audit trail counted, by kind
-    uint64_t audit_records = 0;       // audit records sent
+    std::optional<KeyUsageStats> key_usage;  // with --project-key-usage-postgres
+    AuditCounts audit_occurrences{};         // security-relevant occurrences the audit trail counted, by kind
+    uint64_t audit_records = 0;              // audit records sent
 };
 
 }  // namespace warden

@@ -10,6 +10,8 @@
 #include <warden/admin.hpp>
 #include <warden/log.hpp>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 namespace warden::cli {
@@ -124,7 +126,48 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
         ->envname("WARDEN_ADMIN_SIGNATURE_TOLERANCE_S")
         ->capture_default_str()
         ->check(whole_number_range(1, 3600));
+    cmd->add_option("--project-key-usage-postgres", args.key_usage_postgres,
+                    "PostgreSQL connection string or URI of a role that may update only last_used_at of the key "
+                    "table (deploy/sql/005_key_usage_role.sql); with it the project secret API keys presented get "
+                    "their last use written, in batches, off the processing path. Needs --postgres")
+        ->envname("WARDEN_PROJECT_KEY_USAGE_POSTGRES");
+    cmd->add_option("--project-key-usage-password-file", args.key_usage_password_file,
+                    "File holding the password of --project-key-usage-postgres: its first line exactly")
+        ->envname("WARDEN_PROJECT_KEY_USAGE_PASSWORD_FILE");
+    cmd->add_option("--project-key-usage-interval-ms", args.key_usage_interval_ms,
+                    "A key's last_used_at is written at most once per interval (by the whole fleet)")
+        ->envname("WARDEN_PROJECT_KEY_USAGE_INTERVAL_MS")
+        ->capture_default_str()
+        ->check(whole_number<int64_t>(1000));
 }
+
+namespace {
+
+// The key usage writer's options; UsageError for a combination that cannot write.
+PostgresStoreOptions key_usage_options(const RunArgs& args) {
+    if (!args.key_usage_password_file.empty() && args.key_usage_postgres.empty()) {
+        throw UsageError("--project-key-usage-password-file needs --project-key-usage-postgres");
+    }
+    if (args.store.postgres.empty()) {
+        throw UsageError("--project-key-usage-postgres needs --postgres: keys are looked up in PostgreSQL only");
+    }
+    if (args.store.postgres_key_table.empty()) {
+        throw UsageError(
+            "--project-key-usage-postgres needs the key table, which an empty --postgres-key-table turns off");
+    }
+    PostgresStoreOptions options;
+    options.conninfo = args.key_usage_postgres;
+    options.key_table = args.store.postgres_key_table;
+    if (!args.key_usage_password_file.empty()) {
+        options.password = read_secret_file("--project-key-usage-password-file", args.key_usage_password_file,
+                                            "--project-key-usage-password-file takes the name of a file holding "
+                                            "the password",
+                                            SecretFilePart::first_line);
+    }
+    return options;
+}
+
+}  // namespace
 
 void prepare_run(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
@@ -154,6 +197,27 @@ void prepare_run(RunArgs& args) {
     check_kafka_clients(worker_consumer_properties(args.worker), worker_producer_properties(args.worker));
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
     args.admin_secrets = read_admin_secrets(args);
+    if (!args.key_usage_postgres.empty() || !args.key_usage_password_file.empty()) {
+        register_postgres_credentials(key_usage_options(args));
+    }
+}
+
+std::unique_ptr<KeyUsageRecorder> start_key_usage_recorder(const RunArgs& args) {
+    if (args.key_usage_postgres.empty()) return nullptr;
+    KeyUsageOptions options;
+    options.interval = std::chrono::milliseconds(args.key_usage_interval_ms);
+    options.flush_period = std::min<std::chrono::milliseconds>(options.interval, std::chrono::seconds(10));
+    KeyUsageRecorder::Writer writer;
+    try {
+        writer = postgres_key_usage_writer(key_usage_options(args), options.interval);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(e.what());
+    }
+    auto recorder = std::make_unique<KeyUsageRecorder>(options, std::move(writer));
+    recorder->start();
+    log::info("writing the last use of project secret API keys",
+              {{"table", args.store.postgres_key_table}, {"interval_ms", std::to_string(args.key_usage_interval_ms)}});
+    return recorder;
 }
 
 }  // namespace warden::cli

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct RunArgs {
     std::string admin_previous_secret_file;  // during a rotation, accepted beside the current one
     int64_t admin_tolerance_s = 300;
     std::vector<std::string> admin_secrets;  // read by prepare_run: the current, then the previous
+    std::string key_usage_postgres;          // --project-key-usage-postgres: writes keys' last_used_at
+    std::string key_usage_password_file;
+    int64_t key_usage_interval_ms = 3'600'000;
 };
 
 // Every option of `run` (and of `check`), with its environment variable and its checks.
@@ -43,5 +47,9 @@ void add_run_options(CLI::App& cmd, RunArgs& args);
 // UsageError for a combination that cannot run, std::runtime_error for a secret file it cannot
 // read.
 void prepare_run(RunArgs& args);
+
+// The recorder of project keys' last use, started, when --project-key-usage-postgres is given;
+// null otherwise. Throws std::runtime_error for options it cannot use (never quoting a credential).
+std::unique_ptr<KeyUsageRecorder> start_key_usage_recorder(const RunArgs& args);
 
 }  // namespace warden::cli

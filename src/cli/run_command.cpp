@@ -4,6 +4,7 @@
 #include "team_store_args.hpp"
 #include "thread_count.hpp"
 
+#include <warden/key_usage.hpp>
 #include <warden/log.hpp>
 #include <warden/ops.hpp>
 #include <warden/teams.hpp>
@@ -31,6 +32,8 @@ int run_worker(RunArgs& args) {
     std::vector<TeamCache*> member_caches;
     member_caches.reserve(caches.size());
     for (const std::unique_ptr<TeamCache>& cache : caches) member_caches.push_back(cache.get());
+    const std::unique_ptr<KeyUsageRecorder> key_usage = start_key_usage_recorder(args);
+    args.worker.key_usage = key_usage.get();
     WorkerThreads workers(args.worker, member_caches);
     if (threads > 1) log::info("group members in this process", {{"threads", std::to_string(threads)}});
     std::unique_ptr<OpsServer> ops;
@@ -42,9 +45,10 @@ int run_worker(RunArgs& args) {
         }
         ops = std::make_unique<OpsServer>(
             args.metrics_address,
-            [&workers, &quota, &args] {
+            [&workers, &quota, &args, &key_usage] {
                 WorkerStats stats = workers.stats();
                 if (quota.redis) stats.quota = quota_stats(*quota.redis, args.quota);
+                if (key_usage) stats.key_usage = key_usage->stats();
                 return stats;
             },
             MetricsContext{args.worker.input_topic, args.worker.topics,

@@ -91,6 +91,7 @@ public:
           delivery_(producer_, options_.topics) {
         if (options_.brokers.empty()) throw std::runtime_error("no brokers given: set --brokers host:port[,...]");
         processor_.set_quota(options_.quota);
+        processor_.set_key_usage(options_.key_usage);
         if (!options_.audit_topic.empty()) {
             audit_.emplace(options_.audit_key ? *options_.audit_key : FingerprintKey::random(), options_.audit);
             processor_.set_audit(&*audit_);

@@ -236,6 +236,22 @@ std::vector<MetricFamily> worker_metric_families(const WorkerStats& s, const Met
                   static_cast<double>(q.failures));
     }
 
+    if (s.key_usage) {
+        const KeyUsageStats& u = *s.key_usage;
+        auto& keys = f.family("warden_project_key_usage_keys_total",
+                              "Project secret API keys on their way to last_used_at: noted (once per interval), sent, "
+                              "updated (rows written), dropped (the pending set was full)",
+                              MetricType::Counter);
+        for (const auto& [outcome, count] : {std::pair{"noted", u.noted}, std::pair{"sent", u.sent},
+                                             std::pair{"updated", u.updated}, std::pair{"dropped", u.dropped}}) {
+            keys.metric.push_back(Families::counter_metric({{"outcome", outcome}}, static_cast<double>(count)));
+        }
+        f.counter("warden_project_key_usage_write_failures_total",
+                  "Writes of keys' last use that failed (their keys are sent again)", static_cast<double>(u.failures));
+        f.gauge("warden_project_key_usage_pending", "Keys waiting for the next write of their last use",
+                static_cast<double>(u.pending));
+    }
+
     // Every kind, zeros included, so that an alert's rate() has a series from the start.
     auto& audit = f.family("warden_audit_occurrences_total",
                            "Security-relevant occurrences the audit trail recorded, by kind (its records' counts add "

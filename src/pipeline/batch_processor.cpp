@@ -17,6 +17,7 @@ BatchProcessor::Status BatchProcessor::process(std::span<const MessageView> batc
     // Rotations committed in the store take effect from the next batch on.
     cache_.apply_store_changes();
     if (!teams_.resolve(batch, processor_, cache_)) return failure_status(cache_);
+    if (key_usage_) key_usage_->note(teams_.project_keys_used());
     const int64_t now_ms = wall_clock_();
     // The quota stage: one snapshot for the batch, one decision per team.
     std::shared_ptr<const QuotaLimits> quota = quota_ ? quota_->current() : nullptr;

@@ -30,6 +30,7 @@ bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor&
     if (!cache.resolve_batch(keys_, resolved_)) return false;
 
     resolutions_.assign(batch.size(), Resolution{});
+    project_keys_used_.clear();
     size_t next_token = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
         const TokenLookup& lookup = lookups_[i];
@@ -47,6 +48,8 @@ bool TeamResolution::resolve(std::span<const MessageView> batch, EventProcessor&
             case TokenStatus::unreadable: break;  // the processor dead-letters it
             case TokenStatus::candidate: {
                 const ResolvedToken& resolved = resolved_[next_token];
+                if (is_project_key(resolved.credential) && first_key.at(tokens_[next_token]) == next_token)
+                    project_keys_used_.push_back(keys_[next_token].digest);
                 resolution.token = tokens_[next_token++];  // moved there from the lookup
                 resolution.team = resolved.team.get();
                 resolution.credential = resolved.credential;

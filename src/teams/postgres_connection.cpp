@@ -29,9 +29,20 @@ bool finish_connecting(PGconn* conn, Clock::time_point deadline) {
 
 }  // namespace
 
-Reconnecting::Reconnecting(const PostgresStoreOptions& options, std::string role)
+bool plain_identifier(const std::string& name) {
+    if (name.empty() || name.size() > 63) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        const bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
+        if (!ok) return false;
+    }
+    return true;
+}
+
+Reconnecting::Reconnecting(const PostgresStoreOptions& options, std::string role, ConnectionSettings settings)
     : options_(options),
       role_(std::move(role)),
+      settings_(settings),
       retry_(RetryPolicy::Options::doubling(options.min_backoff, options.max_backoff)) {}
 
 PGconn* Reconnecting::get(bool& reopened) {
@@ -104,7 +115,8 @@ ConnectionPtr Reconnecting::open() {
         return nullptr;
     }
     if (PQstatus(conn.get()) != CONNECTION_OK) {
-        failure_ = connection_failure(PQerrorMessage(conn.get()), PQconnectionNeedsPassword(conn.get()) != 0);
+        failure_ =
+            connection_failure(PQerrorMessage(conn.get()), PQconnectionNeedsPassword(conn.get()) != 0, settings_);
         return nullptr;
     }
     // Server notices (e.g. "terminating connection") go to the JSON log, not raw stderr.

@@ -22,11 +22,16 @@ using ConnectionPtr = std::unique_ptr<PGconn, Deleter>;
 using ResultPtr = std::unique_ptr<PGresult, Deleter>;
 using NotifyPtr = std::unique_ptr<PGnotify, Deleter>;
 
+// A name that can go into a statement's text as it is: lower-case letters, digits, '_' and '.'
+// (schema.table), not starting with a digit or a dot, at most 63 characters.
+bool plain_identifier(const std::string& name);
+
 // A connection that is reopened with exponential backoff when it fails. Its errors are verbose so
 // that each carries its SQLSTATE, which is what tells a refused login from an outage.
 class Reconnecting {
 public:
-    Reconnecting(const PostgresStoreOptions& options, std::string role);
+    // `settings` name the options its failures tell the operator to check.
+    Reconnecting(const PostgresStoreOptions& options, std::string role, ConnectionSettings settings = {});
 
     // The open connection, or null while down (a reconnect is tried when the backoff allows;
     // failure() says why it is down). `reopened` is set when this call opened a new connection.
@@ -49,6 +54,7 @@ private:
 
     const PostgresStoreOptions& options_;
     std::string role_;
+    ConnectionSettings settings_;
     ConnectionPtr conn_;
     RetryPolicy retry_;
     RetryPolicy::Clock::time_point next_attempt_{};

@@ -130,7 +130,7 @@ std::vector<std::string> password_forms(std::string_view conninfo) {
     return out;
 }
 
-std::optional<std::string> conninfo_problem(const std::string& conninfo) {
+std::optional<std::string> conninfo_problem(const std::string& conninfo, std::string_view setting) {
     if (!looks_like_conninfo(conninfo)) return std::nullopt;
     std::string reason;
     if (parse(conninfo, &reason)) return std::nullopt;
@@ -151,7 +151,7 @@ std::optional<std::string> conninfo_problem(const std::string& conninfo) {
     } else {
         what = "libpq cannot parse it";
     }
-    return "--postgres is not a valid connection string or URI: " + what +
+    return std::string(setting) + " is not a valid connection string or URI: " + what +
            ". The value is not shown, since it may hold a password";
 }
 

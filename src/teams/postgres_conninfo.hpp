@@ -15,8 +15,9 @@ namespace warden::postgres {
 std::vector<std::string> password_forms(std::string_view conninfo);
 
 // Why libpq cannot parse `conninfo`, in warden's words (which setting, what kind of problem, what
-// to do) and never quoting it; nothing when it parses or is a bare database name.
-std::optional<std::string> conninfo_problem(const std::string& conninfo);
+// to do) and never quoting it; nothing when it parses or is a bare database name. `setting` names
+// the option it came from.
+std::optional<std::string> conninfo_problem(const std::string& conninfo, std::string_view setting = "--postgres");
 
 // `text` with every double-quoted value replaced by "…", except the names of libpq settings: for
 // libpq's messages about settings, which quote the value they refuse.

@@ -30,9 +30,6 @@ bool refused_setting(std::string_view text) {
            (starts_with(text, "invalid ") || starts_with(text, "could not match "));
 }
 
-constexpr std::string_view password_sources =
-    "--postgres-password-file, PGPASSWORD, ~/.pgpass or the password in --postgres";
-
 }  // namespace
 
 StoreFailure failure_of_sqlstate(std::string_view code) {
@@ -76,32 +73,35 @@ std::string one_line(std::string_view text) {
     return log::redact(out);
 }
 
-Failure connection_failure(std::string_view text, bool needed_password) {
+Failure connection_failure(std::string_view text, bool needed_password, const ConnectionSettings& settings) {
     const std::string said = one_line(text);
+    const std::string conninfo(settings.conninfo);
+    const std::string password_sources =
+        std::string(settings.password_file) + ", PGPASSWORD, ~/.pgpass or the password in " + conninfo;
     if (needed_password) {
         return {StoreFailure::permanent, "PostgreSQL asks for a password and none was given (" + said +
-                                             "): give one through " + std::string(password_sources)};
+                                             "): give one through " + password_sources};
     }
     for (const std::string& code : sqlstates_in(text)) {
         if (failure_of_sqlstate(code) != StoreFailure::permanent) continue;
         if (starts_with(code, "28")) {
-            return {StoreFailure::permanent, "PostgreSQL refused the login (" + said +
-                                                 "): check the user in --postgres and its password (" +
-                                                 std::string(password_sources) + "), and the server's pg_hba.conf"};
+            return {StoreFailure::permanent, "PostgreSQL refused the login (" + said + "): check the user in " +
+                                                 conninfo + " and its password (" + password_sources +
+                                                 "), and the server's pg_hba.conf"};
         }
         if (code == "3D000") {
             return {StoreFailure::permanent,
-                    "the database named in --postgres does not exist (" + said + "): check its dbname"};
+                    "the database named in " + conninfo + " does not exist (" + said + "): check its dbname"};
         }
         if (code == "42501") {
-            return {StoreFailure::permanent, "the user in --postgres may not connect to that database (" + said +
+            return {StoreFailure::permanent, "the user in " + conninfo + " may not connect to that database (" + said +
                                                  "): grant it CONNECT on the database"};
         }
-        return {StoreFailure::permanent, "PostgreSQL refused the connection (" + said + "): check --postgres"};
+        return {StoreFailure::permanent, "PostgreSQL refused the connection (" + said + "): check " + conninfo};
     }
     if (refused_setting(text)) {
         return {StoreFailure::permanent,
-                "--postgres has a setting libpq refuses (" + hide_quoted_values(said) + "): correct it"};
+                conninfo + " has a setting libpq refuses (" + hide_quoted_values(said) + "): correct it"};
     }
     return {StoreFailure::transient, "PostgreSQL is unreachable (" + said + ")"};
 }

@@ -35,8 +35,14 @@ std::vector<std::string> sqlstates_in(std::string_view verbose_text);
 // quote the statement, and with registered credentials redacted.
 std::string one_line(std::string_view libpq_text);
 
+// The options a connection's failures tell the operator to check.
+struct ConnectionSettings {
+    std::string_view conninfo = "--postgres";
+    std::string_view password_file = "--postgres-password-file";
+};
+
 // Why a connection attempt failed. `text` is PQerrorMessage of the attempt (made verbose).
-Failure connection_failure(std::string_view text, bool needed_password);
+Failure connection_failure(std::string_view text, bool needed_password, const ConnectionSettings& settings = {});
 
 // Why a statement failed: the lookup's SET, PREPARE, the lookup itself or LISTEN (`what` names it
 // in the message). `result` may be null (the statement's result was not kept, or the connection

@@ -22,16 +22,6 @@ using postgres::ResultPtr;
 constexpr const char* fetch_statement = "warden_fetch_teams";
 constexpr std::string_view listening = "listening for team changes";
 
-bool plain_identifier(const std::string& name) {
-    if (name.empty() || name.size() > 63) return false;
-    for (size_t i = 0; i < name.size(); ++i) {
-        const char c = name[i];
-        const bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
-        if (!ok) return false;
-    }
-    return true;
-}
-
 // The tokens as one text[] literal: each element quoted, with '"' and '\' escaped, so no token
 // can change the array's shape (the value is a bound parameter, never part of the SQL text).
 std::string text_array_literal(std::span<const std::string_view> tokens) {
@@ -72,15 +62,15 @@ public:
         : options_(std::move(options)), lookup_(options_, "lookup"), listener_(options_, "listener") {
         register_postgres_credentials(options_);
         if (auto problem = postgres::conninfo_problem(options_.conninfo)) throw std::invalid_argument(*problem);
-        if (!plain_identifier(options_.table)) {
+        if (!postgres::plain_identifier(options_.table)) {
             throw std::invalid_argument("invalid --postgres-table " + options_.table +
                                         ": a table name of lower-case letters, digits, '_' and '.' (schema.table)");
         }
-        if (!options_.key_table.empty() && !plain_identifier(options_.key_table)) {
+        if (!options_.key_table.empty() && !postgres::plain_identifier(options_.key_table)) {
             throw std::invalid_argument("invalid --postgres-key-table " + options_.key_table +
                                         ": a table name of lower-case letters, digits, '_' and '.' (schema.table)");
         }
-        if (!plain_identifier(options_.channel))
+        if (!postgres::plain_identifier(options_.channel))
             throw std::invalid_argument("invalid channel name: " + options_.channel);
     }
 

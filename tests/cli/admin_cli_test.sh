@@ -50,13 +50,7 @@ start_mock_cluster 2
     --consumer-property fetch.wait.max.ms=10 >"$work/summary" 2>"$work/run.log" &
 run_pid=$!
 pids+=($run_pid)
-port=
-for _ in $(seq 150); do
-    port=$(grep -o '"msg":"serving /metrics[^}]*"port":"[0-9]*"' "$work/run.log" | grep -o '[0-9]*"$' | tr -d '"' || true)
-    [[ -n "$port" ]] && break
-    kill -0 "$run_pid" 2>/dev/null || break
-    sleep 0.1
-done
+wait_for_ops_port "$run_pid" "$work/run.log"
 [[ -n "$port" ]] || { tail -n 5 "$work/run.log"; fail "the worker logged no ops port within 15 s"; }
 grep -q '"msg":"serving the admin endpoints' "$work/run.log" || fail "the worker did not say it serves the admin endpoints"
 address="127.0.0.1:$port"

@@ -20,3 +20,17 @@ start_mock_cluster() {
     for _ in $(seq 100); do [[ -s "$bootstrap" ]] && break; sleep 0.1; done
     brokers=$(cat "$bootstrap")
 }
+
+# Sets $port to the ops port the worker PID logged in LOG ("serving /metrics ..."), waiting up to
+# 15 s; empty when the worker stopped first or logged none.
+wait_for_ops_port() {
+    local pid=$1 log=$2
+    port=
+    for _ in $(seq 150); do
+        port=$(grep -o '"msg":"serving /metrics[^}]*"port":"[0-9]*"' "$log" 2>/dev/null |
+            grep -o '[0-9]*"$' | tr -d '"') || true
+        [[ -n $port ]] && return 0
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+}

@@ -160,14 +160,7 @@ text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout
 print(next((int(float(l.split()[-1])) for l in text.splitlines() if l.startswith(sys.argv[2] + " ")), 0))
 PY
 }
-port=
-for _ in $(seq 100); do
-    port=$(grep -o '"msg":"serving /metrics[^}]*"port":"[0-9]*"' "$work/run.log" 2>/dev/null |
-        grep -o '[0-9]*"$' | tr -d '"') || true
-    [[ -n $port ]] && break
-    kill -0 "$worker_pid" 2>/dev/null || break
-    sleep 0.1
-done
+wait_for_ops_port "$worker_pid" "$work/run.log"
 [[ -n $port ]] || { echo "FAIL: the worker did not serve /metrics:"; tail -n 5 "$work/run.log"; exit 1; }
 # Processed: every event consumed and produced, team A's verified (so the worker did look its
 # secret up, and team B's public token, in the teams it loaded; with --postgres team D's as well:
