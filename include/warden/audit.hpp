@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,8 +30,10 @@ enum class AuditKind : uint8_t {
     secret_redacted,              // a secret removed from an output
     quota_limited,                // dropped: the team is over its quota
     insufficient_scope,           // refused: a project secret API key without the ingestion scope
+    admin_request,                // a signed admin request acted on (an invalidation, a flush)
+    admin_request_refused,        // an admin request refused (unsigned, stale, replayed, malformed)
 };
-inline constexpr size_t audit_kind_count = 8;
+inline constexpr size_t audit_kind_count = 10;
 std::string_view to_string(AuditKind);
 // Per-kind totals, indexed by AuditKind.
 using AuditCounts = std::array<uint64_t, audit_kind_count>;
@@ -59,6 +62,34 @@ private:
     std::string id_;
 };
 
+// A call to the admin endpoints, as the ops server hands it to the audit trail.
+struct AdminAuditEntry {
+    bool accepted = false;
+    std::string action;           // "invalidate" or "flush"
+    std::optional<int64_t> team;  // the team an invalidation names (when its id is valid)
+    std::string result;           // "ok", or why it was refused
+    std::string peer;             // the address the request came from
+    int64_t at_ms = 0;            // epoch milliseconds
+    uint64_t count = 1;           // more than 1: refused calls that found the inbox full
+};
+
+// Admin calls on their way from the ops server's thread to a worker's audit trail: a bounded,
+// thread-safe queue the worker empties at each turn of its loop.
+class AdminAuditInbox {
+public:
+    static constexpr size_t capacity = 4096;
+
+    // False when full: an accepted call must then not be acted on (it could not be recorded); a
+    // refused one is counted, and recorded as one entry of that count.
+    bool post(AdminAuditEntry entry);
+    std::vector<AdminAuditEntry> take();
+
+private:
+    std::mutex mutex_;
+    std::vector<AdminAuditEntry> entries_;
+    uint64_t refused_overflow_ = 0;
+};
+
 struct AuditOptions {
     std::chrono::milliseconds interval{10'000};  // how long an aggregate collects occurrences
     size_t max_aggregates = 10'000;              // beyond: further teams' occurrences fold into team-less ones
@@ -81,13 +112,18 @@ public:
     bool observe(const MessageView& message, const Resolution& resolution, const MessageOutcome& outcome,
                  int64_t now_ms, Clock::time_point now = Clock::now());
 
+    // An admin call: aggregated per (team, kind) like the occurrences of messages, with the first
+    // call's action, result and address as its sample. Holds no offset, and survives discard().
+    void record_admin(const AdminAuditEntry& entry, Clock::time_point now = Clock::now());
+
     // Whether the open interval holds occurrences and has lasted its time.
     bool due(Clock::time_point now = Clock::now()) const;
     bool empty() const { return aggregates_.empty(); }
 
     // The open interval's records, one per (team, kind) in team then kind order, and a new interval.
     std::vector<OutputRecord> take_records();
-    // Forgets the open interval: its inputs are processed again (an aborted transaction).
+    // Forgets the open interval's occurrences in messages: its inputs are processed again (an
+    // aborted transaction). Admin calls are kept for the next records.
     void discard();
     // Adds another trail's open interval to this one's and empties it (`process` lanes): counts add
     // up, times widen, the earliest sample stays.
@@ -106,6 +142,7 @@ private:
         int64_t sample_offset = 0;
         std::string token_fingerprint;  // of the sample's token; empty without one
         StripPlaces found_in = 0;
+        AdminAuditEntry admin_sample;  // admin kinds: the first call's action, result and peer
     };
     // (team id or none, kind): std::nullopt sorts first.
     using Key = std::pair<std::optional<int64_t>, AuditKind>;

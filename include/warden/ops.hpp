@@ -59,6 +59,8 @@ struct OpsAdmin {
     AdminAuthOptions auth;
     SharedTeamStore* teams = nullptr;     // every cache over its views forgets what a request names
     AdminAuthenticator::UnixClock clock;  // null: the system clock
+    // Every call goes to the audit trail through it (a worker takes them); null: no audit trail.
+    std::shared_ptr<AdminAuditInbox> audit;
 };
 
 // Serves GET /metrics, /healthz and /readyz (200 or 503 with a one-line JSON reason), and with

@@ -78,6 +78,8 @@ struct WorkerOptions {
     std::string audit_topic = std::string(default_audit_topic);
     AuditOptions audit;
     std::optional<FingerprintKey> audit_key;
+    // Admin endpoint calls, recorded by the first member's audit trail; null: none.
+    std::shared_ptr<AdminAuditInbox> admin_audit;
 };
 
 // The worker's consumer settings: brokers, group, cooperative-sticky assignment, offsets stored

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <ctime>
 #include <stdexcept>
+#include <utility>
 
 namespace warden {
 namespace {
@@ -25,7 +26,13 @@ constexpr std::string_view kind_names[audit_kind_count] = {
     "secret_redacted",
     "quota_limited",
     "insufficient_scope",
+    "admin_request",
+    "admin_request_refused",
 };
+
+constexpr bool is_admin(AuditKind kind) {
+    return kind == AuditKind::admin_request || kind == AuditKind::admin_request_refused;
+}
 
 constexpr uint8_t bit(AuditKind kind) { return static_cast<uint8_t>(1U << static_cast<unsigned>(kind)); }
 
@@ -53,6 +60,18 @@ void write_places(rapidjson::Writer<rapidjson::StringBuffer>& w, StripPlaces pla
         if (places & strip_place(place)) w.String(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     }
     w.EndArray();
+}
+
+// The first admin call of an aggregate: what it asked, how it ended, where it came from.
+void write_admin_request(rapidjson::Writer<rapidjson::StringBuffer>& w, const AdminAuditEntry& call) {
+    w.Key("request");
+    w.StartObject();
+    for (const auto& [name, value] :
+         {std::pair{"action", &call.action}, std::pair{"result", &call.result}, std::pair{"peer", &call.peer}}) {
+        w.Key(name);
+        w.String(value->data(), static_cast<rapidjson::SizeType>(value->size()));
+    }
+    w.EndObject();
 }
 
 }  // namespace
@@ -114,6 +133,31 @@ uint8_t audit_kinds(const Resolution& r, const MessageOutcome& outcome) {
     return kinds;
 }
 
+// ---- AdminAuditInbox ----
+
+bool AdminAuditInbox::post(AdminAuditEntry entry) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= capacity) {
+        if (!entry.accepted) refused_overflow_ += entry.count;
+        return false;
+    }
+    entries_.push_back(std::move(entry));
+    return true;
+}
+
+std::vector<AdminAuditEntry> AdminAuditInbox::take() {
+    const std::lock_guard lock(mutex_);
+    std::vector<AdminAuditEntry> taken = std::exchange(entries_, {});
+    if (refused_overflow_ > 0) {
+        AdminAuditEntry overflow;
+        overflow.result = "not_recorded_inbox_full";
+        overflow.count = std::exchange(refused_overflow_, 0);
+        overflow.at_ms = taken.empty() ? 0 : taken.back().at_ms;
+        taken.push_back(std::move(overflow));
+    }
+    return taken;
+}
+
 // ---- AuditTrail ----
 
 AuditTrail::AuditTrail(FingerprintKey key, Options options) : key_(std::move(key)), options_(options) {}
@@ -164,6 +208,23 @@ void AuditTrail::add(AuditKind kind, std::optional<int64_t> team, const MessageV
     a.found_in |= found_in;
 }
 
+void AuditTrail::record_admin(const AdminAuditEntry& entry, Clock::time_point now) {
+    const AuditKind kind = entry.accepted ? AuditKind::admin_request : AuditKind::admin_request_refused;
+    if (aggregates_.empty()) opened_ = now;
+    occurrences_[static_cast<size_t>(kind)] += entry.count;
+    Key key{entry.team, kind};
+    if (key.first && !aggregates_.contains(key) && aggregates_.size() >= options_.max_aggregates) key.first.reset();
+    auto [it, fresh] = aggregates_.try_emplace(key);
+    Aggregate& a = it->second;
+    if (fresh) {
+        a.first_ms = entry.at_ms;
+        a.admin_sample = entry;
+    }
+    a.count += entry.count;
+    a.first_ms = std::min(a.first_ms, entry.at_ms);
+    a.last_ms = std::max(a.last_ms, entry.at_ms);
+}
+
 bool AuditTrail::due(Clock::time_point now) const { return !aggregates_.empty() && now - opened_ >= options_.interval; }
 
 std::vector<OutputRecord> AuditTrail::take_records() {
@@ -189,15 +250,19 @@ std::vector<OutputRecord> AuditTrail::take_records() {
         w.String(utc_text(a.first_ms).c_str());
         w.Key("last_seen");
         w.String(utc_text(a.last_ms).c_str());
-        w.Key("sample");
-        w.StartObject();
-        w.Key("topic");
-        w.String(a.sample_topic.c_str(), static_cast<rapidjson::SizeType>(a.sample_topic.size()));
-        w.Key("partition");
-        w.Int(a.sample_partition);
-        w.Key("offset");
-        w.Int64(a.sample_offset);
-        w.EndObject();
+        if (is_admin(kind)) {
+            write_admin_request(w, a.admin_sample);
+        } else {
+            w.Key("sample");
+            w.StartObject();
+            w.Key("topic");
+            w.String(a.sample_topic.c_str(), static_cast<rapidjson::SizeType>(a.sample_topic.size()));
+            w.Key("partition");
+            w.Int(a.sample_partition);
+            w.Key("offset");
+            w.Int64(a.sample_offset);
+            w.EndObject();
+        }
         w.Key("token_fingerprint");
         if (a.token_fingerprint.empty()) {
             w.Null();
@@ -215,12 +280,13 @@ std::vector<OutputRecord> AuditTrail::take_records() {
         record.value.emplace(text.GetString(), text.GetSize());
     }
     records_taken_ += records.size();
-    discard();
+    aggregates_.clear();
+    held_partitions_.clear();
     return records;
 }
 
 void AuditTrail::discard() {
-    aggregates_.clear();
+    std::erase_if(aggregates_, [](const auto& aggregate) { return !is_admin(aggregate.first.second); });
     held_partitions_.clear();
 }
 
@@ -244,7 +310,8 @@ void AuditTrail::merge_from(AuditTrail& other) {
     }
     for (size_t k = 0; k < audit_kind_count; ++k) occurrences_[k] += other.occurrences_[k];
     other.occurrences_ = {};
-    other.discard();
+    other.aggregates_.clear();
+    other.held_partitions_.clear();
 }
 
 }  // namespace warden

@@ -34,6 +34,12 @@ int run_worker(RunArgs& args) {
     for (const std::unique_ptr<TeamCache>& cache : caches) member_caches.push_back(cache.get());
     const std::unique_ptr<KeyUsageRecorder> key_usage = start_key_usage_recorder(args);
     args.worker.key_usage = key_usage.get();
+    // Admin calls go to the audit trail, when there is one.
+    std::shared_ptr<AdminAuditInbox> admin_audit;
+    if (!args.admin_secrets.empty() && !args.worker.audit_topic.empty()) {
+        admin_audit = std::make_shared<AdminAuditInbox>();
+        args.worker.admin_audit = admin_audit;
+    }
     WorkerThreads workers(args.worker, member_caches);
     if (threads > 1) log::info("group members in this process", {{"threads", std::to_string(threads)}});
     std::unique_ptr<OpsServer> ops;
@@ -41,7 +47,8 @@ int run_worker(RunArgs& args) {
         std::optional<OpsAdmin> admin;
         if (!args.admin_secrets.empty()) {
             // The caches of every member forget what an admin request names, as after a store notice.
-            admin = OpsAdmin{{args.admin_secrets, std::chrono::seconds(args.admin_tolerance_s)}, &shared, nullptr};
+            admin = OpsAdmin{
+                {args.admin_secrets, std::chrono::seconds(args.admin_tolerance_s)}, &shared, nullptr, admin_audit};
         }
         ops = std::make_unique<OpsServer>(
             args.metrics_address,

@@ -160,6 +160,7 @@ private:
                 }
             }
             delivery_.poll(std::chrono::milliseconds(0));
+            take_admin_calls();
             if (transactions_) {
                 // The audit records go out with the transaction that holds their inputs (drain_all).
                 if (transactions_->due(Clock::now(), options_.transaction_interval))
@@ -195,6 +196,12 @@ private:
                                     {options_.input_topic, "--input-topic"}, options_.topics, wait,
                                     audit_required_topic())
             .has_value();
+    }
+
+    // The admin endpoint's calls since the last turn, into the audit trail (the first member's).
+    void take_admin_calls() {
+        if (!audit_ || !options_.admin_audit || options_.member_index != 0) return;
+        for (const AdminAuditEntry& call : options_.admin_audit->take()) audit_->record_admin(call);
     }
 
     std::vector<kafka::RequiredTopic> audit_required_topic() const {

@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <stdexcept>
 
 namespace warden {
@@ -44,6 +45,7 @@ std::string_view result_name(AdminEndpoint::Result result) {
         case Result::method_not_allowed: return "method_not_allowed";
         case Result::length_required: return "length_required";
         case Result::body_too_large: return "body_too_large";
+        case Result::audit_trail_full: return "audit_trail_full";
     }
     return "unknown";
 }
@@ -109,7 +111,9 @@ SharedTeamStore& required(SharedTeamStore* teams) {
 }  // namespace
 
 AdminEndpoint::AdminEndpoint(OpsAdmin options)
-    : auth_(std::move(options.auth), std::move(options.clock)), teams_(required(options.teams)) {}
+    : auth_(std::move(options.auth), std::move(options.clock)),
+      teams_(required(options.teams)),
+      audit_(std::move(options.audit)) {}
 
 bool AdminEndpoint::claims(std::string_view path) {
     if (path == flush_path) return true;
@@ -150,6 +154,11 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
         return finish(target.action, true, auth_results[static_cast<size_t>(verdict.outcome)], status, verdict.reason,
                       post.peer);
     }
+    // Recorded before it is acted on: a call the audit trail cannot take is not acted on.
+    if (audit_ && !audit_->post(audit_entry(target.action, true, Result::ok, post.peer))) {
+        return finish(target.action, true, Result::audit_trail_full, 503,
+                      "the audit trail cannot take more admin calls now: sign a new request and retry", post.peer);
+    }
     TeamStore::Invalidations changes;
     if (target.action.kind == AdminAction::Kind::flush) {
         changes.everything = true;
@@ -163,6 +172,7 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
 http::Response AdminEndpoint::finish(const AdminAction& action, bool valid_team, Result result, int status,
                                      const std::string& reason, std::string_view peer, size_t secret_index) {
     counts_[static_cast<size_t>(action.kind)][static_cast<size_t>(result)].fetch_add(1, std::memory_order_relaxed);
+    if (audit_ && result != Result::ok) audit_->post(audit_entry(action, valid_team, result, peer));
     // Never the signature: whoever reads the log could spend it within the window.
     const std::string team = action.kind == AdminAction::Kind::flush ? "all"
                              : valid_team                            ? std::to_string(action.team_id)
@@ -185,6 +195,20 @@ http::Response AdminEndpoint::finish(const AdminAction& action, bool valid_team,
                    {"reason", reason}});
     }
     return json_answer(status, action, reason);
+}
+
+AdminAuditEntry AdminEndpoint::audit_entry(const AdminAction& action, bool valid_team, Result result,
+                                           std::string_view peer) {
+    AdminAuditEntry entry;
+    entry.accepted = result == Result::ok;
+    entry.action = to_string(action.kind);
+    if (action.kind == AdminAction::Kind::invalidate && valid_team) entry.team = action.team_id;
+    entry.result = result_name(result);
+    entry.peer = peer;
+    entry.at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    return entry;
 }
 
 prometheus::MetricFamily AdminEndpoint::metric_family() const {

@@ -11,6 +11,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 namespace prometheus {
@@ -44,15 +45,21 @@ public:
         method_not_allowed,
         length_required,
         body_too_large,
+        audit_trail_full,  // a signed request not acted on: the audit trail could not take it
     };
-    static constexpr size_t result_count = 11;
+    static constexpr size_t result_count = 12;
 
 private:
     http::Response finish(const AdminAction& action, bool valid_team, Result result, int status,
                           const std::string& reason, std::string_view peer, size_t secret_index = 0);
 
+    // What the audit trail records of a call.
+    static AdminAuditEntry audit_entry(const AdminAction& action, bool valid_team, Result result,
+                                       std::string_view peer);
+
     AdminAuthenticator auth_;
     SharedTeamStore& teams_;
+    std::shared_ptr<AdminAuditInbox> audit_;  // null: calls are logged and counted only
     // By action (invalidate, flush) and result; written and read by the ops server's thread, and
     // atomic so that nothing else needs to know that.
     std::array<std::array<std::atomic<uint64_t>, result_count>, 2> counts_{};

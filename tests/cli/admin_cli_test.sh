@@ -96,6 +96,18 @@ for series in 'action="invalidate",result="ok"} 2' 'action="flush",result="ok"} 
     grep -qF "warden_admin_requests_total{$series" <<<"$metrics" || fail "no metric warden_admin_requests_total{$series"
 done
 
+# Every call that reached the worker is in the audit trail: three acted on, one refused. The worker
+# takes them at its next turn; the records go out with the interval's (at the latest on stop).
+for _ in $(seq 50); do
+    metrics=$(curl -s --max-time 3 "http://127.0.0.1:$port/metrics")
+    grep -qF 'warden_audit_occurrences_total{kind="admin_request"} 3' <<<"$metrics" && break
+    sleep 0.1
+done
+for series in 'kind="admin_request"} 3' 'kind="admin_request_refused"} 1'; do
+    grep -qF "warden_audit_occurrences_total{$series" <<<"$metrics" ||
+        fail "no metric warden_audit_occurrences_total{$series"
+done
+
 kill -TERM "$run_pid"
 for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$run_pid" 2>/dev/null && fail "the worker did not stop within 30 s of SIGTERM"
@@ -110,4 +122,14 @@ grep -q '"level":"warn".*"msg":"refused an admin request: bad_signature".*"actio
 for leaked in "$secret" "$wrong" "v1="; do
     if grep -qF -- "$leaked" "$work/run.log" "$work/summary"; then fail "the worker's log holds a secret or signature"; fi
 done
+# The records on the audit topic: team 2's two invalidations in one, the flush, the refusal.
+timeout 60 "$warden" dlq inspect --brokers "$brokers" --dlq-topic events_security_audit --samples 10 \
+    --sample-bytes 2000 >"$work/audit.json" 2>"$work/audit.log" || { cat "$work/audit.log"; fail "cannot read the audit topic"; }
+for record in '\"kind\":\"admin_request\",\"team_id\":2,\"count\":2' \
+    '\"kind\":\"admin_request\",\"team_id\":null,\"count\":1' \
+    '\"kind\":\"admin_request_refused\",\"team_id\":null,\"count\":1'; do
+    grep -qF -- "$record" "$work/audit.json" || { cat "$work/audit.json"; fail "no audit record $record"; }
+done
+if grep -qF -- "$secret" "$work/audit.json"; then fail "an audit record holds the signing secret"; fi
+
 echo "admin cli: invalidate and flush answered 200, a wrong secret 401, usage errors 2; logged and counted, no secret"

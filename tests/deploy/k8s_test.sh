@@ -76,6 +76,7 @@ echo "--- warden accepts the ConfigMap's config file"
 mkdir -p "$work/secrets"
 echo "not-a-real-password" >"$work/secrets/postgres-password"
 echo "not-a-real-audit-fingerprint-key" >"$work/secrets/audit-fingerprint-key"
+echo "not-a-real-admin-signing-secret-0123456789" >"$work/secrets/admin-signing-secret"
 /usr/bin/python3 - "$production" "$work" <<'PY'
 import re, sys, yaml
 rendered, work = sys.argv[1], sys.argv[2]

@@ -277,3 +277,42 @@ TEST_CASE("admin endpoint: each request is logged with action, team, result and 
     CHECK_FALSE(contains(lines, signature.substr(signature.find("v1=") + 3)));
     CHECK_FALSE(contains(lines, secret));
 }
+
+TEST_CASE("admin endpoint: every call goes to the audit inbox first; a full inbox keeps a call from acting") {
+    auto store = FileTeamStore::from_json(test::teams_json, "test teams");
+    SharedTeamStore shared(*store, 1);
+    auto inbox = std::make_shared<AdminAuditInbox>();
+    OpsAdmin admin;
+    admin.auth.secrets = {secret};
+    admin.teams = &shared;
+    admin.audit = inbox;
+    OpsServer ops("127.0.0.1:0", healthy, MetricsContext{"events_plugin_ingestion", {}, {}}, admin);
+    const std::string address = "127.0.0.1:" + std::to_string(ops.port());
+
+    REQUIRE(send_admin_request(address, {AdminAction::Kind::invalidate, 2}, secret, 2s).status == 200);
+    CHECK(send_admin_request(address, {AdminAction::Kind::flush, 0}, "wrong-secret-0123456789abcdef0123", 2s).status ==
+          401);
+    const std::vector<AdminAuditEntry> calls = inbox->take();
+    REQUIRE(calls.size() == 2);
+    CHECK(calls[0].accepted);
+    CHECK(calls[0].action == "invalidate");
+    CHECK(calls[0].team == 2);
+    CHECK(calls[0].result == "ok");
+    CHECK(calls[0].peer == "127.0.0.1");
+    CHECK(calls[0].at_ms > 1'700'000'000'000);
+    CHECK_FALSE(calls[1].accepted);
+    CHECK(calls[1].action == "flush");
+    CHECK(calls[1].result == "bad_signature");
+    CHECK(shared.view(0).poll_invalidations().team_ids == std::vector<int64_t>{2});
+
+    // Full (the worker has not taken the calls): a signed call is answered 503 and not acted on.
+    AdminAuditEntry filler;
+    for (size_t i = 0; i < AdminAuditInbox::capacity; ++i) inbox->post(filler);
+    const AdminAnswer busy = send_admin_request(address, {AdminAction::Kind::invalidate, 3}, secret, 2s);
+    CHECK(busy.status == 503);
+    CHECK(contains(busy.body, "audit trail"));
+    CHECK(shared.view(0).poll_invalidations().team_ids.empty());
+    inbox->take();
+    CHECK(send_admin_request(address, {AdminAction::Kind::invalidate, 3}, secret, 2s).status == 200);
+    CHECK(shared.view(0).poll_invalidations().team_ids == std::vector<int64_t>{3});
+}

@@ -269,3 +269,76 @@ TEST_CASE("audit: fingerprints are keyed, short, and say which key made them") {
         CHECK(what.find("short-key") == std::string::npos);  // the key is never shown
     }
 }
+
+TEST_CASE("audit: admin calls are recorded per team and kind with their first request, and survive a discard") {
+    AuditTrail trail(test_key());
+    AdminAuditInbox inbox;
+    const auto call = [](bool accepted, std::string action, std::optional<int64_t> team, std::string result,
+                         int64_t at_ms) {
+        AdminAuditEntry e;
+        e.accepted = accepted;
+        e.action = std::move(action);
+        e.team = team;
+        e.result = std::move(result);
+        e.peer = "10.0.0.9";
+        e.at_ms = at_ms;
+        return e;
+    };
+    REQUIRE(inbox.post(call(true, "invalidate", 2, "ok", 1'795'168'800'000)));
+    REQUIRE(inbox.post(call(true, "invalidate", 2, "ok", 1'795'168'801'000)));
+    REQUIRE(inbox.post(call(true, "flush", std::nullopt, "ok", 1'795'168'802'000)));
+    REQUIRE(inbox.post(call(false, "flush", std::nullopt, "bad_signature", 1'795'168'803'000)));
+    REQUIRE(inbox.post(call(false, "invalidate", std::nullopt, "replayed", 1'795'168'804'000)));
+    for (const AdminAuditEntry& e : inbox.take()) trail.record_admin(e);
+    CHECK(inbox.take().empty());  // taken once
+    trail.discard();              // an aborted transaction: admin calls are not processed again, so kept
+
+    const std::vector<OutputRecord> records = trail.take_records();
+    const std::vector<Parsed> parsed = parse_records(records);
+    REQUIRE(parsed.size() == 3);
+    // Team-less first: the flush and both refusals; then team 2's invalidations.
+    CHECK(parsed[0].kind == "admin_request");
+    CHECK_FALSE(parsed[0].team);
+    CHECK(parsed[0].count == 1);
+    CHECK(parsed[1].kind == "admin_request_refused");
+    CHECK(parsed[1].count == 2);
+    CHECK(std::string(parsed[1].doc["request"]["result"].GetString()) == "bad_signature");
+    CHECK(std::string(parsed[1].doc["first_seen"].GetString()) == "2026-11-20T10:00:03.000Z");
+    CHECK(std::string(parsed[1].doc["last_seen"].GetString()) == "2026-11-20T10:00:04.000Z");
+    CHECK(parsed[2].kind == "admin_request");
+    CHECK(parsed[2].team == 2);
+    CHECK(parsed[2].count == 2);
+    const rapidjson::Value& request = parsed[2].doc["request"];
+    CHECK(std::string(request["action"].GetString()) == "invalidate");
+    CHECK(std::string(request["result"].GetString()) == "ok");
+    CHECK(std::string(request["peer"].GetString()) == "10.0.0.9");
+    CHECK(request.MemberCount() == 3);
+    CHECK_FALSE(parsed[2].doc.HasMember("sample"));  // no input message behind it
+    CHECK(trail.occurrences()[static_cast<size_t>(AuditKind::admin_request)] == 3);
+    CHECK(trail.occurrences()[static_cast<size_t>(AuditKind::admin_request_refused)] == 2);
+    CHECK(trail.empty());
+}
+
+TEST_CASE("audit: a full admin inbox refuses an accepted call and counts the refused ones it could not keep") {
+    AdminAuditInbox inbox;
+    AdminAuditEntry refused;
+    refused.action = "flush";
+    refused.result = "bad_signature";
+    for (size_t i = 0; i < AdminAuditInbox::capacity; ++i) REQUIRE(inbox.post(refused));
+    AdminAuditEntry accepted = refused;
+    accepted.accepted = true;
+    accepted.result = "ok";
+    CHECK_FALSE(inbox.post(accepted));  // the endpoint then does not act on it
+    for (int i = 0; i < 5; ++i) CHECK_FALSE(inbox.post(refused));
+    const std::vector<AdminAuditEntry> taken = inbox.take();
+    REQUIRE(taken.size() == AdminAuditInbox::capacity + 1);
+    CHECK_FALSE(taken.back().accepted);
+    CHECK(taken.back().count == 5);
+    CHECK(taken.back().result == "not_recorded_inbox_full");
+    AuditTrail trail(test_key());
+    for (const AdminAuditEntry& e : taken) trail.record_admin(e);
+    const std::vector<Parsed> parsed = parse_records(trail.take_records());
+    REQUIRE(parsed.size() == 1);
+    CHECK(parsed[0].count == AdminAuditInbox::capacity + 5);
+    CHECK(inbox.post(accepted));  // room again
+}
