@@ -80,6 +80,13 @@ private:
 
 // Lower-case hex of bytes (digests, MACs).
 std::string to_hex(std::span<const unsigned char> bytes);
+// The value of one hex digit, either case; -1 for any other character.
+constexpr int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
 
 // Overwrites a buffer that held a secret (OPENSSL_cleanse: not optimised away).
 void wipe(void* data, size_t size);

@@ -1,6 +1,7 @@
 #include "secret_redaction.hpp"
 
 #include <warden/redaction.hpp>
+#include <warden/token_digest.hpp>
 
 #include <algorithm>
 #include <array>
@@ -18,19 +19,12 @@ namespace {
 // is: `/` too (RapidJSON's writer does not escape it; the single pass declines values holding
 // `\/`), and non-ASCII text as well.
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // The code unit of the four hex digits at `at`, or -1.
 int hex_unit(std::string_view text, size_t at) {
     if (at + 4 > text.size()) return -1;
     int unit = 0;
     for (size_t i = at; i < at + 4; ++i) {
-        const int digit = hex_value(text[i]);
+        const int digit = hex_digit(text[i]);
         if (digit < 0) return -1;
         unit = unit * 16 + digit;
     }

@@ -68,13 +68,8 @@ TokenDigest TokenDigest::of(std::string_view token) {
 std::optional<TokenDigest> TokenDigest::from_hex(std::string_view hex) {
     TokenDigest digest;
     if (hex.size() != digest.bytes.size() * 2) return std::nullopt;
-    const auto value = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        const auto lower = static_cast<char>(c | 0x20);
-        return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
-    };
     for (size_t i = 0; i < digest.bytes.size(); ++i) {
-        const int high = value(hex[2 * i]), low = value(hex[2 * i + 1]);
+        const int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
         if (high < 0 || low < 0) return std::nullopt;
         digest.bytes[i] = static_cast<unsigned char>(high * 16 + low);
     }

@@ -30,13 +30,6 @@ AdminDigest hmac_sha256(std::string_view secret, int64_t unix_seconds, std::stri
     return digest;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 bool all_digits(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -67,8 +60,8 @@ std::optional<SignatureHeader> parse_header(std::string_view header, std::string
         return std::nullopt;
     }
     for (size_t i = 0; i < parsed.digest.size(); ++i) {
-        const int high = hex_value(v1[2 * i]);
-        const int low = hex_value(v1[2 * i + 1]);
+        const int high = hex_digit(v1[2 * i]);
+        const int low = hex_digit(v1[2 * i + 1]);
         if (high < 0 || low < 0) {
             problem = "v1 is not 64 hex digits (an HMAC-SHA256); " + std::string(header_form);
             return std::nullopt;
