@@ -7,6 +7,7 @@
 #include "usage.hpp"
 
 #include <warden/dependency_checks.hpp>
+#include <warden/key_usage.hpp>
 #include <warden/log.hpp>
 #include <warden/teams.hpp>
 
@@ -76,6 +77,20 @@ std::vector<DependencyCheck> team_store_checks(const TeamStoreArgs& store,
     }
 }
 
+// The write of keys' last use, run for no key: privileges are checked when a statement runs.
+DependencyCheck key_usage_check(const RunArgs& run) {
+    const PostgresStoreOptions options = key_usage_options(run);
+    try {
+        KeyUsageRecorder::Writer writer =
+            postgres_key_usage_writer(options, std::chrono::milliseconds(run.key_usage_interval_ms));
+        const KeyUsageWrite write = writer({});
+        if (!write.ok) return {"key usage write", false, log::redact(write.error)};
+    } catch (const std::invalid_argument& e) {
+        return {"key usage write", false, log::redact(e.what())};
+    }
+    return {"key usage write", true, "the role may set last_used_at of " + options.key_table};
+}
+
 int run_check(CheckArgs& args, const CLI::App& cmd) {
     prepare_run(args.run);  // usage errors end here, exactly as `run` would refuse them
     std::optional<PostgresStoreOptions> postgres;
@@ -95,6 +110,7 @@ int run_check(CheckArgs& args, const CLI::App& cmd) {
     kafka.timeout = std::chrono::milliseconds(args.timeout_ms);
     std::vector<DependencyCheck> checks = check_kafka_dependencies(kafka);
     for (DependencyCheck& c : team_store_checks(args.run.store, postgres)) checks.push_back(std::move(c));
+    if (!args.run.key_usage_postgres.empty()) checks.push_back(key_usage_check(args.run));
 
     std::cout << "checks\n";
     size_t failed = 0;

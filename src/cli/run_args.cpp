@@ -141,9 +141,6 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
         ->check(whole_number<int64_t>(1000));
 }
 
-namespace {
-
-// The key usage writer's options; UsageError for a combination that cannot write.
 PostgresStoreOptions key_usage_options(const RunArgs& args) {
     if (!args.key_usage_password_file.empty() && args.key_usage_postgres.empty()) {
         throw UsageError("--project-key-usage-password-file needs --project-key-usage-postgres");
@@ -166,8 +163,6 @@ PostgresStoreOptions key_usage_options(const RunArgs& args) {
     }
     return options;
 }
-
-}  // namespace
 
 void prepare_run(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);

@@ -48,6 +48,10 @@ void add_run_options(CLI::App& cmd, RunArgs& args);
 // read.
 void prepare_run(RunArgs& args);
 
+// The key usage writer's connection (--project-key-usage-postgres, its password file read here)
+// and the key table. Throws UsageError for a combination that cannot write.
+PostgresStoreOptions key_usage_options(const RunArgs& args);
+
 // The recorder of project keys' last use, started, when --project-key-usage-postgres is given;
 // null otherwise. Throws std::runtime_error for options it cannot use (never quoting a credential).
 std::unique_ptr<KeyUsageRecorder> start_key_usage_recorder(const RunArgs& args);

@@ -108,6 +108,21 @@ check "wrong password" 1 '^  FAIL  team lookup: .*password authentication failed
 check "teams file" 0 "^  pass  teams file: $root/samples/teams.json: 2 teams$" '^all 9 checks passed$' \
     -- --teams "$root/samples/teams.json"
 
+# The key usage writer (deploy/sql/005): its role passes; the reader in its place is told what to grant.
+usage_password='Check-Usage-5150'
+admin "ALTER ROLE warden_key_usage PASSWORD '$usage_password'"
+echo "$usage_password" > "$work/usage_password"
+check "key usage role" 0 '^  pass  key usage write: the role may set last_used_at of posthog_projectsecretapikey$' \
+    '^all 12 checks passed$' \
+    -- --postgres "$reader" --postgres-password-file "$work/reader_password" \
+    --project-key-usage-postgres "host=127.0.0.1 port=$port dbname=warden user=warden_key_usage" \
+    --project-key-usage-password-file "$work/usage_password"
+check "key usage as the reader" 1 \
+    "^  FAIL  key usage write: PostgreSQL refuses the write of keys' last use .*permission denied.*005_key_usage_role.sql" \
+    -- --postgres "$reader" --postgres-password-file "$work/reader_password" \
+    --project-key-usage-postgres "$reader" --project-key-usage-password-file "$work/reader_password"
+if grep -qF -- "$usage_password" "$work/out" "$work/err"; then fail "key usage: its password was shown"; fi
+
 # A usage error is refused as `run` refuses it (exit 2), before anything is checked.
 check "usage error" 2 -- --teams "$root/samples/teams.json" --transactional-id t1
 
