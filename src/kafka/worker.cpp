@@ -162,7 +162,9 @@ private:
             delivery_.poll(std::chrono::milliseconds(0));
             take_admin_calls();
             if (transactions_) {
-                // The audit records go out with the transaction that holds their inputs (drain_all).
+                // The audit records go out with the transaction that holds their inputs (drain_all);
+                // admin calls' records, when no input opens one, in a transaction of their own.
+                if (!transactions_->open() && audit_ && audit_->due()) transactions_->begin();
                 if (transactions_->due(Clock::now(), options_.transaction_interval))
                     commit_transaction(commit_deadline());
             } else {
@@ -682,7 +684,9 @@ private:
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(delivery_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
+        take_admin_calls();  // their records go out with the last outputs
         if (transactions_) {
+            if (!transactions_->open() && audit_ && !audit_->empty()) transactions_->begin();
             if (transactions_->open()) commit_transaction(*shutdown_deadline_);
         } else {
             if (!delivery_.drain_all(*shutdown_deadline_)) {

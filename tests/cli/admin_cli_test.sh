@@ -132,4 +132,23 @@ for record in '\"kind\":\"admin_request\",\"team_id\":2,\"count\":2' \
 done
 if grep -qF -- "$secret" "$work/audit.json"; then fail "an audit record holds the signing secret"; fi
 
+# Exactly-once, idle: no input opens a transaction, so the admin call's record goes out in one of
+# its own, at the latest when the worker stops.
+"$warden" run --brokers "$brokers" --teams "$root/samples/teams.json" --processing-guarantee exactly-once \
+    --group admin-eos --metrics-address 127.0.0.1:0 --admin-signing-secret-file "$work/admin-secret" \
+    >"$work/summary" 2>"$work/run.log" &
+run_pid=$!
+pids+=($run_pid)
+wait_for_ops_port "$run_pid" "$work/run.log"
+[[ -n "$port" ]] || { tail -n 5 "$work/run.log"; fail "the exactly-once worker logged no ops port"; }
+expect_admin 0 invalidate --team 1 --address "127.0.0.1:$port" --signing-secret-file "$work/admin-secret"
+sleep 0.5  # a turn of the loop takes the call
+kill -TERM "$run_pid"
+wait "$run_pid" || fail "the exactly-once worker exited $?"
+timeout 60 "$warden" dlq inspect --brokers "$brokers" --dlq-topic events_security_audit --samples 10 \
+    --sample-bytes 2000 --consumer-property isolation.level=read_committed >"$work/audit.json" 2>"$work/audit.log" ||
+    { cat "$work/audit.log"; fail "cannot read the audit topic"; }
+grep -qF -- '\"kind\":\"admin_request\",\"team_id\":1,' "$work/audit.json" ||
+    { cat "$work/audit.json"; tail -n 5 "$work/run.log"; fail "no committed audit record of the exactly-once worker's call"; }
+
 echo "admin cli: invalidate and flush answered 200, a wrong secret 401, usage errors 2; logged and counted, no secret"
