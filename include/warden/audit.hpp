@@ -65,29 +65,35 @@ private:
 // A call to the admin endpoints, as the ops server hands it to the audit trail.
 struct AdminAuditEntry {
     bool accepted = false;
-    std::string action;           // "invalidate" or "flush"
-    std::optional<int64_t> team;  // the team an invalidation names (when its id is valid)
-    std::string result;           // "ok", or why it was refused
-    std::string peer;             // the address the request came from
-    int64_t at_ms = 0;            // epoch milliseconds
-    uint64_t count = 1;           // more than 1: refused calls that found the inbox full
+    std::string action;                 // "invalidate" or "flush"
+    std::optional<int64_t> team;        // the team an accepted invalidation names
+    std::string result;                 // "ok", or why it was refused
+    std::string peer;                   // the address the (first) request came from
+    int64_t first_ms = 0, last_ms = 0;  // epoch milliseconds
+    uint64_t count = 1;                 // refused calls of one result, counted together
 };
 
-// Admin calls on their way from the ops server's thread to a worker's audit trail: a bounded,
-// thread-safe queue the worker empties at each turn of its loop.
+// Admin calls on their way from the ops server's thread to a worker's audit trail. Accepted calls
+// wait in a bounded queue, and only while the worker that records them is taking them (between
+// open() and close()): otherwise the endpoint must not act on them. Refused calls are counted per
+// action and result, so that a flood of them neither fills the queue nor turns into records.
 class AdminAuditInbox {
 public:
     static constexpr size_t capacity = 4096;
 
-    // False when full: an accepted call must then not be acted on (it could not be recorded); a
-    // refused one is counted, and recorded as one entry of that count.
-    bool post(AdminAuditEntry entry);
+    void open();
+    void close();
+    // False when closed or full: the call must then not be acted on.
+    bool post_accepted(AdminAuditEntry entry);
+    void post_refused(const AdminAuditEntry& entry);
+    // The accepted calls in order, then one entry per (action, result) of the refused ones.
     std::vector<AdminAuditEntry> take();
 
 private:
     std::mutex mutex_;
-    std::vector<AdminAuditEntry> entries_;
-    uint64_t refused_overflow_ = 0;
+    bool open_ = false;
+    std::vector<AdminAuditEntry> accepted_;
+    std::map<std::pair<std::string, std::string>, AdminAuditEntry> refused_;
 };
 
 struct AuditOptions {
@@ -112,8 +118,11 @@ public:
     bool observe(const MessageView& message, const Resolution& resolution, const MessageOutcome& outcome,
                  int64_t now_ms, Clock::time_point now = Clock::now());
 
-    // An admin call: aggregated per (team, kind) like the occurrences of messages, with the first
-    // call's action, result and address as its sample. Holds no offset, and survives discard().
+    // An admin call (or refused calls counted together): accepted ones per team, never folded
+    // into team-less ones (only a holder of the signing secret makes them); refused ones all in one
+    // team-less aggregate per interval (their path's team id is the sender's choice), counted by
+    // result. The first call's action, result and address are the sample. Holds no offset, and
+    // survives discard().
     void record_admin(const AdminAuditEntry& entry, Clock::time_point now = Clock::now());
 
     // Whether the open interval holds occurrences and has lasted its time.
@@ -142,7 +151,8 @@ private:
         int64_t sample_offset = 0;
         std::string token_fingerprint;  // of the sample's token; empty without one
         StripPlaces found_in = 0;
-        AdminAuditEntry admin_sample;  // admin kinds: the first call's action, result and peer
+        AdminAuditEntry admin_sample;                   // admin kinds: the first call's action, result and peer
+        std::map<std::string, uint64_t> admin_results;  // admin_request_refused: calls by result
     };
     // (team id or none, kind): std::nullopt sorts first.
     using Key = std::pair<std::optional<int64_t>, AuditKind>;

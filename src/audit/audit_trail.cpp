@@ -135,26 +135,38 @@ uint8_t audit_kinds(const Resolution& r, const MessageOutcome& outcome) {
 
 // ---- AdminAuditInbox ----
 
-bool AdminAuditInbox::post(AdminAuditEntry entry) {
+void AdminAuditInbox::open() {
     const std::lock_guard lock(mutex_);
-    if (entries_.size() >= capacity) {
-        if (!entry.accepted) refused_overflow_ += entry.count;
-        return false;
-    }
-    entries_.push_back(std::move(entry));
+    open_ = true;
+}
+
+void AdminAuditInbox::close() {
+    const std::lock_guard lock(mutex_);
+    open_ = false;
+}
+
+bool AdminAuditInbox::post_accepted(AdminAuditEntry entry) {
+    const std::lock_guard lock(mutex_);
+    if (!open_ || accepted_.size() >= capacity) return false;
+    accepted_.push_back(std::move(entry));
     return true;
+}
+
+void AdminAuditInbox::post_refused(const AdminAuditEntry& entry) {
+    const std::lock_guard lock(mutex_);
+    auto [it, fresh] = refused_.try_emplace({entry.action, entry.result}, entry);
+    if (fresh) return;
+    AdminAuditEntry& counted = it->second;
+    counted.count += entry.count;
+    counted.first_ms = std::min(counted.first_ms, entry.first_ms);
+    counted.last_ms = std::max(counted.last_ms, entry.last_ms);
 }
 
 std::vector<AdminAuditEntry> AdminAuditInbox::take() {
     const std::lock_guard lock(mutex_);
-    std::vector<AdminAuditEntry> taken = std::exchange(entries_, {});
-    if (refused_overflow_ > 0) {
-        AdminAuditEntry overflow;
-        overflow.result = "not_recorded_inbox_full";
-        overflow.count = std::exchange(refused_overflow_, 0);
-        overflow.at_ms = taken.empty() ? 0 : taken.back().at_ms;
-        taken.push_back(std::move(overflow));
-    }
+    std::vector<AdminAuditEntry> taken = std::exchange(accepted_, {});
+    for (auto& [key, counted] : refused_) taken.push_back(std::move(counted));
+    refused_.clear();
     return taken;
 }
 
@@ -212,17 +224,17 @@ void AuditTrail::record_admin(const AdminAuditEntry& entry, Clock::time_point no
     const AuditKind kind = entry.accepted ? AuditKind::admin_request : AuditKind::admin_request_refused;
     if (aggregates_.empty()) opened_ = now;
     occurrences_[static_cast<size_t>(kind)] += entry.count;
-    Key key{entry.team, kind};
-    if (key.first && !aggregates_.contains(key) && aggregates_.size() >= options_.max_aggregates) key.first.reset();
+    const Key key{entry.accepted ? entry.team : std::nullopt, kind};
     auto [it, fresh] = aggregates_.try_emplace(key);
     Aggregate& a = it->second;
     if (fresh) {
-        a.first_ms = entry.at_ms;
+        a.first_ms = entry.first_ms;
         a.admin_sample = entry;
     }
     a.count += entry.count;
-    a.first_ms = std::min(a.first_ms, entry.at_ms);
-    a.last_ms = std::max(a.last_ms, entry.at_ms);
+    a.first_ms = std::min(a.first_ms, entry.first_ms);
+    a.last_ms = std::max(a.last_ms, entry.last_ms);
+    if (!entry.accepted) a.admin_results[entry.result] += entry.count;
 }
 
 bool AuditTrail::due(Clock::time_point now) const { return !aggregates_.empty() && now - opened_ >= options_.interval; }
@@ -252,6 +264,15 @@ std::vector<OutputRecord> AuditTrail::take_records() {
         w.String(utc_text(a.last_ms).c_str());
         if (is_admin(kind)) {
             write_admin_request(w, a.admin_sample);
+            if (kind == AuditKind::admin_request_refused) {
+                w.Key("results");
+                w.StartObject();
+                for (const auto& [result, count] : a.admin_results) {
+                    w.Key(result.c_str(), static_cast<rapidjson::SizeType>(result.size()));
+                    w.Uint64(count);
+                }
+                w.EndObject();
+            }
         } else {
             w.Key("sample");
             w.StartObject();
@@ -307,6 +328,7 @@ void AuditTrail::merge_from(AuditTrail& other) {
         ours.first_ms = std::min(ours.first_ms, theirs.first_ms);
         ours.last_ms = std::max(ours.last_ms, theirs.last_ms);
         ours.found_in |= theirs.found_in;
+        for (const auto& [result, count] : theirs.admin_results) ours.admin_results[result] += count;
     }
     for (size_t k = 0; k < audit_kind_count; ++k) occurrences_[k] += other.occurrences_[k];
     other.occurrences_ = {};

@@ -135,10 +135,10 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
                     "File holding the password of --project-key-usage-postgres: its first line exactly")
         ->envname("WARDEN_PROJECT_KEY_USAGE_PASSWORD_FILE");
     cmd->add_option("--project-key-usage-interval-ms", args.key_usage_interval_ms,
-                    "A key's last_used_at is written at most once per interval (by the whole fleet)")
+                    "A key's last_used_at is written at most once per interval (by the whole fleet); 1 s to 30 days")
         ->envname("WARDEN_PROJECT_KEY_USAGE_INTERVAL_MS")
         ->capture_default_str()
-        ->check(whole_number<int64_t>(1000));
+        ->check(whole_number_range(1000, 2'592'000'000));
 }
 
 PostgresStoreOptions key_usage_options(const RunArgs& args) {

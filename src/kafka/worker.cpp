@@ -113,6 +113,7 @@ public:
         try {
             run_loop();
         } catch (...) {
+            if (records_admin_calls()) options_.admin_audit->close();  // nothing takes calls any more
             abandon_group();
             throw;
         }
@@ -145,6 +146,7 @@ private:
                                                  });
         // Readiness follows the team store from the start, not from the first event.
         probe_store();
+        if (records_admin_calls()) options_.admin_audit->open();  // taken at every turn from here
         while (!stop_.load(std::memory_order_relaxed)) {
             apply_backpressure();
             if (store_waiting_) {
@@ -200,9 +202,12 @@ private:
             .has_value();
     }
 
-    // The admin endpoint's calls since the last turn, into the audit trail (the first member's).
+    // Whether this member records the admin endpoint's calls (the first, with an audit trail).
+    bool records_admin_calls() const { return audit_ && options_.admin_audit && options_.member_index == 0; }
+
+    // The admin endpoint's calls since the last turn, into the audit trail.
     void take_admin_calls() {
-        if (!audit_ || !options_.admin_audit || options_.member_index != 0) return;
+        if (!records_admin_calls()) return;
         for (const AdminAuditEntry& call : options_.admin_audit->take()) audit_->record_admin(call);
     }
 
@@ -684,7 +689,10 @@ private:
         log::info("stopping: draining in-flight outputs", {{"in_flight", std::to_string(delivery_.in_flight())}});
         batch_.clear();
         shutdown_deadline_ = Clock::now() + options_.shutdown_timeout;
-        take_admin_calls();  // their records go out with the last outputs
+        // From here on the endpoint acts on no call: none could be recorded. Those taken go out with
+        // the last outputs.
+        if (records_admin_calls()) options_.admin_audit->close();
+        take_admin_calls();
         if (transactions_) {
             if (!transactions_->open() && audit_ && !audit_->empty()) transactions_->begin();
             if (transactions_->open()) commit_transaction(*shutdown_deadline_);

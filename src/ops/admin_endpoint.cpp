@@ -45,7 +45,7 @@ std::string_view result_name(AdminEndpoint::Result result) {
         case Result::method_not_allowed: return "method_not_allowed";
         case Result::length_required: return "length_required";
         case Result::body_too_large: return "body_too_large";
-        case Result::audit_trail_full: return "audit_trail_full";
+        case Result::audit_trail_unavailable: return "audit_trail_unavailable";
     }
     return "unknown";
 }
@@ -155,9 +155,11 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
                       post.peer);
     }
     // Recorded before it is acted on: a call the audit trail cannot take is not acted on.
-    if (audit_ && !audit_->post(audit_entry(target.action, true, Result::ok, post.peer))) {
-        return finish(target.action, true, Result::audit_trail_full, 503,
-                      "the audit trail cannot take more admin calls now: sign a new request and retry", post.peer);
+    if (audit_ && !audit_->post_accepted(audit_entry(target.action, true, Result::ok, post.peer))) {
+        return finish(target.action, true, Result::audit_trail_unavailable, 503,
+                      "the audit trail cannot take admin calls now (the worker is starting, stopping or stalled): "
+                      "sign a new request and retry",
+                      post.peer);
     }
     TeamStore::Invalidations changes;
     if (target.action.kind == AdminAction::Kind::flush) {
@@ -172,7 +174,7 @@ http::Response AdminEndpoint::answer(const http::PostRequest& post) {
 http::Response AdminEndpoint::finish(const AdminAction& action, bool valid_team, Result result, int status,
                                      const std::string& reason, std::string_view peer, size_t secret_index) {
     counts_[static_cast<size_t>(action.kind)][static_cast<size_t>(result)].fetch_add(1, std::memory_order_relaxed);
-    if (audit_ && result != Result::ok) audit_->post(audit_entry(action, valid_team, result, peer));
+    if (audit_ && result != Result::ok) audit_->post_refused(audit_entry(action, valid_team, result, peer));
     // Never the signature: whoever reads the log could spend it within the window.
     const std::string team = action.kind == AdminAction::Kind::flush ? "all"
                              : valid_team                            ? std::to_string(action.team_id)
@@ -205,9 +207,10 @@ AdminAuditEntry AdminEndpoint::audit_entry(const AdminAction& action, bool valid
     if (action.kind == AdminAction::Kind::invalidate && valid_team) entry.team = action.team_id;
     entry.result = result_name(result);
     entry.peer = peer;
-    entry.at_ms =
+    entry.first_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
+    entry.last_ms = entry.first_ms;
     return entry;
 }
 

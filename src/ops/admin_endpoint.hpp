@@ -45,7 +45,7 @@ public:
         method_not_allowed,
         length_required,
         body_too_large,
-        audit_trail_full,  // a signed request not acted on: the audit trail could not take it
+        audit_trail_unavailable,  // a signed request not acted on: the audit trail could not take it
     };
     static constexpr size_t result_count = 12;
 

@@ -66,6 +66,19 @@ expect_admin() {
     fi
 }
 
+# Until the worker takes calls into its audit trail (it starts consuming), signed calls are refused
+# with 503 and not acted on.
+wait_until_admin_accepted() {  # ADDRESS
+    for _ in $(seq 150); do
+        timeout 20 "$warden" admin flush --address "$1" --signing-secret-file "$work/admin-secret" >"$work/out" \
+            2>"$work/err" && return 0
+        grep -q "audit trail" "$work/out" || { cat "$work/out" "$work/err"; fail "a signed flush was refused"; }
+        sleep 0.1
+    done
+    fail "the worker did not take admin calls within 15 s"
+}
+wait_until_admin_accepted "$address"
+
 expect_admin 0 invalidate --team 2 --address "$address" --signing-secret-file "$work/admin-secret"
 grep -q '"status":"ok"' "$work/out" || fail "invalidate printed no ok answer: $(cat "$work/out")"
 grep -q '"team_id":2' "$work/out" || fail "invalidate's answer names no team: $(cat "$work/out")"
@@ -91,22 +104,24 @@ expect_admin 1 flush --address 127.0.0.1:1 --signing-secret-file "$work/admin-se
 metrics=$(timeout 10 /usr/bin/python3 -c '
 import sys, urllib.request
 print(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/metrics", timeout=5).read().decode())' "$port")
-for series in 'action="invalidate",result="ok"} 2' 'action="flush",result="ok"} 1' \
+for series in 'action="invalidate",result="ok"} 2' 'action="flush",result="ok"} 2' \
     'action="flush",result="bad_signature"} 1'; do
     grep -qF "warden_admin_requests_total{$series" <<<"$metrics" || fail "no metric warden_admin_requests_total{$series"
 done
 
-# Every call that reached the worker is in the audit trail: three acted on, one refused. The worker
-# takes them at its next turn; the records go out with the interval's (at the latest on stop).
+# Every call that reached the worker is in the audit trail: four acted on (the first flush is the
+# readiness wait's), the refusals (the wrong secret's, and any 503 of the wait). The worker takes them
+# at its next turn; the records go out with the interval's (at the latest on stop).
 for _ in $(seq 50); do
     metrics=$(curl -s --max-time 3 "http://127.0.0.1:$port/metrics")
-    grep -qF 'warden_audit_occurrences_total{kind="admin_request"} 3' <<<"$metrics" && break
+    grep -qF 'warden_audit_occurrences_total{kind="admin_request"} 4' <<<"$metrics" && break
     sleep 0.1
 done
-for series in 'kind="admin_request"} 3' 'kind="admin_request_refused"} 1'; do
-    grep -qF "warden_audit_occurrences_total{$series" <<<"$metrics" ||
-        fail "no metric warden_audit_occurrences_total{$series"
-done
+grep -qF 'warden_audit_occurrences_total{kind="admin_request"} 4' <<<"$metrics" ||
+    fail "want 4 admin_request occurrences: $(grep admin_request <<<"$metrics")"
+grep -qE 'warden_audit_occurrences_total\{kind="admin_request_refused"\} [1-9]' <<<"$metrics" ||
+    fail "no admin_request_refused occurrence: $(grep admin_request <<<"$metrics")"
+
 
 kill -TERM "$run_pid"
 for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
@@ -122,12 +137,13 @@ grep -q '"level":"warn".*"msg":"refused an admin request: bad_signature".*"actio
 for leaked in "$secret" "$wrong" "v1="; do
     if grep -qF -- "$leaked" "$work/run.log" "$work/summary"; then fail "the worker's log holds a secret or signature"; fi
 done
-# The records on the audit topic: team 2's two invalidations in one, the flush, the refusal.
+# The records on the audit topic: team 2's two invalidations in one, the flushes, the refusals
+# (counted by result).
 timeout 60 "$warden" dlq inspect --brokers "$brokers" --dlq-topic events_security_audit --samples 10 \
     --sample-bytes 2000 >"$work/audit.json" 2>"$work/audit.log" || { cat "$work/audit.log"; fail "cannot read the audit topic"; }
 for record in '\"kind\":\"admin_request\",\"team_id\":2,\"count\":2' \
-    '\"kind\":\"admin_request\",\"team_id\":null,\"count\":1' \
-    '\"kind\":\"admin_request_refused\",\"team_id\":null,\"count\":1'; do
+    '\"kind\":\"admin_request\",\"team_id\":null,\"count\":' \
+    '\"kind\":\"admin_request_refused\",\"team_id\":null,\"count\":' '\"bad_signature\":1'; do
     grep -qF -- "$record" "$work/audit.json" || { cat "$work/audit.json"; fail "no audit record $record"; }
 done
 if grep -qF -- "$secret" "$work/audit.json"; then fail "an audit record holds the signing secret"; fi
@@ -141,6 +157,7 @@ run_pid=$!
 pids+=($run_pid)
 wait_for_ops_port "$run_pid" "$work/run.log"
 [[ -n "$port" ]] || { tail -n 5 "$work/run.log"; fail "the exactly-once worker logged no ops port"; }
+wait_until_admin_accepted "127.0.0.1:$port"
 expect_admin 0 invalidate --team 1 --address "127.0.0.1:$port" --signing-secret-file "$work/admin-secret"
 sleep 0.5  # a turn of the loop takes the call
 kill -TERM "$run_pid"

@@ -111,4 +111,6 @@ refused "needs the key table" --postgres "$database" --postgres-key-table "" \
     --project-key-usage-postgres "$database user=warden_key_usage"
 refused "--project-key-usage-password-file needs --project-key-usage-postgres" --postgres "$database" \
     --project-key-usage-password-file "$work/usage.pass"
-echo "refused: without PostgreSQL, without a key table, a password file alone"
+refused "--project-key-usage-interval-ms" --postgres "$database" \
+    --project-key-usage-postgres "$database user=warden_key_usage" --project-key-usage-interval-ms 2592000001
+echo "refused: without PostgreSQL, without a key table, a password file alone, an interval past 30 days"

@@ -270,25 +270,32 @@ TEST_CASE("audit: fingerprints are keyed, short, and say which key made them") {
     }
 }
 
+namespace {
+
+AdminAuditEntry admin_call(bool accepted, std::string action, std::optional<int64_t> team, std::string result,
+                           int64_t at_ms, std::string peer = "10.0.0.9") {
+    AdminAuditEntry e;
+    e.accepted = accepted;
+    e.action = std::move(action);
+    e.team = team;
+    e.result = std::move(result);
+    e.peer = std::move(peer);
+    e.first_ms = e.last_ms = at_ms;
+    return e;
+}
+
+}  // namespace
+
 TEST_CASE("audit: admin calls are recorded per team and kind with their first request, and survive a discard") {
     AuditTrail trail(test_key());
     AdminAuditInbox inbox;
-    const auto call = [](bool accepted, std::string action, std::optional<int64_t> team, std::string result,
-                         int64_t at_ms) {
-        AdminAuditEntry e;
-        e.accepted = accepted;
-        e.action = std::move(action);
-        e.team = team;
-        e.result = std::move(result);
-        e.peer = "10.0.0.9";
-        e.at_ms = at_ms;
-        return e;
-    };
-    REQUIRE(inbox.post(call(true, "invalidate", 2, "ok", 1'795'168'800'000)));
-    REQUIRE(inbox.post(call(true, "invalidate", 2, "ok", 1'795'168'801'000)));
-    REQUIRE(inbox.post(call(true, "flush", std::nullopt, "ok", 1'795'168'802'000)));
-    REQUIRE(inbox.post(call(false, "flush", std::nullopt, "bad_signature", 1'795'168'803'000)));
-    REQUIRE(inbox.post(call(false, "invalidate", std::nullopt, "replayed", 1'795'168'804'000)));
+    CHECK_FALSE(inbox.post_accepted(admin_call(true, "flush", std::nullopt, "ok", 1)));  // nobody takes them yet
+    inbox.open();
+    REQUIRE(inbox.post_accepted(admin_call(true, "invalidate", 2, "ok", 1'795'168'800'000)));
+    REQUIRE(inbox.post_accepted(admin_call(true, "invalidate", 2, "ok", 1'795'168'801'000)));
+    REQUIRE(inbox.post_accepted(admin_call(true, "flush", std::nullopt, "ok", 1'795'168'802'000)));
+    inbox.post_refused(admin_call(false, "flush", std::nullopt, "bad_signature", 1'795'168'803'000));
+    inbox.post_refused(admin_call(false, "invalidate", 7, "replayed", 1'795'168'804'000));
     for (const AdminAuditEntry& e : inbox.take()) trail.record_admin(e);
     CHECK(inbox.take().empty());  // taken once
     trail.discard();              // an aborted transaction: admin calls are not processed again, so kept
@@ -296,13 +303,16 @@ TEST_CASE("audit: admin calls are recorded per team and kind with their first re
     const std::vector<OutputRecord> records = trail.take_records();
     const std::vector<Parsed> parsed = parse_records(records);
     REQUIRE(parsed.size() == 3);
-    // Team-less first: the flush and both refusals; then team 2's invalidations.
+    // Team-less first: the flush and both refusals (whatever team their path named); then team 2.
     CHECK(parsed[0].kind == "admin_request");
     CHECK_FALSE(parsed[0].team);
     CHECK(parsed[0].count == 1);
+    CHECK(std::string(parsed[0].doc["request"]["action"].GetString()) == "flush");
     CHECK(parsed[1].kind == "admin_request_refused");
+    CHECK_FALSE(parsed[1].team);
     CHECK(parsed[1].count == 2);
-    CHECK(std::string(parsed[1].doc["request"]["result"].GetString()) == "bad_signature");
+    CHECK(parsed[1].doc["results"]["bad_signature"].GetUint64() == 1);
+    CHECK(parsed[1].doc["results"]["replayed"].GetUint64() == 1);
     CHECK(std::string(parsed[1].doc["first_seen"].GetString()) == "2026-11-20T10:00:03.000Z");
     CHECK(std::string(parsed[1].doc["last_seen"].GetString()) == "2026-11-20T10:00:04.000Z");
     CHECK(parsed[2].kind == "admin_request");
@@ -314,31 +324,61 @@ TEST_CASE("audit: admin calls are recorded per team and kind with their first re
     CHECK(std::string(request["peer"].GetString()) == "10.0.0.9");
     CHECK(request.MemberCount() == 3);
     CHECK_FALSE(parsed[2].doc.HasMember("sample"));  // no input message behind it
+    CHECK_FALSE(parsed[2].doc.HasMember("results"));
     CHECK(trail.occurrences()[static_cast<size_t>(AuditKind::admin_request)] == 3);
     CHECK(trail.occurrences()[static_cast<size_t>(AuditKind::admin_request_refused)] == 2);
     CHECK(trail.empty());
 }
 
-TEST_CASE("audit: a full admin inbox refuses an accepted call and counts the refused ones it could not keep") {
+TEST_CASE("audit: a flood of refused admin calls is one record, and crowds out neither calls nor events") {
+    AuditOptions options;
+    options.max_aggregates = 100;
+    AuditTrail trail(test_key(), options);
     AdminAuditInbox inbox;
-    AdminAuditEntry refused;
-    refused.action = "flush";
-    refused.result = "bad_signature";
-    for (size_t i = 0; i < AdminAuditInbox::capacity; ++i) REQUIRE(inbox.post(refused));
-    AdminAuditEntry accepted = refused;
-    accepted.accepted = true;
-    accepted.result = "ok";
-    CHECK_FALSE(inbox.post(accepted));  // the endpoint then does not act on it
-    for (int i = 0; i < 5; ++i) CHECK_FALSE(inbox.post(refused));
+    inbox.open();
+    // 10,000 unsigned calls, each naming another team: no secret needed to send them.
+    for (int64_t team = 100'000; team < 110'000; ++team) {
+        inbox.post_refused(admin_call(false, "invalidate", team, "missing_header", 1'795'168'800'000, "203.0.113.5"));
+    }
+    REQUIRE(inbox.post_accepted(admin_call(true, "invalidate", 2, "ok", 1'795'168'801'000)));
+    REQUIRE(inbox.post_accepted(admin_call(true, "flush", std::nullopt, "ok", 1'795'168'802'000)));
     const std::vector<AdminAuditEntry> taken = inbox.take();
-    REQUIRE(taken.size() == AdminAuditInbox::capacity + 1);
-    CHECK_FALSE(taken.back().accepted);
-    CHECK(taken.back().count == 5);
-    CHECK(taken.back().result == "not_recorded_inbox_full");
-    AuditTrail trail(test_key());
+    CHECK(taken.size() == 3);
     for (const AdminAuditEntry& e : taken) trail.record_admin(e);
+    // An event's occurrence still gets its team.
+    Harness h;
+    h.processor.set_audit(&trail);
+    h.run({test::event_with("phs_backup_acme", pageview)});
+
     const std::vector<Parsed> parsed = parse_records(trail.take_records());
-    REQUIRE(parsed.size() == 1);
-    CHECK(parsed[0].count == AdminAuditInbox::capacity + 5);
-    CHECK(inbox.post(accepted));  // room again
+    std::map<std::pair<std::string, std::optional<int64_t>>, const Parsed*> by_key;
+    for (const Parsed& p : parsed) by_key[{p.kind, p.team}] = &p;
+    CHECK(parsed.size() == 4);
+    REQUIRE(by_key.count({"admin_request_refused", std::nullopt}));
+    const Parsed& refused = *by_key[{"admin_request_refused", std::nullopt}];
+    CHECK(refused.count == 10'000);
+    CHECK(refused.doc["results"]["missing_header"].GetUint64() == 10'000);
+    REQUIRE(by_key.count({"admin_request", 2}));
+    CHECK(std::string(by_key[{"admin_request", 2}]->doc["request"]["action"].GetString()) == "invalidate");
+    REQUIRE(by_key.count({"admin_request", std::nullopt}));
+    CHECK(std::string(by_key[{"admin_request", std::nullopt}]->doc["request"]["action"].GetString()) == "flush");
+    CHECK(by_key.count({"verified_with_backup_secret", 2}) == 1);
+}
+
+TEST_CASE("audit: the admin inbox takes accepted calls only while open and with room; refusals never fill it") {
+    AdminAuditInbox inbox;
+    const AdminAuditEntry accepted = admin_call(true, "flush", std::nullopt, "ok", 1);
+    CHECK_FALSE(inbox.post_accepted(accepted));
+    inbox.open();
+    for (int i = 0; i < 20'000; ++i) inbox.post_refused(admin_call(false, "flush", std::nullopt, "bad_signature", i));
+    for (size_t i = 0; i < AdminAuditInbox::capacity; ++i) REQUIRE(inbox.post_accepted(accepted));
+    CHECK_FALSE(inbox.post_accepted(accepted));  // full: the endpoint then does not act on it
+    std::vector<AdminAuditEntry> taken = inbox.take();
+    REQUIRE(taken.size() == AdminAuditInbox::capacity + 1);
+    CHECK(taken.back().count == 20'000);
+    CHECK(taken.back().first_ms == 0);
+    CHECK(taken.back().last_ms == 19'999);
+    CHECK(inbox.post_accepted(accepted));  // room again
+    inbox.close();                         // the worker stops taking them
+    CHECK_FALSE(inbox.post_accepted(accepted));
 }
