@@ -71,7 +71,8 @@ public:
 
 private:
     void run();
-    void keep_pending(std::span<const TokenDigest> keys);  // with mutex_ held
+    // With mutex_ held. `newly_noted`: counted as noted (not when a failed write's keys come back).
+    void keep_pending(std::span<const TokenDigest> keys, bool newly_noted);
 
     const KeyUsageOptions options_;
     Writer writer_;

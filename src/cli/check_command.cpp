@@ -79,7 +79,7 @@ std::vector<DependencyCheck> team_store_checks(const TeamStoreArgs& store,
 
 // The write of keys' last use, run for no key: privileges are checked when a statement runs.
 DependencyCheck key_usage_check(const RunArgs& run) {
-    const PostgresStoreOptions options = key_usage_options(run);
+    const PostgresStoreOptions& options = *run.key_usage;
     try {
         KeyUsageRecorder::Writer writer =
             postgres_key_usage_writer(options, std::chrono::milliseconds(run.key_usage_interval_ms));
@@ -110,7 +110,7 @@ int run_check(CheckArgs& args, const CLI::App& cmd) {
     kafka.timeout = std::chrono::milliseconds(args.timeout_ms);
     std::vector<DependencyCheck> checks = check_kafka_dependencies(kafka);
     for (DependencyCheck& c : team_store_checks(args.run.store, postgres)) checks.push_back(std::move(c));
-    if (!args.run.key_usage_postgres.empty()) checks.push_back(key_usage_check(args.run));
+    if (args.run.key_usage) checks.push_back(key_usage_check(args.run));
 
     std::cout << "checks\n";
     size_t failed = 0;

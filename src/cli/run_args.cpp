@@ -141,6 +141,10 @@ void add_run_options(CLI::App& cmd_ref, RunArgs& args) {
         ->check(whole_number_range(1000, 2'592'000'000));
 }
 
+namespace {
+
+// The key usage writer's connection (--project-key-usage-postgres, its password file read here)
+// and the key table. Throws UsageError for a combination that cannot write.
 PostgresStoreOptions key_usage_options(const RunArgs& args) {
     if (!args.key_usage_password_file.empty() && args.key_usage_postgres.empty()) {
         throw UsageError("--project-key-usage-password-file needs --project-key-usage-postgres");
@@ -163,6 +167,8 @@ PostgresStoreOptions key_usage_options(const RunArgs& args) {
     }
     return options;
 }
+
+}  // namespace
 
 void prepare_run(RunArgs& args) {
     check_topic_roles(args.worker.input_topic, "--input-topic", args.worker.topics);
@@ -193,18 +199,19 @@ void prepare_run(RunArgs& args) {
     args.worker.shutdown_timeout = std::chrono::milliseconds(args.shutdown_timeout_ms);
     args.admin_secrets = read_admin_secrets(args);
     if (!args.key_usage_postgres.empty() || !args.key_usage_password_file.empty()) {
-        register_postgres_credentials(key_usage_options(args));
+        args.key_usage = key_usage_options(args);
+        register_postgres_credentials(*args.key_usage);
     }
 }
 
 std::unique_ptr<KeyUsageRecorder> start_key_usage_recorder(const RunArgs& args) {
-    if (args.key_usage_postgres.empty()) return nullptr;
+    if (!args.key_usage) return nullptr;
     KeyUsageOptions options;
     options.interval = std::chrono::milliseconds(args.key_usage_interval_ms);
     options.flush_period = std::min<std::chrono::milliseconds>(options.interval, std::chrono::seconds(10));
     KeyUsageRecorder::Writer writer;
     try {
-        writer = postgres_key_usage_writer(key_usage_options(args), options.interval);
+        writer = postgres_key_usage_writer(*args.key_usage, options.interval);
     } catch (const std::invalid_argument& e) {
         throw std::runtime_error(e.what());
     }

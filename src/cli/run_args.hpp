@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct RunArgs {
     std::string key_usage_postgres;          // --project-key-usage-postgres: writes keys' last_used_at
     std::string key_usage_password_file;
     int64_t key_usage_interval_ms = 3'600'000;
+    std::optional<PostgresStoreOptions> key_usage;  // read by prepare_run, with its password file
 };
 
 // Every option of `run` (and of `check`), with its environment variable and its checks.
@@ -47,10 +49,6 @@ void add_run_options(CLI::App& cmd, RunArgs& args);
 // UsageError for a combination that cannot run, std::runtime_error for a secret file it cannot
 // read.
 void prepare_run(RunArgs& args);
-
-// The key usage writer's connection (--project-key-usage-postgres, its password file read here)
-// and the key table. Throws UsageError for a combination that cannot write.
-PostgresStoreOptions key_usage_options(const RunArgs& args);
 
 // The recorder of project keys' last use, started, when --project-key-usage-postgres is given;
 // null otherwise. Throws std::runtime_error for options it cannot use (never quoting a credential).

@@ -41,11 +41,11 @@ void KeyUsageRecorder::note(std::span<const TokenDigest> keys) {
     for (const TokenDigest& key : keys) {
         const auto written = written_at_.find(key);
         if (written != written_at_.end() && now - written->second < options_.interval) continue;
-        keep_pending({&key, 1});
+        keep_pending({&key, 1}, true);
     }
 }
 
-void KeyUsageRecorder::keep_pending(std::span<const TokenDigest> keys) {
+void KeyUsageRecorder::keep_pending(std::span<const TokenDigest> keys, bool newly_noted) {
     for (const TokenDigest& key : keys) {
         if (pending_.contains(key)) continue;
         if (pending_.size() >= options_.max_pending) {
@@ -53,7 +53,7 @@ void KeyUsageRecorder::keep_pending(std::span<const TokenDigest> keys) {
             continue;
         }
         pending_.insert(key);
-        ++stats_.noted;
+        if (newly_noted) ++stats_.noted;
     }
 }
 
@@ -91,9 +91,7 @@ void KeyUsageRecorder::flush() {
             stats_.last_error = result.error.empty() ? "the write failed" : result.error;
             // Sent again at the next flush, as far as the pending set has room.
             for (const TokenDigest& key : keys) written_at_.erase(key);
-            const uint64_t noted = stats_.noted;
-            keep_pending(keys);
-            stats_.noted = noted;  // noted once already
+            keep_pending(keys, false);  // noted once already
         }
     }
     // Logged when the state changes, not at every flush of an outage.
